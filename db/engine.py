@@ -1,0 +1,100 @@
+"""The database: engine, sessions (tenant-scoped or system-wide) and schema migration."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+import db.tenancy  # noqa: F401  (registers the tenant-scoping listeners)
+from db.tenancy import TENANT_KEY
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide when a transaction begins (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+    # SQLite's own lower() folds only ASCII; search must fold å, ä, ö too.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # Take the write lock up front: a deferred transaction that later writes can fail
+    # with "database is locked" instead of waiting its turn.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        options: dict[str, Any] = {"echo": echo}
+        if not self.is_sqlite:
+            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self, tenant_id: int | None) -> AsyncSession:
+        """A session scoped to `tenant_id`; None only for sign-in and system jobs."""
+        session = self._sessions()
+        if tenant_id is not None:
+            session.info[TENANT_KEY] = tenant_id
+        return session
+
+    @asynccontextmanager
+    async def transaction(self, tenant_id: int | None) -> AsyncIterator[AsyncSession]:
+        """A session whose work is committed on success and rolled back on any error."""
+        async with self.session(tenant_id) as session, session.begin():
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest migration."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(self._upgrade)
+
+    def _upgrade(self, connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Instances starting together migrate one after the other.
+            connection.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+        config = alembic_config(self.url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,54 @@
+"""Every table of the product, importable from one place."""
+
+from db.models.base import Base, TenantOwned, utcnow
+from db.models.case_options import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from db.models.cases import (
+    Case,
+    CaseAssignedGroup,
+    CaseAssignedUser,
+    CaseEvent,
+    FormInstance,
+    Task,
+)
+from db.models.conversation import (
+    Comment,
+    CommentMention,
+    ConversationMessage,
+    Notification,
+    OutboxMessage,
+)
+from db.models.customers import CaseObject, Contact, Customer, Project
+from db.models.people import AccessToken, Group, GroupMember, User
+from db.models.tenant import CaseModuleSettingsRow, Tenant
+
+__all__ = [
+    "AccessToken",
+    "Base",
+    "Case",
+    "CaseAssignedGroup",
+    "CaseAssignedUser",
+    "CaseEvent",
+    "CaseModuleSettingsRow",
+    "CaseObject",
+    "CasePriority",
+    "CaseStatus",
+    "CaseType",
+    "Comment",
+    "CommentMention",
+    "Contact",
+    "ConversationMessage",
+    "Customer",
+    "FormInstance",
+    "FormTemplate",
+    "Group",
+    "GroupMember",
+    "Notification",
+    "OutboxMessage",
+    "Project",
+    "Task",
+    "TaskTemplate",
+    "Tenant",
+    "TenantOwned",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,117 @@
+"""Keyset pagination: a page after a cursor, by any list of sort keys ending in a unique one."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SortKey:
+    expression: ColumnElement[Any]
+    descending: bool = False
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def _to_json(value: Any) -> Any:
+    return {"$dt": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict) and "$dt" in value:
+        return datetime.fromisoformat(value["$dt"])
+    return value
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_to_json(v) for v in values], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadCursor("Not a valid cursor.") from error
+    if not isinstance(values, list) or len(values) != width:
+        raise BadCursor("Not a valid cursor.")
+    try:
+        return [_from_json(v) for v in values]
+    except (TypeError, ValueError) as error:
+        raise BadCursor("Not a valid cursor.") from error
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    return max(0, min(first, MAX_PAGE_SIZE))
+
+
+def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the order given by `keys`."""
+    clauses: list[ColumnElement[bool]] = []
+    for i, key in enumerate(keys):
+        equal = [k.expression == v for k, v in zip(keys[:i], values[:i], strict=True)]
+        value = values[i]
+        if value is None:
+            # NULLs sort last here; nothing non-null comes after a NULL.
+            continue
+        beyond = key.expression < value if key.descending else key.expression > value
+        clauses.append(and_(*equal, or_(beyond, key.expression.is_(None))))
+    return or_(*clauses) if clauses else false()
+
+
+def ordered(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
+    return [
+        (k.expression.desc() if k.descending else k.expression.asc()).nulls_last() for k in keys
+    ]
+
+
+async def fetch_page(
+    session: AsyncSession,
+    statement: Select[Any],
+    keys: Sequence[SortKey],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Page[Any]:
+    """Rows of `statement` (its first column is the item), ordered by `keys`, after a cursor.
+
+    The statement selects the item followed by one column per sort key, in order.
+    """
+    size = page_size(first)
+    if after is not None:
+        statement = statement.where(after_condition(keys, decode_cursor(after, len(keys))))
+    rows = (await session.execute(statement.order_by(*ordered(keys)).limit(size + 1))).all()
+    has_next = len(rows) > size
+    rows = rows[:size]
+    return Page(
+        items=[row[0] for row in rows],
+        cursors=[encode_cursor(row[1:]) for row in rows],
+        has_next=has_next,
+        has_previous=after is not None,
+    )

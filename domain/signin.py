@@ -1,0 +1,139 @@
+"""Signing in and out: random bearer tokens, stored only as hashes, expiring and revocable."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AccessToken, Contact, User, utcnow
+from domain.errors import UserError, UserErrorCode, UserErrors
+from domain.passwords import verify_password
+from domain.viewer import Role, Viewer, ViewerKind
+
+_WRONG = UserError(("email",), "Wrong e-mail or password.", UserErrorCode.INVALID)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def _issue(
+    session: AsyncSession,
+    *,
+    tenant_id: int,
+    lifetime: timedelta,
+    user_id: int | None = None,
+    contact_id: int | None = None,
+) -> tuple[str, AccessToken]:
+    token = secrets.token_urlsafe(32)
+    row = AccessToken(
+        token_hash=_digest(token),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        contact_id=contact_id,
+        expires_at=utcnow() + lifetime,
+    )
+    session.add(row)
+    await session.flush()
+    return token, row
+
+
+async def login(
+    session: AsyncSession, email: str, password: str, lifetime: timedelta
+) -> tuple[str, Viewer]:
+    user = await session.scalar(select(User).where(User.email == normalize_email(email)))
+    ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        raise UserErrors([_WRONG])
+    token, row = await _issue(session, tenant_id=user.tenant_id, lifetime=lifetime, user_id=user.id)
+    return token, staff_viewer(user, row.id)
+
+
+async def portal_login(
+    session: AsyncSession, email: str, password: str, lifetime: timedelta
+) -> tuple[str, Viewer]:
+    contact = await session.scalar(
+        select(Contact).where(Contact.portal_email == normalize_email(email))
+    )
+    password_hash = contact.portal_password_hash if contact else None
+    ok = await asyncio.to_thread(verify_password, password_hash, password)
+    if contact is None or not ok:
+        raise UserErrors([_WRONG])
+    token, row = await _issue(
+        session, tenant_id=contact.tenant_id, lifetime=lifetime, contact_id=contact.id
+    )
+    return token, contact_viewer(contact, row.id)
+
+
+def staff_viewer(user: User, token_id: int) -> Viewer:
+    return Viewer(
+        kind=ViewerKind.STAFF,
+        tenant_id=user.tenant_id,
+        token_id=token_id,
+        user_id=user.id,
+        role=Role(user.role),
+        name=user.name,
+    )
+
+
+def contact_viewer(contact: Contact, token_id: int) -> Viewer:
+    return Viewer(
+        kind=ViewerKind.CONTACT,
+        tenant_id=contact.tenant_id,
+        token_id=token_id,
+        contact_id=contact.id,
+        customer_id=contact.customer_id,
+        name=contact.name,
+    )
+
+
+async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
+    """The viewer a bearer token stands for, or None when it is unknown, expired or revoked."""
+    row = await session.scalar(
+        select(AccessToken).where(
+            AccessToken.token_hash == _digest(token),
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > utcnow(),
+        )
+    )
+    if row is None:
+        return None
+    if row.user_id is not None:
+        user = await session.get(User, row.user_id)
+        return staff_viewer(user, row.id) if user is not None and user.active else None
+    if row.contact_id is not None:
+        contact = await session.get(Contact, row.contact_id)
+        if contact is not None and contact.portal_password_hash is not None:
+            return contact_viewer(contact, row.id)
+    return None
+
+
+async def revoke_token(session: AsyncSession, token_id: int) -> None:
+    await session.execute(
+        update(AccessToken).where(AccessToken.id == token_id).values(revoked_at=utcnow())
+    )
+
+
+async def revoke_all_for_user(session: AsyncSession, user_id: int) -> None:
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def revoke_all_for_contact(session: AsyncSession, contact_id: int) -> None:
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.contact_id == contact_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -1,0 +1,78 @@
+"""Rules for single input values: names, e-mail addresses, phone numbers, coordinates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from email_validator import EmailNotValidError, validate_email
+
+from domain.errors import Problems
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def text(
+    problems: Problems,
+    path: str | Sequence[str],
+    value: str | None,
+    what: str,
+    *,
+    required: bool = False,
+    max_length: int = 200,
+    multiline: bool = False,
+) -> str | None:
+    """A trimmed text value, or None when empty; problems are recorded, not raised."""
+    if value is None or not value.strip():
+        if required:
+            problems.required(path, what)
+        return None
+    value = value.strip()
+    if len(value) > max_length:
+        problems.invalid(path, f"{what} must be at most {max_length} characters.")
+    elif "\x00" in value or (not multiline and _CONTROL.search(value)):
+        problems.invalid(path, f"{what} contains control characters.")
+    return value
+
+
+def email(
+    problems: Problems, path: str, value: str | None, *, required: bool = False
+) -> str | None:
+    if value is None or not value.strip():
+        if required:
+            problems.required(path, "E-mail")
+        return None
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        problems.invalid(path, f"Not a valid e-mail address: {error}")
+        return None
+
+
+def handle(problems: Problems, path: str, value: str) -> str | None:
+    value = value.strip().lstrip("@")
+    if not _HANDLE.match(value):
+        problems.invalid(
+            path,
+            "A handle is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+        )
+        return None
+    return value
+
+
+def phone(problems: Problems, path: str, value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    compact = re.sub(r"[\s()-]", "", value)
+    if not re.fullmatch(r"\+?\d{5,15}", compact):
+        problems.invalid(path, "Not a valid phone number.")
+        return None
+    return compact
+
+
+def location(problems: Problems, path: str, lat: float, lng: float) -> tuple[float, float] | None:
+    if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lng <= 180.0):
+        problems.invalid(path, "Latitude must be within ±90 and longitude within ±180.")
+        return None
+    return lat, lng

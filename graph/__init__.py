@@ -1,0 +1,1 @@
+"""The GraphQL edge: Strawberry schema, Starlette app, context and sign-in."""

@@ -1,0 +1,112 @@
+"""The Starlette application: /graphql over HTTP and WebSocket, /health, and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
+
+from db.engine import Database
+from domain import signin
+from domain.viewer import Viewer
+from graph.context import Context, Services
+from graph.schema import build_schema
+from graph.subscriptions.bus import EventBus
+from workcloud.settings import Settings, get_settings
+
+log = logging.getLogger("workcloud")
+
+
+def bearer_token(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def viewer_for(services: Services, token: str | None) -> Viewer | None:
+    if token is None:
+        return None
+    async with services.db.session(None) as session:
+        return await signin.viewer_for_token(session, token)
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        super().__init__(
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
+            keep_alive=True,
+            keep_alive_interval=20,
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        )
+        self.services = services
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        context = Context(services=self.services, request=request, response=response)
+        if isinstance(request, Request):
+            context.bearer_token = bearer_token(request.headers.get("authorization"))
+            context.viewer = await viewer_for(self.services, context.bearer_token)
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params or {}
+        token = bearer_token(params.get("authorization") or params.get("Authorization"))
+        viewer = await viewer_for(self.services, token)
+        if viewer is None:
+            raise ConnectionRejectionError()
+        context.viewer = viewer
+        context.bearer_token = token
+        return await super().on_ws_connect(context)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    services = Services(
+        settings=settings, db=Database(settings.database_url), bus=EventBus(settings.broadcast_url)
+    )
+    view = GraphQLView(services)
+
+    async def health(_request: Request) -> Response:
+        problems: dict[str, str] = {}
+        try:
+            await services.db.ping()
+        except Exception as error:
+            problems["database"] = type(error).__name__
+        if not services.bus.connected:
+            problems["broadcast"] = "not connected"
+        if problems:
+            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await services.db.migrate()
+        await services.bus.connect()
+        try:
+            yield
+        finally:
+            await services.bus.disconnect()
+            await services.db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,21 @@
+"""GraphQL errors with the codes of the public contract."""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
+
+def unauthenticated() -> GraphQLError:
+    return GraphQLError("You must be signed in.", extensions={"code": UNAUTHENTICATED})
+
+
+def forbidden(message: str = "You may not do this.") -> GraphQLError:
+    return GraphQLError(message, extensions={"code": FORBIDDEN})
+
+
+def bad_input(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": BAD_USER_INPUT})

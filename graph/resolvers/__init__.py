@@ -1,0 +1,1 @@
+"""Queries and mutations: parse input, call the domain, map its errors."""

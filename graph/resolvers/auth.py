@@ -1,0 +1,87 @@
+"""Sign-in, sign-out and the viewer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models
+from domain import signin
+from domain.errors import UserErrors
+from domain.viewer import Viewer as DomainViewer
+from graph.context import Context
+from graph.types.common import UserError, user_errors
+from graph.types.customer import Contact
+from graph.types.user import User, Viewer
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class LoginPayload:
+    token: str | None = None
+    viewer: Viewer | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def viewer_object(info: Info, viewer: DomainViewer) -> Viewer:
+    loaders = info.context.scope.loaders
+    user = contact = None
+    if viewer.user_id is not None:
+        user_row = await loaders.by_id(models.User).load(viewer.user_id)
+        user = User.from_row(user_row) if user_row else None
+    if viewer.contact_id is not None:
+        contact_row = await loaders.by_id(models.Contact).load(viewer.contact_id)
+        contact = Contact.from_row(contact_row) if contact_row else None
+    return Viewer(kind=viewer.kind, user=user, contact=contact, domain=viewer)
+
+
+async def _sign_in(info: Info, email: str, password: str, *, portal: bool) -> LoginPayload:
+    context = info.context
+    lifetime = timedelta(days=context.settings.token_lifetime_days)
+    do = signin.portal_login if portal else signin.login
+
+    async def work(session: AsyncSession) -> tuple[str, DomainViewer]:
+        return await do(session, email, password, lifetime)
+
+    try:
+        async with context.db.transaction(None) as session:
+            token, viewer = await work(session)
+    except UserErrors as error:
+        return LoginPayload(user_errors=user_errors(error.errors))
+    # The payload is read in the new viewer's tenant (the request itself stays anonymous).
+    context.scope.switch_tenant(viewer.tenant_id)
+    return LoginPayload(token=token, viewer=await viewer_object(info, viewer))
+
+
+@strawberry.type
+class AuthQuery:
+    @strawberry.field(description="Who is signed in: a staff user or a portal contact.")
+    async def viewer(self, info: Info) -> Viewer:
+        return await viewer_object(info, info.context.signed_in())
+
+
+@strawberry.type
+class AuthMutation:
+    @strawberry.mutation(description="Staff sign-in with e-mail and password.")
+    async def login(self, info: Info, email: str, password: str) -> LoginPayload:
+        return await _sign_in(info, email, password, portal=False)
+
+    @strawberry.mutation(description="Customer-portal sign-in for a contact with portal access.")
+    async def portal_login(self, info: Info, email: str, password: str) -> LoginPayload:
+        return await _sign_in(info, email, password, portal=True)
+
+    @strawberry.mutation(description="Revokes the token this request was made with.")
+    async def logout(self, info: Info) -> LogoutPayload:
+        viewer = info.context.signed_in()
+        async with info.context.db.transaction(viewer.tenant_id) as session:
+            await signin.revoke_token(session, viewer.token_id)
+        return LogoutPayload(ok=True)

@@ -1,0 +1,197 @@
+"""Customers, contacts, portal access, objects and projects."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models
+from db.pagination import SortKey
+from domain import customers
+from domain.viewer import Viewer as DomainViewer
+from graph.context import Context
+from graph.ids import pk_of
+from graph.resolvers.listing import connection, like_pattern
+from graph.resolvers.mutation import perform
+from graph.types.common import Connection, GeoPointInput, UserError
+from graph.types.customer import CaseObject, Contact, Customer, Project
+
+Info = strawberry.Info[Context, None]
+
+
+def _place(address: str | None, location: GeoPointInput | None) -> customers.Place:
+    if location is None:
+        return customers.Place(address=address)
+    return customers.Place(address=address, lat=location.lat, lng=location.lng)
+
+
+@strawberry.input
+class CreateCustomerInput:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    org_number: str | None = None
+    address: str | None = None
+    location: GeoPointInput | None = None
+
+
+@strawberry.type
+class CreateCustomerPayload:
+    customer: Customer | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateContactInput:
+    customer_id: strawberry.ID
+    name: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@strawberry.type
+class CreateContactPayload:
+    contact: Contact | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class EnablePortalAccessInput:
+    contact_id: strawberry.ID
+    password: str
+
+
+@strawberry.type
+class EnablePortalAccessPayload:
+    contact: Contact | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateObjectInput:
+    name: str
+    customer_id: strawberry.ID | None = None
+    address: str | None = None
+    location: GeoPointInput | None = None
+
+
+@strawberry.type
+class CreateObjectPayload:
+    object: CaseObject | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateProjectInput:
+    name: str
+    customer_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class CreateProjectPayload:
+    project: Project | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(description="Customers of my tenant, by name.")
+    async def customers(
+        self,
+        info: Info,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Customer]:
+        info.context.staff()
+        statement = select(models.Customer, models.Customer.name, models.Customer.id)
+        if search:
+            pattern = like_pattern(search)
+            statement = statement.where(
+                func.lower(models.Customer.name).like(pattern, escape="\\")
+                | func.lower(func.coalesce(models.Customer.email, "")).like(pattern, escape="\\")
+                | func.lower(func.coalesce(models.Customer.org_number, "")).like(
+                    pattern, escape="\\"
+                )
+            )
+        keys = [SortKey(models.Customer.name), SortKey(models.Customer.id)]
+        return await connection(info, statement, keys, Customer.from_row, first=first, after=after)
+
+
+@strawberry.type
+class CustomerMutation:
+    @strawberry.mutation
+    async def create_customer(
+        self, info: Info, input: CreateCustomerInput
+    ) -> CreateCustomerPayload:
+        async def work(session: AsyncSession, _viewer: DomainViewer) -> models.Customer:
+            return await customers.create_customer(
+                session,
+                name=input.name,
+                email=input.email,
+                phone=input.phone,
+                org_number=input.org_number,
+                place=_place(input.address, input.location),
+            )
+
+        outcome = await perform(info, work)
+        customer = Customer.from_row(outcome.value) if outcome.value else None
+        return CreateCustomerPayload(customer=customer, user_errors=outcome.errors)
+
+    @strawberry.mutation
+    async def create_contact(self, info: Info, input: CreateContactInput) -> CreateContactPayload:
+        async def work(session: AsyncSession, _viewer: DomainViewer) -> models.Contact:
+            return await customers.create_contact(
+                session,
+                customer_id=pk_of(input.customer_id, "Customer"),
+                name=input.name,
+                email=input.email,
+                phone=input.phone,
+            )
+
+        outcome = await perform(info, work)
+        contact = Contact.from_row(outcome.value) if outcome.value else None
+        return CreateContactPayload(contact=contact, user_errors=outcome.errors)
+
+    @strawberry.mutation(description="Lets a contact sign in to the customer portal.")
+    async def enable_portal_access(
+        self, info: Info, input: EnablePortalAccessInput
+    ) -> EnablePortalAccessPayload:
+        async def work(session: AsyncSession, _viewer: DomainViewer) -> models.Contact:
+            return await customers.enable_portal_access(
+                session, contact_id=pk_of(input.contact_id, "Contact"), password=input.password
+            )
+
+        outcome = await perform(info, work)
+        contact = Contact.from_row(outcome.value) if outcome.value else None
+        return EnablePortalAccessPayload(contact=contact, user_errors=outcome.errors)
+
+    @strawberry.mutation
+    async def create_object(self, info: Info, input: CreateObjectInput) -> CreateObjectPayload:
+        async def work(session: AsyncSession, _viewer: DomainViewer) -> models.CaseObject:
+            return await customers.create_object(
+                session,
+                name=input.name,
+                customer_id=pk_of(input.customer_id, "Customer"),
+                has_customer=input.customer_id is not None,
+                place=_place(input.address, input.location),
+            )
+
+        outcome = await perform(info, work)
+        obj = CaseObject.from_row(outcome.value) if outcome.value else None
+        return CreateObjectPayload(object=obj, user_errors=outcome.errors)
+
+    @strawberry.mutation
+    async def create_project(self, info: Info, input: CreateProjectInput) -> CreateProjectPayload:
+        async def work(session: AsyncSession, _viewer: DomainViewer) -> models.Project:
+            return await customers.create_project(
+                session,
+                name=input.name,
+                customer_id=pk_of(input.customer_id, "Customer"),
+                has_customer=input.customer_id is not None,
+            )
+
+        outcome = await perform(info, work)
+        project = Project.from_row(outcome.value) if outcome.value else None
+        return CreateProjectPayload(project=project, user_errors=outcome.errors)

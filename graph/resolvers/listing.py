@@ -1,0 +1,57 @@
+"""Building a Relay connection from a keyset-paginated statement, and search patterns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.pagination import BadCursor, SortKey, fetch_page
+from graph.context import Context
+from graph.errors import bad_input
+from graph.types.common import Connection
+
+T = TypeVar("T")
+
+
+def like_pattern(search: str) -> str:
+    """A case-insensitive substring pattern in which `%`, `_` and `\\` match literally."""
+    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def connection(
+    info: strawberry.Info[Context, None],
+    statement: Select[Any],
+    keys: Sequence[SortKey],
+    to_node: Callable[[Any], T],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Connection[T]:
+    scope = info.context.scope
+    if first is not None and first < 0:
+        raise bad_input("`first` must not be negative.")
+
+    async def page(session: AsyncSession) -> Any:
+        return await fetch_page(session, statement, keys, first=first, after=after)
+
+    try:
+        found = await scope.read(page)
+    except BadCursor as error:
+        raise bad_input(str(error)) from error
+
+    async def count() -> int:
+        counted = select(func.count()).select_from(statement.order_by(None).subquery())
+        return int(await scope.read(lambda s: s.scalar(counted)) or 0)
+
+    return Connection.of(
+        [to_node(item) for item in found.items],
+        found.cursors,
+        has_next=found.has_next,
+        has_previous=found.has_previous,
+        count=count,
+    )

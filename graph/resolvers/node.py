@@ -1,0 +1,44 @@
+"""`node(id:)`: any object by its global id, within what the viewer may see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+
+from db import models
+from graph.context import Context
+from graph.ids import parse_global_id
+from graph.types.common import Node
+from graph.types.customer import CaseObject, Contact, Customer, Project
+from graph.types.user import Group, User
+
+Info = strawberry.Info[Context, None]
+
+# Global-id type name -> (model, Strawberry type builder), for staff viewers.
+STAFF_NODES: dict[str, tuple[type[models.Base], Callable[[Any], Node]]] = {
+    "User": (models.User, User.from_row),
+    "Group": (models.Group, Group.from_row),
+    "Customer": (models.Customer, Customer.from_row),
+    "Contact": (models.Contact, Contact.from_row),
+    "CaseObject": (models.CaseObject, CaseObject.from_row),
+    "Project": (models.Project, Project.from_row),
+}
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its global id; null when it is not yours.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        viewer = info.context.signed_in()
+        parsed = parse_global_id(id)
+        if parsed is None or not viewer.is_staff:
+            return None
+        type_name, pk = parsed
+        entry = STAFF_NODES.get(type_name)
+        if entry is None:
+            return None
+        model, to_node = entry
+        row = await info.context.scope.loaders.by_id(model).load(pk)
+        return to_node(row) if row is not None else None

@@ -1,0 +1,52 @@
+"""The Strawberry schema: every family's queries, mutations and subscriptions in one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+
+from graph.access import RootFieldAccess
+from graph.context import OperationScopeExtension
+from graph.resolvers.auth import AuthMutation, AuthQuery
+from graph.resolvers.customers import CustomerMutation, CustomerQuery
+from graph.resolvers.node import NodeQuery
+from graph.resolvers.people import PeopleMutation, PeopleQuery
+from graph.types.common import Node
+from graph.types.customer import CaseObject, Contact, Customer, Project
+from graph.types.user import Group, User
+from workcloud.settings import Settings
+
+Query = merge_types("Query", (AuthQuery, NodeQuery, PeopleQuery, CustomerQuery))
+Mutation = merge_types("Mutation", (AuthMutation, PeopleMutation, CustomerMutation))
+
+NODE_TYPES: list[type[Node]] = [User, Group, Customer, Contact, CaseObject, Project]
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        RootFieldAccess,
+        OperationScopeExtension,
+    ]
+    if not settings.introspection_enabled:
+        from strawberry.extensions import DisableIntrospection
+
+        extensions.append(DisableIntrospection)
+    schema_kwargs: dict[str, Any] = {"types": NODE_TYPES, "extensions": extensions}
+    return strawberry.Schema(query=Query, mutation=Mutation, **schema_kwargs)

@@ -1,0 +1,1 @@
+"""The live side: subscription resolvers and the event bus around `broadcaster`."""

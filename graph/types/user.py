@@ -1,0 +1,65 @@
+"""Staff users, groups, and the signed-in viewer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from db import models
+from domain.viewer import Role as DomainRole
+from domain.viewer import Viewer as DomainViewerType
+from domain.viewer import ViewerKind as DomainViewerKind
+from graph.ids import to_global_id
+from graph.types.common import Node
+
+if TYPE_CHECKING:
+    from graph.types.customer import Contact
+
+Role = strawberry.enum(DomainRole, name="Role")
+ViewerKind = strawberry.enum(DomainViewerKind, name="ViewerKind")
+
+
+@strawberry.type
+class User(Node):
+    name: str
+    email: str
+    handle: str
+    role: Role
+    phone: str | None
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.User) -> User:
+        return cls(
+            id=strawberry.ID(to_global_id("User", row.id)),
+            pk=row.id,
+            name=row.name,
+            email=row.email,
+            handle=row.handle,
+            role=DomainRole(row.role),
+            phone=row.phone,
+        )
+
+
+@strawberry.type
+class Group(Node):
+    name: str
+    pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def members(self, info: strawberry.Info) -> list[User]:
+        rows = await info.context.scope.loaders.members_by_group_id.load(self.pk)
+        return [User.from_row(r) for r in rows]
+
+    @classmethod
+    def from_row(cls, row: models.Group) -> Group:
+        return cls(id=strawberry.ID(to_global_id("Group", row.id)), pk=row.id, name=row.name)
+
+
+@strawberry.type
+class Viewer:
+    kind: ViewerKind
+    user: User | None
+    contact: Annotated[Contact, strawberry.lazy("graph.types.customer")] | None
+    domain: strawberry.Private[DomainViewerType]

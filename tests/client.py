@@ -1,0 +1,200 @@
+"""One client for every test: GraphQL over HTTP and over graphql-transport-ws WebSockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy import event
+from websockets.asyncio.client import ClientConnection, connect
+
+from db.engine import Database
+from domain.tenants import create_tenant
+
+PASSWORD = "correct horse battery"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class GraphQLErrors(AssertionError):
+    pass
+
+
+@dataclass
+class StatementCounter:
+    count: int = 0
+    statements: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Api:
+    base_url: str
+    http: httpx.AsyncClient
+    db: Database
+    backend: str
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """The whole GraphQL response (data and errors) of a POST."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """The data of a request that must succeed without GraphQL errors."""
+        body = await self.post(query, variables, token)
+        if body.get("errors"):
+            raise GraphQLErrors(json.dumps(body["errors"], indent=1))
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def error_codes(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> list[str]:
+        body = await self.post(query, variables, token)
+        return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+
+    @asynccontextmanager
+    async def ws(self, token: str | None) -> AsyncIterator[GraphQLSocket]:
+        url = self.base_url.replace("http", "ws", 1) + "/graphql"
+        async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+            client = GraphQLSocket(socket)
+            await client.init({"authorization": f"Bearer {token}"} if token else {})
+            yield client
+
+    @asynccontextmanager
+    async def counting_statements(self) -> AsyncIterator[StatementCounter]:
+        counter = StatementCounter()
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            counter.count += 1
+            counter.statements.append(statement)
+
+        event.listen(self.db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            yield counter
+        finally:
+            event.remove(self.db.engine.sync_engine, "before_cursor_execute", count)
+
+    async def login(self, email: str, password: str = PASSWORD) -> str:
+        data = await self.data(
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
+            "{ token userErrors { code } } }",
+            {"e": email, "p": password},
+        )
+        token: str = data["login"]["token"]
+        return token
+
+    async def new_tenant(self, name: str = "Kvarnen Service AB") -> Tenant:
+        """Set-up only: a tenant and its admin, created the way `create-tenant` does."""
+        email = f"{unique('admin')}@example.se"
+        async with self.db.transaction(None) as session:
+            tenant, admin = await create_tenant(
+                session, name=name, admin_email=email, admin_password=PASSWORD
+            )
+        return Tenant(self, tenant.id, email, await self.login(email))
+
+
+@dataclass
+class Tenant:
+    api: Api
+    pk: int
+    admin_email: str
+    admin_token: str
+
+    async def create_user(
+        self, name: str = "Erik Johansson", handle: str | None = None, role: str = "MEMBER"
+    ) -> dict[str, Any]:
+        """A staff user of this tenant (by the admin, over the API), with a signed-in token."""
+        email = f"{unique('user')}@example.se"
+        data = await self.api.data(
+            """mutation($input: CreateUserInput!) { createUser(input: $input) {
+                 user { id name email handle role } userErrors { field message code } } }""",
+            {
+                "input": {
+                    "email": email,
+                    "name": name,
+                    "password": PASSWORD,
+                    "handle": handle or unique("h"),
+                    "role": role,
+                }
+            },
+            self.admin_token,
+        )
+        assert data["createUser"]["userErrors"] == [], data
+        user: dict[str, Any] = data["createUser"]["user"]
+        user["token"] = await self.api.login(email)
+        return user
+
+    async def create_customer(self, name: str = "Brf Solbacken", **extra: Any) -> dict[str, Any]:
+        data = await self.api.data(
+            """mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
+                 customer { id name } userErrors { field message code } } }""",
+            {"input": {"name": name, **extra}},
+            self.admin_token,
+        )
+        assert data["createCustomer"]["userErrors"] == [], data
+        customer: dict[str, Any] = data["createCustomer"]["customer"]
+        return customer
+
+
+class GraphQLSocket:
+    """The graphql-transport-ws protocol, as the `graphql-ws` npm client speaks it."""
+
+    def __init__(self, socket: ClientConnection) -> None:
+        self.socket = socket
+        self._next_id = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.socket.send(json.dumps(message))
+
+    async def receive(self, timeout: float = 5.0) -> dict[str, Any]:
+        while True:
+            raw = await asyncio.wait_for(self.socket.recv(), timeout)
+            message: dict[str, Any] = json.loads(raw)
+            if message.get("type") == "ping":
+                await self.send({"type": "pong"})
+                continue
+            return message
+
+    async def init(self, payload: dict[str, Any]) -> None:
+        await self.send({"type": "connection_init", "payload": payload})
+        ack = await self.receive()
+        assert ack["type"] == "connection_ack", ack
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        self._next_id += 1
+        operation_id = str(self._next_id)
+        await self.send(
+            {
+                "id": operation_id,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": variables or {}},
+            }
+        )
+        return operation_id
+
+    async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A query or mutation over the socket: its single `next` payload."""
+        operation_id = await self.subscribe(query, variables)
+        message = await self.receive()
+        assert message["id"] == operation_id, message
+        assert message["type"] == "next", message
+        payload: dict[str, Any] = message["payload"]
+        complete = await self.receive()
+        assert complete == {"id": operation_id, "type": "complete"}, complete
+        return payload

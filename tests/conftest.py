@@ -1,0 +1,154 @@
+"""The real app, served by uvicorn, once per backend: SQLite + memory and PostgreSQL + Redis.
+
+Every test that takes the `api` fixture runs on both backends. Where PostgreSQL or Redis
+cannot be reached that half is skipped with the reason, unless WORKCLOUD_REQUIRE_SERVICES=1,
+where it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from redis.asyncio import Redis
+
+from graph.app import create_app
+from tests.client import Api
+from workcloud.settings import Settings
+
+PG_ADMIN_DSN = os.environ.get("WORKCLOUD_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("WORKCLOUD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRE_SERVICES = os.environ.get("WORKCLOUD_REQUIRE_SERVICES") == "1"
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+async def _services_problem() -> str | None:
+    try:
+        connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+        await connection.close()
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        return f"PostgreSQL at {PG_ADMIN_DSN} unreachable: {error!r}"
+    redis = Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        await redis.ping()
+    except Exception as error:
+        return f"Redis at {REDIS_URL} unreachable: {error!r}"
+    finally:
+        await redis.aclose()
+    return None
+
+
+class PostgresDatabase:
+    """A throw-away database for one test session."""
+
+    def __init__(self) -> None:
+        self.name = f"workcloud_test_{uuid.uuid4().hex[:12]}"
+        base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        self.url = f"{base}/{self.name}"
+
+    async def create(self) -> None:
+        connection = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await connection.execute(f'CREATE DATABASE "{self.name}"')
+        finally:
+            await connection.close()
+
+    async def drop(self) -> None:
+        connection = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+
+async def serve(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def backend_settings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Settings]:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "workcloud.db"
+        yield Settings(database_url=f"sqlite+aiosqlite:///{path}", broadcast_url="memory://")
+        return
+    problem = await _services_problem()
+    if problem is not None:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"WORKCLOUD_REQUIRE_SERVICES=1 but {problem}")
+        pytest.skip(f"POSTGRESQL + REDIS HALF SKIPPED: {problem}")
+    database = PostgresDatabase()
+    await database.create()
+    try:
+        yield Settings(database_url=database.url, broadcast_url=REDIS_URL)
+    finally:
+        await database.drop()
+
+
+@pytest.fixture(scope="session")
+async def api(backend_settings: Settings) -> AsyncIterator[Api]:
+    backend = "sqlite" if backend_settings.database_url.startswith("sqlite") else "postgres"
+    async for base_url, app in serve(backend_settings):
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            yield Api(base_url=base_url, http=http, db=app.state.services.db, backend=backend)
+
+
+_outcomes: Counter[tuple[str, str]] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    backend = next((b for b in BACKENDS if f"[{b}" in report.nodeid or f"-{b}]" in report.nodeid), None)
+    _outcomes[(backend or "backend-independent", report.outcome)] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.section("tests per backend")
+    for backend in [*BACKENDS, "backend-independent"]:
+        counts = {o: n for (b, o), n in _outcomes.items() if b == backend}
+        if counts:
+            parts = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+            terminalreporter.write_line(f"{backend:>20}: {parts}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Run all of one backend's tests together, so only one server runs at a time.
+    def backend_index(item: pytest.Item) -> int:
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("backend_settings") if callspec else None
+        return BACKENDS.index(param) if param in BACKENDS else -1
+
+    items.sort(key=backend_index)
+
+
+@pytest.fixture
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parent.parent

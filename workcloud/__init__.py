@@ -1,0 +1,1 @@
+"""WorkCloud Cases: the case-management GraphQL API."""

@@ -1,0 +1,109 @@
+"""A realistic Swedish demo tenant: staff, groups, customers with contacts, objects, projects."""
+
+from __future__ import annotations
+
+import secrets
+
+from db.engine import Database
+from domain import customers, people
+from domain.tenants import create_tenant
+from domain.viewer import Role
+
+STAFF = [
+    ("Anna Lindqvist", "anna", Role.ADMIN),
+    ("Erik Johansson", "erik", Role.MEMBER),
+    ("Sara Nilsson", "sara", Role.MEMBER),
+    ("Johan Berg", "johan", Role.MEMBER),
+    ("Maria Åkesson", "maria", Role.MEMBER),
+    ("Lars Öberg", "lars", Role.MEMBER),
+]
+GROUPS = [("Service Göteborg", ["erik", "sara"]), ("Fastighetsjour", ["johan", "lars", "maria"])]
+CUSTOMERS = [
+    # name, org number, city, lat, lng, contact
+    ("Brf Solbacken", "769612-3456", "Göteborg", 57.7089, 11.9746, "Karin Svensson"),
+    ("Fastighets AB Kvarnen", "556123-7788", "Mölndal", 57.6554, 12.0138, "Per Holm"),
+    ("Västra Hamnens Kontor AB", "556987-1122", "Malmö", 55.6135, 12.9790, "Eva Lund"),
+    ("Hyresgästföreningen Norr", "802478-9900", "Umeå", 63.8258, 20.2630, "Ola Ström"),
+    ("Skolverket Region Öst", "202100-4433", "Stockholm", 59.3326, 18.0649, "Lena Ek"),
+    ("Åre Fjällstugor AB", "556334-2211", "Åre", 63.3990, 13.0815, "Nils Sjöberg"),
+    ("Lunds Kommun Fastigheter", "212000-1264", "Lund", 55.7047, 13.1910, "Frida Dahl"),
+    ("Uppsala Hem AB", "556456-7890", "Uppsala", 59.8586, 17.6389, "Mikael Wik"),
+]
+OBJECTS = ["Tvättstuga", "Undercentral värme", "Hiss A", "Ventilationsaggregat", "Entréport"]
+
+
+async def create_demo(database_url: str) -> list[tuple[str, str, str]]:
+    db = Database(database_url)
+    suffix = secrets.token_hex(2)
+    password = "demo-" + secrets.token_urlsafe(6)
+    logins: list[tuple[str, str, str]] = []
+    try:
+        await db.migrate()
+        async with db.transaction(None) as session:
+            admin_name, admin_handle, _ = STAFF[0]
+            admin_email = f"{admin_handle}.{suffix}@demo.workcloud.se"
+            tenant, _admin = await create_tenant(
+                session,
+                name="Nordisk Fastighetsservice AB",
+                admin_email=admin_email,
+                admin_password=password,
+                admin_name=admin_name,
+                admin_handle=admin_handle,
+            )
+            logins.append(("admin", admin_email, password))
+            by_handle = {admin_handle: _admin.id}
+            for name, handle, role in STAFF[1:]:
+                email = f"{handle}.{suffix}@demo.workcloud.se"
+                user = await people.create_user(
+                    session,
+                    people.NewUser(
+                        email=email, name=name, password=password, handle=handle, role=role
+                    ),
+                )
+                by_handle[handle] = user.id
+                logins.append(("member", email, password))
+            for group_name, handles in GROUPS:
+                await people.create_group(session, group_name, [by_handle[h] for h in handles])
+            for i, (name, org, city, lat, lng, contact_name) in enumerate(CUSTOMERS):
+                customer = await customers.create_customer(
+                    session,
+                    name=name,
+                    org_number=org,
+                    email=f"info{i}.{suffix}@kund.example.se",
+                    phone=f"+4631{700000 + i * 1111}",
+                    place=customers.Place(address=f"Storgatan {i + 3}, {city}", lat=lat, lng=lng),
+                )
+                contact = await customers.create_contact(
+                    session,
+                    customer_id=customer.id,
+                    name=contact_name,
+                    email=f"kontakt{i}.{suffix}@kund.example.se",
+                    phone=f"+4670{1234500 + i}",
+                )
+                if i == 0:
+                    await customers.enable_portal_access(
+                        session, contact_id=contact.id, password=password
+                    )
+                    logins.append(("portal", contact.email or "", password))
+                for j, object_name in enumerate(OBJECTS[: 2 + i % 3]):
+                    await customers.create_object(
+                        session,
+                        name=f"{object_name}, {name}",
+                        customer_id=customer.id,
+                        has_customer=True,
+                        place=customers.Place(
+                            address=f"Storgatan {i + 3}, {city}",
+                            lat=lat + 0.002 * (j + 1),
+                            lng=lng - 0.003 * (j + 1),
+                        ),
+                    )
+                await customers.create_project(
+                    session,
+                    name=f"Stambyte {city} {2027 + i % 2}",
+                    customer_id=customer.id,
+                    has_customer=True,
+                )
+        _ = tenant
+    finally:
+        await db.dispose()
+    return logins

@@ -1,0 +1,48 @@
+"""Configuration, read once from the environment or `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./workcloud.db"
+EMBEDDED_BROADCAST_URL = "memory://"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WORKCLOUD_", env_file=".env", extra="ignore")
+
+    database_url: str = EMBEDDED_DATABASE_URL
+    broadcast_url: str = EMBEDDED_BROADCAST_URL
+    smtp_url: str | None = None
+    sms_url: str | None = None
+    mail_from: str = "cases@workcloud.invalid"
+
+    token_lifetime_days: int = 30
+    # GraphiQL and introspection: on by default only in the embedded default.
+    graphiql: bool | None = None
+    introspection: bool | None = None
+
+    # Abuse limits.
+    max_query_depth: int = 12
+    max_query_tokens: int = 4000
+    max_aliases: int = 30
+    max_subscriptions_per_connection: int = 50
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.database_url.startswith("sqlite") and self.broadcast_url == "memory://"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_embedded if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.is_embedded if self.introspection is None else self.introspection
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
