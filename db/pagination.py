@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 T = TypeVar("T")
 
@@ -24,7 +25,7 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class SortKey:
-    expression: ColumnElement[Any]
+    expression: ColumnElement[Any] | QueryableAttribute[Any]
     descending: bool = False
 
 
@@ -93,7 +94,7 @@ def ordered(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
 
 async def fetch_page(
     session: AsyncSession,
-    statement: Select[Any],
+    statement: Select[*tuple[Any, ...]],
     keys: Sequence[SortKey],
     *,
     first: int | None,

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.unset import UnsetType
 
 from db.engine import Database
@@ -59,6 +61,15 @@ class GraphQLView(GraphQL[Context, None]):
             context.bearer_token = bearer_token(request.headers.get("authorization"))
             context.viewer = await viewer_for(self.services, context.bearer_token)
         return context
+
+    async def execute_single(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_single(request, *args, **kwargs)
+        except HTTPException as error:
+            # GraphQL over HTTP: a mutation sent with GET is a wrong method, not a bad request.
+            if isinstance(error.__cause__, InvalidOperationTypeError) and request.method == "GET":
+                raise HTTPException(405, error.reason) from error
+            raise
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = context.connection_params or {}

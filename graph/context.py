@@ -125,7 +125,7 @@ _current_scope: ContextVar[OperationScope | None] = ContextVar("operation_scope"
 
 
 class OperationScopeExtension(SchemaExtension):
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_operation(self) -> AsyncIterator[None]:
         context: Context = self.execution_context.context
         viewer = context.viewer
         scope = OperationScope(context.db, viewer.tenant_id if viewer else None)

@@ -103,7 +103,7 @@ class Api:
         """Set-up only: a tenant and its admin, created the way `create-tenant` does."""
         email = f"{unique('admin')}@example.se"
         async with self.db.transaction(None) as session:
-            tenant, admin = await create_tenant(
+            tenant, _admin = await create_tenant(
                 session, name=name, admin_email=email, admin_password=PASSWORD
             )
         return Tenant(self, tenant.id, email, await self.login(email))

@@ -25,7 +25,9 @@ from graph.app import create_app
 from tests.client import Api
 from workcloud.settings import Settings
 
-PG_ADMIN_DSN = os.environ.get("WORKCLOUD_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "WORKCLOUD_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("WORKCLOUD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE_SERVICES = os.environ.get("WORKCLOUD_REQUIRE_SERVICES") == "1"
 
@@ -126,7 +128,9 @@ _outcomes: Counter[tuple[str, str]] = Counter()
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
         return
-    backend = next((b for b in BACKENDS if f"[{b}" in report.nodeid or f"-{b}]" in report.nodeid), None)
+    backend = next(
+        (b for b in BACKENDS if f"[{b}" in report.nodeid or f"-{b}]" in report.nodeid), None
+    )
     _outcomes[(backend or "backend-independent", report.outcome)] += 1
 
 
@@ -151,4 +155,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def repo_root() -> Iterator[Path]:
-    yield Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parent.parent

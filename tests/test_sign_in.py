@@ -9,7 +9,9 @@ from tests.client import PASSWORD, Api
 
 VIEWER = "{ viewer { kind user { id email role handle } contact { id name } } }"
 LOGIN = """mutation($e: String!, $p: String!) {
-  login(email: $e, password: $p) { token viewer { kind user { email } } userErrors { field message code } }
+  login(email: $e, password: $p) {
+    token viewer { kind user { email } } userErrors { field message code }
+  }
 }"""
 
 

@@ -25,7 +25,7 @@ def like_pattern(search: str) -> str:
 
 async def connection(
     info: strawberry.Info[Context, None],
-    statement: Select[Any],
+    statement: Select[*tuple[Any, ...]],
     keys: Sequence[SortKey],
     to_node: Callable[[Any], T],
     *,

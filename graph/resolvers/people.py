@@ -9,14 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.pagination import SortKey
 from domain import people
-from domain.viewer import Role as DomainRole
+from domain.viewer import Role
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.listing import connection, like_pattern
 from graph.resolvers.mutation import perform
 from graph.types.common import Connection, UserError
-from graph.types.user import Group, Role, User
+from graph.types.user import Group, User
 
 Info = strawberry.Info[Context, None]
 
@@ -27,7 +27,7 @@ class CreateUserInput:
     name: str
     password: str
     handle: str | None = None
-    role: Role = DomainRole.MEMBER
+    role: Role = Role.MEMBER
     phone: str | None = None
 
 
@@ -93,7 +93,7 @@ class PeopleMutation:
                     name=input.name,
                     password=input.password,
                     handle=input.handle,
-                    role=DomainRole(input.role),
+                    role=input.role,
                     phone=input.phone,
                 ),
             )

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from broadcaster import Broadcast
+from broadcaster._base import Unsubscribed
 
 from domain.announcements import Announcement
 
@@ -42,8 +43,12 @@ class EventBus:
         async with self._broadcast.subscribe(channel) as subscriber:
 
             async def events() -> AsyncIterator[dict[str, Any]]:
-                async for event in subscriber:
-                    if event is not None:
-                        yield json.loads(event.message)
+                while True:
+                    try:
+                        event = await subscriber.get()
+                    except Unsubscribed:
+                        return
+                    payload: dict[str, Any] = json.loads(event.message)
+                    yield payload
 
             yield events()

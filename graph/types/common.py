@@ -8,9 +8,9 @@ from typing import Generic, TypeVar
 import strawberry
 
 from domain.errors import UserError as DomainUserError
-from domain.errors import UserErrorCode as DomainUserErrorCode
+from domain.errors import UserErrorCode
 
-UserErrorCode = strawberry.enum(DomainUserErrorCode, name="UserErrorCode")
+strawberry.enum(UserErrorCode, name="UserErrorCode")
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")

@@ -7,17 +7,16 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db import models
-from domain.viewer import Role as DomainRole
+from domain.viewer import Role, ViewerKind
 from domain.viewer import Viewer as DomainViewerType
-from domain.viewer import ViewerKind as DomainViewerKind
 from graph.ids import to_global_id
 from graph.types.common import Node
 
 if TYPE_CHECKING:
     from graph.types.customer import Contact
 
-Role = strawberry.enum(DomainRole, name="Role")
-ViewerKind = strawberry.enum(DomainViewerKind, name="ViewerKind")
+strawberry.enum(Role, name="Role")
+strawberry.enum(ViewerKind, name="ViewerKind")
 
 
 @strawberry.type
@@ -37,7 +36,7 @@ class User(Node):
             name=row.name,
             email=row.email,
             handle=row.handle,
-            role=DomainRole(row.role),
+            role=Role(row.role),
             phone=row.phone,
         )
 
