@@ -1,0 +1,15 @@
+"""Names of the live channels: per case (comments, conversation) and per user (notifications)."""
+
+from __future__ import annotations
+
+
+def case_comments(tenant_id: int, case_id: int) -> str:
+    return f"t{tenant_id}.case{case_id}.comments"
+
+
+def case_messages(tenant_id: int, case_id: int) -> str:
+    return f"t{tenant_id}.case{case_id}.messages"
+
+
+def user_notifications(tenant_id: int, user_id: int) -> str:
+    return f"t{tenant_id}.user{user_id}.notifications"
