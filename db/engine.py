@@ -47,10 +47,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Connection) -> None:
+def _sqlite_begin_write(connection: Connection) -> None:
     # Take the write lock up front: a deferred transaction that later writes can fail
     # with "database is locked" instead of waiting its turn.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_begin_read(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 class Database:
@@ -61,22 +65,27 @@ class Database:
         if not self.is_sqlite:
             options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        # Reads never hold SQLite's write lock; on PostgreSQL both are one engine.
+        self.read_engine = self.engine
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+            self.read_engine = create_async_engine(url, **options)
+            for engine, begin in [
+                (self.engine, _sqlite_begin_write),
+                (self.read_engine, _sqlite_begin_read),
+            ]:
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+                event.listen(engine.sync_engine, "begin", begin)
+        self._writes = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     def session(self, tenant_id: int | None) -> AsyncSession:
-        """A session scoped to `tenant_id`; None only for sign-in and system jobs."""
-        session = self._sessions()
-        if tenant_id is not None:
-            session.info[TENANT_KEY] = tenant_id
-        return session
+        """A session for reading, scoped to `tenant_id`; None only for sign-in and jobs."""
+        return _scoped(self._reads(), tenant_id)
 
     @asynccontextmanager
     async def transaction(self, tenant_id: int | None) -> AsyncIterator[AsyncSession]:
         """A session whose work is committed on success and rolled back on any error."""
-        async with self.session(tenant_id) as session, session.begin():
+        async with _scoped(self._writes(), tenant_id) as session, session.begin():
             yield session
 
     async def ping(self) -> None:
@@ -98,3 +107,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
+
+
+def _scoped(session: AsyncSession, tenant_id: int | None) -> AsyncSession:
+    if tenant_id is not None:
+        session.info[TENANT_KEY] = tenant_id
+    return session

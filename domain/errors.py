@@ -3,7 +3,8 @@
     DomainError
     ├── UserErrors     input a person can correct; carries UserError items, nothing is written
     ├── NotSignedIn    no valid viewer where one is needed            (UNAUTHENTICATED)
-    └── NotAllowed     the viewer may not do this at all              (FORBIDDEN)
+    ├── NotAllowed     the viewer may not do this at all              (FORBIDDEN)
+    └── NotFound       what a subscription names does not exist       (NOT_FOUND)
 
 An object of another tenant is never NotAllowed: it is reported as NOT_FOUND, exactly
 like one that does not exist.
@@ -59,6 +60,12 @@ class NotAllowed(DomainError):
 
     def __init__(self, message: str = "You may not do this.") -> None:
         super().__init__(message)
+
+
+class NotFound(DomainError):
+    """Only where no payload can carry a userError (subscriptions); mutations use UserErrors."""
+
+    code = "NOT_FOUND"
 
 
 @dataclass

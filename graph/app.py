@@ -84,9 +84,12 @@ class GraphQLView(GraphQL[Context, None]):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
-    services = Services(
-        settings=settings, db=Database(settings.database_url), bus=EventBus(settings.broadcast_url)
+    bus = EventBus(
+        settings.broadcast_url,
+        prefix=settings.broadcast_channel_prefix,
+        queue_size=settings.subscription_queue_size,
     )
+    services = Services(settings=settings, db=Database(settings.database_url), bus=bus)
     view = GraphQLView(services)
 
     async def health(_request: Request) -> Response:

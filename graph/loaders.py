@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from db.models import Base, Contact, GroupMember, User
+from db.models import Base, CommentMention, Contact, GroupMember, User
 
 if TYPE_CHECKING:
     from graph.context import OperationScope
@@ -24,6 +24,7 @@ class Loaders:
         self._by_id: dict[type[Base], DataLoader[int, Any]] = {}
         self.members_by_group_id: DataLoader[int, list[User]] = DataLoader(self._members)
         self.contacts_by_customer_id: DataLoader[int, list[Contact]] = DataLoader(self._contacts)
+        self.mentions_by_comment_id: DataLoader[int, list[User]] = DataLoader(self._mentions)
 
     def by_id(self, model: type[M]) -> DataLoader[int, M | None]:
         """`<Model>ByIdLoader`: rows of the viewer's tenant by primary key, None when absent."""
@@ -67,6 +68,20 @@ class Loaders:
         for contact in rows:
             contacts[contact.customer_id].append(contact)
         return [contacts[c] for c in customer_ids]
+
+    async def _mentions(self, comment_ids: Sequence[int]) -> list[list[User]]:
+        rows = await self._scope.read(
+            lambda s: s.execute(
+                select(CommentMention.comment_id, User)
+                .join(User, User.id == CommentMention.user_id)
+                .where(CommentMention.comment_id.in_(comment_ids))
+                .order_by(User.name, User.id)
+            )
+        )
+        mentioned: dict[int, list[User]] = defaultdict(list)
+        for comment_id, user in rows:
+            mentioned[comment_id].append(user)
+        return [mentioned[c] for c in comment_ids]
 
 
 async def _scalars(session: AsyncSession, statement: Any) -> list[Any]:

@@ -19,18 +19,37 @@ from strawberry.tools import merge_types
 from graph.access import RootFieldAccess
 from graph.context import OperationScopeExtension
 from graph.resolvers.auth import AuthMutation, AuthQuery
+from graph.resolvers.comments import CommentMutation
 from graph.resolvers.customers import CustomerMutation, CustomerQuery
 from graph.resolvers.node import NodeQuery
+from graph.resolvers.notifications import NotificationMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
+from graph.subscriptions.comments import CommentSubscription
+from graph.subscriptions.notifications import NotificationSubscription
+from graph.types.comment import Comment
 from graph.types.common import Node
 from graph.types.customer import CaseObject, Contact, Customer, Project
+from graph.types.notification import Notification
 from graph.types.user import Group, User
 from workcloud.settings import Settings
 
 Query = merge_types("Query", (AuthQuery, NodeQuery, PeopleQuery, CustomerQuery))
-Mutation = merge_types("Mutation", (AuthMutation, PeopleMutation, CustomerMutation))
+Mutation = merge_types(
+    "Mutation",
+    (AuthMutation, PeopleMutation, CustomerMutation, CommentMutation, NotificationMutation),
+)
+Subscription = merge_types("Subscription", (CommentSubscription, NotificationSubscription))
 
-NODE_TYPES: list[type[Node]] = [User, Group, Customer, Contact, CaseObject, Project]
+NODE_TYPES: list[type[Node]] = [
+    User,
+    Group,
+    Customer,
+    Contact,
+    CaseObject,
+    Project,
+    Comment,
+    Notification,
+]
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
@@ -49,4 +68,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
 
         extensions.append(DisableIntrospection)
     schema_kwargs: dict[str, Any] = {"types": NODE_TYPES, "extensions": extensions}
-    return strawberry.Schema(query=Query, mutation=Mutation, **schema_kwargs)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, **schema_kwargs
+    )

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+from sqlalchemy import event, select
 from websockets.asyncio.client import ClientConnection, connect
 
 from db.engine import Database
+from db.models import Case, CaseStatus
+from db.models import Tenant as TenantRow
+from graph.ids import to_global_id
 from domain.tenants import create_tenant
 
 PASSWORD = "correct horse battery"
@@ -84,11 +87,14 @@ class Api:
             counter.count += 1
             counter.statements.append(statement)
 
-        event.listen(self.db.engine.sync_engine, "before_cursor_execute", count)
+        engines = {self.db.engine.sync_engine, self.db.read_engine.sync_engine}
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", count)
         try:
             yield counter
         finally:
-            event.remove(self.db.engine.sync_engine, "before_cursor_execute", count)
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", count)
 
     async def login(self, email: str, password: str = PASSWORD) -> str:
         data = await self.data(
@@ -139,6 +145,19 @@ class Tenant:
         user: dict[str, Any] = data["createUser"]["user"]
         user["token"] = await self.api.login(email)
         return user
+
+    async def create_case(self, title: str = "Läckage i tvättstugan") -> str:
+        """Set-up: a case with the tenant's first status; returns its global id."""
+        async with self.api.db.transaction(self.pk) as session:
+            status = await session.scalar(select(CaseStatus).order_by(CaseStatus.order).limit(1))
+            tenant = await session.get(TenantRow, self.pk, with_for_update=True)
+            assert status is not None
+            assert tenant is not None
+            tenant.last_case_number += 1
+            case = Case(number=tenant.last_case_number, title=title, status_id=status.id)
+            session.add(case)
+            await session.flush()
+            return to_global_id("Case", case.id)
 
     async def create_customer(self, name: str = "Brf Solbacken", **extra: Any) -> dict[str, Any]:
         data = await self.api.data(

@@ -15,6 +15,12 @@ class Settings(BaseSettings):
 
     database_url: str = EMBEDDED_DATABASE_URL
     broadcast_url: str = EMBEDDED_BROADCAST_URL
+    # Prefix of every channel name, so deployments (or test runs) can share one Redis.
+    broadcast_channel_prefix: str = "workcloud."
+    # Events a live subscription may have waiting before it is dropped as too slow.
+    subscription_queue_size: int = 256
+    # How often this instance looks for deadlines to remind about, in seconds (0: never).
+    deadline_reminder_interval: float = 30.0
     smtp_url: str | None = None
     sms_url: str | None = None
     mail_from: str = "cases@workcloud.invalid"

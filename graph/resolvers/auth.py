@@ -14,7 +14,8 @@ from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.types.common import UserError, user_errors
 from graph.types.customer import Contact
-from graph.types.user import User, Viewer
+from graph.types.user import User
+from graph.types.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
 

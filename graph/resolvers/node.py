@@ -10,13 +10,16 @@ import strawberry
 from db import models
 from graph.context import Context
 from graph.ids import parse_global_id
+from graph.types.comment import Comment
 from graph.types.common import Node
 from graph.types.customer import CaseObject, Contact, Customer, Project
+from graph.types.notification import Notification
 from graph.types.user import Group, User
 
 Info = strawberry.Info[Context, None]
 
-# Global-id type name -> (model, Strawberry type builder), for staff viewers.
+# Global-id type name -> (model, Strawberry type builder), for staff viewers. Rows come
+# from the viewer's tenant only; `PRIVATE_TO_RECIPIENT` types also only the viewer's own.
 STAFF_NODES: dict[str, tuple[type[models.Base], Callable[[Any], Node]]] = {
     "User": (models.User, User.from_row),
     "Group": (models.Group, Group.from_row),
@@ -24,7 +27,10 @@ STAFF_NODES: dict[str, tuple[type[models.Base], Callable[[Any], Node]]] = {
     "Contact": (models.Contact, Contact.from_row),
     "CaseObject": (models.CaseObject, CaseObject.from_row),
     "Project": (models.Project, Project.from_row),
+    "Comment": (models.Comment, Comment.from_row),
+    "Notification": (models.Notification, Notification.from_row),
 }
+PRIVATE_TO_RECIPIENT = {"Notification"}
 
 
 @strawberry.type
@@ -41,4 +47,11 @@ class NodeQuery:
             return None
         model, to_node = entry
         row = await info.context.scope.loaders.by_id(model).load(pk)
-        return to_node(row) if row is not None else None
+        if row is None:
+            return None
+        if (
+            type_name in PRIVATE_TO_RECIPIENT
+            and getattr(row, "recipient_id", None) != viewer.user_id
+        ):
+            return None
+        return to_node(row)

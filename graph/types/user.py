@@ -1,22 +1,15 @@
-"""Staff users, groups, and the signed-in viewer."""
+"""Staff users and groups."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from db import models
-from domain.viewer import Role, ViewerKind
-from domain.viewer import Viewer as DomainViewerType
+from domain.viewer import Role
 from graph.ids import to_global_id
 from graph.types.common import Node
 
-if TYPE_CHECKING:
-    from graph.types.customer import Contact
-
 strawberry.enum(Role, name="Role")
-strawberry.enum(ViewerKind, name="ViewerKind")
 
 
 @strawberry.type
@@ -54,11 +47,3 @@ class Group(Node):
     @classmethod
     def from_row(cls, row: models.Group) -> Group:
         return cls(id=strawberry.ID(to_global_id("Group", row.id)), pk=row.id, name=row.name)
-
-
-@strawberry.type
-class Viewer:
-    kind: ViewerKind
-    user: User | None
-    contact: Annotated[Contact, strawberry.lazy("graph.types.customer")] | None
-    domain: strawberry.Private[DomainViewerType]

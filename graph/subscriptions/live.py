@@ -1,0 +1,119 @@
+"""Replay, then live: the rows of one stream after a cursor, with no gap and no duplicate.
+
+Subscribe to the channel first and let events buffer; replay from the database every row
+after the client's cursor; then go live. Each event names its row and the row before it in
+the same stream (`prev`). Ids within a stream follow commit order (db/streams.py), so when
+`prev` is the last row delivered the event's row is simply next; otherwise something was
+missed (an event lost while Redis restarted, or events arriving out of order) and the rows
+after the last delivered one are read again. Rows are always loaded from the database
+through a fresh session per event, so access is checked anew each time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graph.context import Context
+from graph.subscriptions.bus import Resync
+
+REPLAY_BATCH = 100
+
+
+class StreamRow(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=StreamRow)
+
+# (session, after id or None for "from the start", limit) -> rows in id order
+RowsAfter = Callable[[AsyncSession, int | None, int], Awaitable[Sequence[R]]]
+# (session, ids) -> rows in id order
+RowsById = Callable[[AsyncSession, Sequence[int]], Awaitable[Sequence[R]]]
+# (session) -> the stream's newest id now, or None when empty
+Newest = Callable[[AsyncSession], Awaitable[int | None]]
+# (session) -> may this subscriber still see the stream?
+StillAllowed = Callable[[AsyncSession], Awaitable[bool]]
+
+
+async def stream_rows(
+    context: Context,
+    channel: str,
+    *,
+    after: int | None,
+    rows_after: RowsAfter[R],
+    rows_by_id: RowsById[R],
+    newest: Newest,
+    still_allowed: StillAllowed,
+) -> AsyncIterator[R]:
+    scope = context.scope
+    async with context.services.bus.listen(channel) as listener:
+        watermark = after
+        if after is None:
+            # Live only: start from whatever is newest right now.
+            watermark = await scope.read(newest)
+        else:
+            async for row in _read_after(context, rows_after, watermark):
+                watermark = row.id
+                yield row
+        while True:
+            await scope.release()
+            items: list[dict[str, Any] | Resync] = [await listener.get(), *listener.pending()]
+            await scope.renew()
+            if not await scope.read(still_allowed):
+                return
+            if _contiguous(items, watermark):
+                ids = [int(item["id"]) for item in items if isinstance(item, dict)]
+                fresh = [i for i in ids if watermark is None or i > watermark]
+                found: Sequence[R] = await scope.read(_call(rows_by_id, fresh))
+                for row in found:
+                    watermark = row.id
+                    yield row
+            else:
+                async for row in _read_after(context, rows_after, watermark):
+                    watermark = row.id
+                    yield row
+
+
+def _contiguous(items: Sequence[dict[str, Any] | Resync], watermark: int | None) -> bool:
+    """Whether these events follow on from `watermark` with nothing missing between."""
+    last = watermark
+    for item in items:
+        if isinstance(item, Resync):
+            return False
+        item_id = int(item["id"])
+        if last is not None and item_id <= last:
+            continue  # already delivered (a replayed row's event arriving late)
+        prev = item.get("prev")
+        if prev != last:
+            return False
+        last = item_id
+    return True
+
+
+async def _read_after(
+    context: Context, rows_after: RowsAfter[R], after: int | None
+) -> AsyncIterator[R]:
+    scope = context.scope
+    while True:
+        await scope.renew()
+        batch: Sequence[R] = await scope.read(_call(rows_after, after, REPLAY_BATCH))
+        for row in batch:
+            after = row.id
+            yield row
+        if len(batch) < REPLAY_BATCH:
+            return
+
+
+def _call(
+    query: Callable[..., Awaitable[Sequence[R]]], *args: Any
+) -> Callable[[AsyncSession], Awaitable[Sequence[R]]]:
+    """`query` bound to these arguments, waiting only for the session."""
+
+    async def run(session: AsyncSession) -> Sequence[R]:
+        return await query(session, *args)
+
+    return run

@@ -1,0 +1,56 @@
+"""Lobby notifications: mentions, assignments, deadline reminders, customer messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from db import models
+from domain.notifications import NotificationKind
+from graph.ids import to_global_id
+from graph.types.comment import Comment
+from graph.types.common import Node
+from graph.types.user import User
+
+strawberry.enum(NotificationKind, name="NotificationKind")
+
+
+@strawberry.type
+class Notification(Node):
+    kind: NotificationKind
+    created_at: datetime
+    read_at: datetime | None
+    pk: strawberry.Private[int]
+    actor_pk: strawberry.Private[int | None]
+    case_pk: strawberry.Private[int | None]
+    comment_pk: strawberry.Private[int | None]
+    message_pk: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def actor(self, info: strawberry.Info) -> User | None:
+        if self.actor_pk is None:
+            return None
+        row = await info.context.scope.loaders.by_id(models.User).load(self.actor_pk)
+        return User.from_row(row) if row else None
+
+    @strawberry.field
+    async def comment(self, info: strawberry.Info) -> Comment | None:
+        if self.comment_pk is None:
+            return None
+        row = await info.context.scope.loaders.by_id(models.Comment).load(self.comment_pk)
+        return Comment.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: models.Notification) -> Notification:
+        return cls(
+            id=strawberry.ID(to_global_id("Notification", row.id)),
+            pk=row.id,
+            kind=NotificationKind(row.kind),
+            created_at=row.created_at,
+            read_at=row.read_at,
+            actor_pk=row.actor_id,
+            case_pk=row.case_id,
+            comment_pk=row.comment_id,
+            message_pk=row.message_id,
+        )
