@@ -17,8 +17,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from db.engine import Database
 from db.models import Case, CaseStatus
 from db.models import Tenant as TenantRow
-from graph.ids import to_global_id
 from domain.tenants import create_tenant
+from graph.context import Services
+from graph.ids import to_global_id
 
 PASSWORD = "correct horse battery"
 
@@ -43,6 +44,7 @@ class Api:
     http: httpx.AsyncClient
     db: Database
     backend: str
+    services: Services
 
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None

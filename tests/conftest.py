@@ -119,7 +119,10 @@ async def api(backend_settings: Settings) -> AsyncIterator[Api]:
     backend = "sqlite" if backend_settings.database_url.startswith("sqlite") else "postgres"
     async for base_url, app in serve(backend_settings):
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-            yield Api(base_url=base_url, http=http, db=app.state.services.db, backend=backend)
+            services = app.state.services
+            yield Api(
+                base_url=base_url, http=http, db=services.db, backend=backend, services=services
+            )
 
 
 _outcomes: Counter[tuple[str, str]] = Counter()

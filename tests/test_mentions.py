@@ -80,7 +80,11 @@ async def test_comment_on_another_tenants_case_is_not_found(api: Api) -> None:
         assert data["addComment"] == {
             "comment": None,
             "userErrors": [
-                {"field": ["input", "caseId"], "message": "The case was not found.", "code": "NOT_FOUND"}
+                {
+                    "field": ["input", "caseId"],
+                    "message": "The case was not found.",
+                    "code": "NOT_FOUND",
+                }
             ],
         }
 
@@ -116,7 +120,9 @@ async def test_mark_notifications_read(api: Api) -> None:
     stolen = await api.data(mark, {"input": {"ids": [newest["id"]]}}, other["token"])
     assert stolen["markNotificationsRead"]["markedCount"] == 0
     bad = await api.data(mark, {"input": {"ids": ["garbage"]}}, erik["token"])
-    assert bad["markNotificationsRead"]["userErrors"] == [{"field": ["input", "ids"], "code": "NOT_FOUND"}]
+    assert bad["markNotificationsRead"]["userErrors"] == [
+        {"field": ["input", "ids"], "code": "NOT_FOUND"}
+    ]
     done = await api.data(mark, {"input": {"all": True}}, erik["token"])
     assert done["markNotificationsRead"]["unreadNotificationCount"] == 0
     unread = await api.data(

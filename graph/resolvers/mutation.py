@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.announcements import announcements
 from domain.errors import UserErrors
 from domain.viewer import Viewer
-from graph.context import Context
+from graph.context import Context, Services
 from graph.types.common import UserError, user_errors
 
 T = TypeVar("T")
@@ -34,10 +34,18 @@ async def perform(
     context = info.context
     viewer = context.staff() if staff_only else context.signed_in()
     try:
-        async with context.db.transaction(viewer.tenant_id) as session:
-            value = await work(session, viewer)
-            committed = announcements(session)
+        value = await commit_then_publish(context.services, viewer, work)
     except UserErrors as error:
         return Outcome(errors=user_errors(error.errors))
-    await context.services.bus.publish_all(committed)
     return Outcome(value=value)
+
+
+async def commit_then_publish(
+    services: Services, viewer: Viewer, work: Callable[[AsyncSession, Viewer], Awaitable[T]]
+) -> T:
+    """Runs `work` in one transaction; its announcements go out only once it has committed."""
+    async with services.db.transaction(viewer.tenant_id) as session:
+        value = await work(session, viewer)
+        pending = announcements(session)
+    await services.bus.publish_all(pending)
+    return value

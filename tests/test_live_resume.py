@@ -1,0 +1,113 @@
+"""Subscriptions resume after a cursor with no gap and no duplicate, then go on live."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.client import Api, GraphQLSocket
+
+ADD_COMMENT = """mutation($caseId: ID!, $body: String!) {
+  addComment(input: {caseId: $caseId, body: $body}) { comment { id } userErrors { code } } }"""
+COMMENT_ADDED = """subscription($caseId: ID!, $after: ID) {
+  commentAdded(caseId: $caseId, after: $after) { id body author { name } } }"""
+NOTIFICATION_RECEIVED = """subscription($after: ID) {
+  notificationReceived(after: $after) { id kind comment { body } } }"""
+
+
+async def add_comment(api: Api, token: str, case_id: str, body: str) -> str:
+    data = await api.data(ADD_COMMENT, {"caseId": case_id, "body": body}, token)
+    comment_id: str = data["addComment"]["comment"]["id"]
+    return comment_id
+
+
+async def next_payloads(socket: GraphQLSocket, field: str, count: int) -> list[dict[str, Any]]:
+    payloads = []
+    for _ in range(count):
+        message = await socket.receive()
+        assert message["type"] == "next", message
+        payloads.append(message["payload"]["data"][field])
+    return payloads
+
+
+async def assert_silent(socket: GraphQLSocket) -> None:
+    try:
+        message = await socket.receive(timeout=0.5)
+    except TimeoutError:
+        return
+    raise AssertionError(f"unexpected message {message}")
+
+
+async def test_comment_subscription_resumes_after_missed_comments(api: Api) -> None:
+    tenant = await api.new_tenant()
+    erik = await tenant.create_user("Erik Johansson")
+    case_id = await tenant.create_case()
+    first = await add_comment(api, erik["token"], case_id, "ett")
+
+    async with api.ws(tenant.admin_token) as socket:
+        await socket.subscribe(COMMENT_ADDED, {"caseId": case_id})
+        await asyncio.sleep(0.2)
+        second = await add_comment(api, erik["token"], case_id, "två")
+        live = await next_payloads(socket, "commentAdded", 1)
+        assert live == [{"id": second, "body": "två", "author": {"name": "Erik Johansson"}}]
+
+    # The client is away while three more comments are written.
+    missed = [
+        await add_comment(api, erik["token"], case_id, body) for body in ["tre", "fyra", "fem"]
+    ]
+
+    async with api.ws(tenant.admin_token) as socket:
+        await socket.subscribe(COMMENT_ADDED, {"caseId": case_id, "after": second})
+        replayed = await next_payloads(socket, "commentAdded", 3)
+        assert [c["id"] for c in replayed] == missed
+        assert [c["body"] for c in replayed] == ["tre", "fyra", "fem"]
+        sixth = await add_comment(api, erik["token"], case_id, "sex")
+        assert [c["id"] for c in await next_payloads(socket, "commentAdded", 1)] == [sixth]
+        await assert_silent(socket)
+
+    # From the very first comment: everything after it, in order.
+    async with api.ws(tenant.admin_token) as socket:
+        await socket.subscribe(COMMENT_ADDED, {"caseId": case_id, "after": first})
+        bodies = [c["body"] for c in await next_payloads(socket, "commentAdded", 5)]
+        assert bodies == ["två", "tre", "fyra", "fem", "sex"]
+        await assert_silent(socket)
+
+
+async def test_notifications_resume_while_comments_keep_coming(api: Api) -> None:
+    tenant = await api.new_tenant()
+    sara = await tenant.create_user("Sara Nilsson", handle="sara")
+    case_id = await tenant.create_case()
+    await add_comment(api, tenant.admin_token, case_id, "@sara första")
+    lobby = await api.data(
+        "{ viewer { notifications(first: 1) { edges { node { id } } } } }", token=sara["token"]
+    )
+    seen = lobby["viewer"]["notifications"]["edges"][0]["node"]["id"]
+    for i in range(4):
+        await add_comment(api, tenant.admin_token, case_id, f"@sara missad {i}")
+
+    async with api.ws(sara["token"]) as socket:
+        await socket.subscribe(NOTIFICATION_RECEIVED, {"after": seen})
+        # Comments written concurrently with the replay are delivered once, in order.
+        writer = asyncio.gather(
+            *[add_comment(api, tenant.admin_token, case_id, f"@sara ny {i}") for i in range(3)]
+        )
+        got = await next_payloads(socket, "notificationReceived", 7)
+        await writer
+        bodies = [n["comment"]["body"] for n in got]
+        assert bodies[:4] == [f"@sara missad {i}" for i in range(4)]
+        assert sorted(bodies[4:]) == [f"@sara ny {i}" for i in range(3)]
+        ids = [n["id"] for n in got]
+        assert len(set(ids)) == 7
+        await assert_silent(socket)
+
+
+async def test_subscription_to_another_tenants_case_is_refused(api: Api) -> None:
+    tenant = await api.new_tenant()
+    other = await api.new_tenant("Annan AB")
+    case_id = await other.create_case()
+    async with api.ws(tenant.admin_token) as socket:
+        operation = await socket.subscribe(COMMENT_ADDED, {"caseId": case_id})
+        message = await socket.receive()
+        assert message["id"] == operation
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "NOT_FOUND"
