@@ -24,6 +24,7 @@ from domain.viewer import Viewer
 from graph.context import Context, Services
 from graph.schema import build_schema
 from graph.subscriptions.bus import EventBus
+from workcloud.scheduler import Scheduler
 from workcloud.settings import Settings, get_settings
 
 log = logging.getLogger("workcloud")
@@ -108,9 +109,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await services.db.migrate()
         await services.bus.connect()
+        scheduler = Scheduler(services.db, services.bus, settings.deadline_reminder_interval)
+        scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
             await services.bus.disconnect()
             await services.db.dispose()
 

@@ -72,7 +72,7 @@ class Notification(TenantOwned, Base):
     message_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("conversation_messages.id", ondelete="CASCADE")
     )
-    # Makes "exactly once" a constraint: e.g. "deadline:<case>:<deadline>:<phase>:<user>".
+    # Makes "exactly once" a constraint: e.g. "deadline/<case>/<deadline>/<phase>/<user>".
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
