@@ -34,7 +34,7 @@ REQUIRE_SERVICES = os.environ.get("WORKCLOUD_REQUIRE_SERVICES") == "1"
 BACKENDS = ["sqlite", "postgres"]
 
 
-async def _services_problem() -> str | None:
+async def services_problem() -> str | None:
     try:
         connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
         await connection.close()
@@ -101,7 +101,7 @@ async def backend_settings(
         path = tmp_path_factory.mktemp("sqlite") / "workcloud.db"
         yield Settings(database_url=f"sqlite+aiosqlite:///{path}", broadcast_url="memory://")
         return
-    problem = await _services_problem()
+    problem = await services_problem()
     if problem is not None:
         if REQUIRE_SERVICES:
             pytest.fail(f"WORKCLOUD_REQUIRE_SERVICES=1 but {problem}")
