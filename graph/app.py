@@ -24,6 +24,7 @@ from domain.viewer import Viewer
 from graph.context import Context, Services
 from graph.schema import build_schema
 from graph.subscriptions.bus import EventBus
+from graph.websocket import handler_with_interval
 from workcloud.scheduler import Scheduler
 from workcloud.settings import Settings, get_settings
 
@@ -55,6 +56,7 @@ class GraphQLView(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
+        self.graphql_transport_ws_handler_class = handler_with_interval(settings.ws_ping_interval)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(services=self.services, request=request, response=response)

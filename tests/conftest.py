@@ -32,6 +32,7 @@ REDIS_URL = os.environ.get("WORKCLOUD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0
 REQUIRE_SERVICES = os.environ.get("WORKCLOUD_REQUIRE_SERVICES") == "1"
 
 BACKENDS = ["sqlite", "postgres"]
+TEST_PING_INTERVAL = 0.5
 
 
 async def services_problem() -> str | None:
@@ -99,7 +100,11 @@ async def backend_settings(
 ) -> AsyncIterator[Settings]:
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "workcloud.db"
-        yield Settings(database_url=f"sqlite+aiosqlite:///{path}", broadcast_url="memory://")
+        yield Settings(
+            database_url=f"sqlite+aiosqlite:///{path}",
+            broadcast_url="memory://",
+            ws_ping_interval=TEST_PING_INTERVAL,
+        )
         return
     problem = await services_problem()
     if problem is not None:
@@ -109,7 +114,13 @@ async def backend_settings(
     database = PostgresDatabase()
     await database.create()
     try:
-        yield Settings(database_url=database.url, broadcast_url=REDIS_URL)
+        yield Settings(
+            database_url=database.url,
+            broadcast_url=REDIS_URL,
+            # This test run's own channels, whatever else shares the Redis.
+            broadcast_channel_prefix=f"{database.name}.",
+            ws_ping_interval=TEST_PING_INTERVAL,
+        )
     finally:
         await database.drop()
 

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     subscription_queue_size: int = 256
     # How often this instance looks for deadlines to remind about, in seconds (0: never).
     deadline_reminder_interval: float = 30.0
+    # Seconds between keep-alive pings on an idle WebSocket (0: none).
+    ws_ping_interval: float = 15.0
     smtp_url: str | None = None
     sms_url: str | None = None
     mail_from: str = "cases@workcloud.invalid"

@@ -11,13 +11,17 @@ through a fresh session per event, so access is checked anew each time.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.websockets import WebSocket
 
+from domain.errors import NotAllowed
 from graph.context import Context
-from graph.subscriptions.bus import Resync
+from graph.subscriptions.bus import ListenerOverflow, Resync
 
 REPLAY_BATCH = 100
 
@@ -61,7 +65,16 @@ async def stream_rows(
                 yield row
         while True:
             await scope.release()
-            items: list[dict[str, Any] | Resync] = [await listener.get(), *listener.pending()]
+            try:
+                items: list[dict[str, Any] | Resync] = [
+                    await listener.get(),
+                    *listener.pending(),
+                ]
+            except ListenerOverflow:
+                await _drop_slow_client(context)
+                raise NotAllowed(
+                    "This subscriber fell too far behind and was disconnected."
+                ) from None
             await scope.renew()
             if not await scope.read(still_allowed):
                 return
@@ -117,3 +130,11 @@ def _call(
         return await query(session, *args)
 
     return run
+
+
+async def _drop_slow_client(context: Context) -> None:
+    """Closes the socket of a client that stopped reading (1013: try again later)."""
+    websocket = context.request
+    if isinstance(websocket, WebSocket):
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(code=1013, reason="too slow"), timeout=2)
