@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AccessToken, Contact, User, utcnow
-from domain.errors import UserError, UserErrorCode, UserErrors
-from domain.passwords import verify_password
+from domain.errors import Problems, UserError, UserErrorCode, UserErrors
+from domain.passwords import hash_password, password_problem, verify_password
 from domain.viewer import Role, Viewer, ViewerKind
 
 _WRONG = UserError(("email",), "Wrong e-mail or password.", UserErrorCode.INVALID)
@@ -135,12 +135,32 @@ async def revoke_token(session: AsyncSession, token_id: int) -> None:
     )
 
 
-async def revoke_all_for_user(session: AsyncSession, user_id: int) -> None:
-    await session.execute(
-        update(AccessToken)
-        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+async def revoke_all_for_user(
+    session: AsyncSession, user_id: int, *, except_token_id: int | None = None
+) -> None:
+    statement = update(AccessToken).where(
+        AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None)
     )
+    if except_token_id is not None:
+        statement = statement.where(AccessToken.id != except_token_id)
+    await session.execute(statement.values(revoked_at=utcnow()))
+
+
+async def change_password(
+    session: AsyncSession, viewer: Viewer, current_password: str, new_password: str
+) -> None:
+    """A staff viewer's new password; every other token of that user stops working."""
+    user = await session.get(User, viewer.user_id) if viewer.user_id is not None else None
+    password_hash = user.password_hash if user is not None else None
+    problems = Problems()
+    if not await asyncio.to_thread(verify_password, password_hash, current_password):
+        problems.invalid("currentPassword", "The current password is wrong.")
+    if (message := password_problem(new_password)) is not None:
+        problems.invalid("newPassword", message)
+    problems.raise_if_any()
+    assert user is not None
+    user.password_hash = await asyncio.to_thread(hash_password, new_password)
+    await revoke_all_for_user(session, user.id, except_token_id=viewer.token_id)
 
 
 async def revoke_all_for_contact(session: AsyncSession, contact_id: int) -> None:

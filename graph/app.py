@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.unset import UnsetType
@@ -22,8 +24,13 @@ from db.engine import Database
 from domain import signin
 from domain.viewer import Viewer
 from graph.context import Context, Services
+from graph.faults import classify
+from graph.limits import TOO_MANY_CONNECTIONS, TransportLimits, ViewerConnections
+from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
 from graph.subscriptions.bus import EventBus
+from graph.throttle import SignInThrottle
+from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
 from graph.websocket import handler_with_interval
 from workcloud.scheduler import Scheduler
 from workcloud.settings import Settings, get_settings
@@ -45,7 +52,16 @@ async def viewer_for(services: Services, token: str | None) -> Viewer | None:
         return await signin.viewer_for_token(session, token)
 
 
-class GraphQLView(GraphQL[Context, None]):
+class WebSocketAdapter(ASGIWebSocketAdapter):
+    async def close(self, code: int, reason: str) -> None:
+        # A rejection may carry its own close code (e.g. too many connections).
+        rejection = getattr(self.ws.state, "close_with", None)
+        await super().close(*(rejection or (code, reason)))
+
+
+class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
+    websocket_adapter_class = WebSocketAdapter
+
     def __init__(self, services: Services) -> None:
         settings = services.settings
         super().__init__(
@@ -56,7 +72,50 @@ class GraphQLView(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self.services = services
-        self.graphql_transport_ws_handler_class = handler_with_interval(settings.ws_ping_interval)
+        self.graphql_transport_ws_handler_class = type(
+            "SocketHandler",
+            (TrustedSocketHandler, handler_with_interval(settings.ws_ping_interval)),
+            {},
+        )
+        self.connections = ViewerConnections(settings.max_connections_per_viewer)
+        path = settings.trusted_documents
+        self.trusted_documents = load_manifest(path) if path is not None else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            socket = WebSocket(scope, receive=receive, send=send)
+            try:
+                await self.run(socket)
+            finally:
+                self.connections.release(socket)
+            return
+        request = Request(scope, receive=receive)
+        try:
+            response = self.finish(request, await self.run(request))
+        except HTTPException as error:
+            response = error_response(request, error.status_code, error.reason)
+        except Exception as error:
+            log.exception("request failed")
+            code, message = classify(error)
+            status = 503 if code == "SERVICE_UNAVAILABLE" else 500
+            response = error_response(request, status, message, code)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
+        data = await super().parse_http_body(request)
+        manifest = self.trusted_documents
+        if manifest is None or isinstance(data, list) or data.query is not None:
+            return data
+        if request.method == "GET":
+            body: dict[str, Any] = dict(request.query_params)
+        else:
+            body = self.parse_json(await request.get_body())
+        document_id = requested_document_id(body)
+        if document_id is not None and document_id in manifest:
+            data.query = manifest[document_id]
+        elif document_id is not None:
+            raise HTTPException(400, "Unknown document id: only trusted documents may run.")
+        return data
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(services=self.services, request=request, response=response)
@@ -80,6 +139,10 @@ class GraphQLView(GraphQL[Context, None]):
         viewer = await viewer_for(self.services, token)
         if viewer is None:
             raise ConnectionRejectionError()
+        socket = context.request
+        if not self.connections.acquire((viewer.kind, viewer.user_id, viewer.contact_id), socket):
+            socket.state.close_with = (TOO_MANY_CONNECTIONS, "Too many connections")
+            raise ConnectionRejectionError()
         context.viewer = viewer
         context.bearer_token = token
         return await super().on_ws_connect(context)
@@ -92,7 +155,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         prefix=settings.broadcast_channel_prefix,
         queue_size=settings.subscription_queue_size,
     )
-    services = Services(settings=settings, db=Database(settings.database_url), bus=bus)
+    services = Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        bus=bus,
+        throttle=SignInThrottle(settings),
+    )
     view = GraphQLView(services)
 
     async def health(_request: Request) -> Response:
@@ -118,6 +186,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await scheduler.stop()
             await services.bus.disconnect()
+            await services.throttle.close()
             await services.db.dispose()
 
     app = Starlette(
@@ -125,6 +194,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/health", health, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(
+                TransportLimits,
+                max_body=settings.max_request_bytes,
+                max_message=settings.max_websocket_message_bytes,
+            )
         ],
         lifespan=lifespan,
     )

@@ -22,6 +22,7 @@ from strawberry.extensions import SchemaExtension
 from db.engine import Database
 from domain.errors import NotAllowed, NotSignedIn
 from domain.viewer import Viewer
+from graph.throttle import SignInThrottle
 from workcloud.settings import Settings
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class Services:
     settings: Settings
     db: Database
     bus: EventBus
+    throttle: SignInThrottle
 
 
 @dataclass
@@ -48,6 +50,11 @@ class Context:
     viewer: Viewer | None = None
     connection_params: dict[str, Any] | None = None
     bearer_token: str | None = None
+
+    @property
+    def client_address(self) -> str | None:
+        client = self.request.client
+        return client.host if client is not None else None
 
     @property
     def db(self) -> Database:

@@ -7,6 +7,7 @@ from graphql import GraphQLError
 UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
 BAD_USER_INPUT = "BAD_USER_INPUT"
+RATE_LIMITED = "RATE_LIMITED"
 
 
 def unauthenticated() -> GraphQLError:
@@ -19,3 +20,10 @@ def forbidden(message: str = "You may not do this.") -> GraphQLError:
 
 def bad_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
+
+
+def rate_limited(retry_after: int) -> GraphQLError:
+    return GraphQLError(
+        f"Too many failed sign-ins; try again in {retry_after} seconds.",
+        extensions={"code": RATE_LIMITED, "retryAfter": retry_after},
+    )

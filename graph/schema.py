@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 
 from graph.access import RootFieldAccess
 from graph.context import OperationScopeExtension
+from graph.faults import MaskUnexpectedErrors
 from graph.resolvers.auth import AuthMutation, AuthQuery
 from graph.resolvers.comments import CommentMutation
 from graph.resolvers.customers import CustomerMutation, CustomerQuery
@@ -26,6 +27,7 @@ from graph.resolvers.notifications import NotificationMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.notifications import NotificationSubscription
+from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.comment import Comment
 from graph.types.common import Node
 from graph.types.customer import CaseObject, Contact, Customer, Project
@@ -54,7 +56,11 @@ NODE_TYPES: list[type[Node]] = [
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [MaskUnexpectedErrors]
+    if settings.trusted_documents is not None:
+        manifest = load_manifest(settings.trusted_documents)
+        extensions.append(trusted_documents_extension(manifest))
+    extensions += [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),

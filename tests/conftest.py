@@ -11,7 +11,8 @@ import asyncio
 import os
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,26 @@ async def api(backend_settings: Settings) -> AsyncIterator[Api]:
             yield Api(
                 base_url=base_url, http=http, db=services.db, backend=backend, services=services
             )
+
+
+@pytest.fixture
+def api_with(
+    backend_settings: Settings,
+) -> Callable[..., AbstractAsyncContextManager[Api]]:
+    """Another server on the same backend, with some settings changed."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[Api]:
+        settings = backend_settings.model_copy(update=overrides)
+        backend = "sqlite" if settings.database_url.startswith("sqlite") else "postgres"
+        async for base_url, app in serve(settings):
+            async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+                services = app.state.services
+                yield Api(
+                    base_url=base_url, http=http, db=services.db, backend=backend, services=services
+                )
+
+    return start
 
 
 _outcomes: Counter[tuple[str, str]] = Counter()

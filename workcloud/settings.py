@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -37,6 +38,17 @@ class Settings(BaseSettings):
     max_query_tokens: int = 4000
     max_aliases: int = 30
     max_subscriptions_per_connection: int = 50
+    max_request_bytes: int = 1_000_000
+    max_websocket_message_bytes: int = 1_000_000
+    max_connections_per_viewer: int = 20
+    # Failed sign-ins within the window, counted per e-mail and per client address.
+    sign_in_failures_per_email: int = 5
+    sign_in_failures_per_address: int = 50
+    sign_in_window_seconds: int = 900
+    # A JSON manifest {"<sha256 of the document>": "<document>"}: only these documents run.
+    trusted_documents: Path | None = None
+    # How long /health and a new database connection may take before they count as down.
+    database_timeout_seconds: float = 5.0
 
     @property
     def is_embedded(self) -> bool:

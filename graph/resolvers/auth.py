@@ -12,6 +12,9 @@ from domain import signin
 from domain.errors import UserErrors
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
+from graph.errors import rate_limited
+from graph.resolvers.mutation import perform
+from graph.throttle import Throttled
 from graph.types.common import UserError, user_errors
 from graph.types.customer import Contact
 from graph.types.user import User
@@ -24,6 +27,18 @@ Info = strawberry.Info[Context, None]
 class LoginPayload:
     token: str | None = None
     viewer: Viewer | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str
+
+
+@strawberry.type
+class ChangePasswordPayload:
+    ok: bool
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -50,14 +65,22 @@ async def _sign_in(info: Info, email: str, password: str, *, portal: bool) -> Lo
     lifetime = timedelta(days=context.settings.token_lifetime_days)
     do = signin.portal_login if portal else signin.login
 
+    throttle, address = context.services.throttle, context.client_address
+
     async def work(session: AsyncSession) -> tuple[str, DomainViewer]:
         return await do(session, email, password, lifetime)
 
     try:
+        await throttle.check(email, address)
+    except Throttled as error:
+        raise rate_limited(error.retry_after) from None
+    try:
         async with context.db.transaction(None) as session:
             token, viewer = await work(session)
     except UserErrors as error:
+        await throttle.failed(email, address)
         return LoginPayload(user_errors=user_errors(error.errors))
+    await throttle.succeeded(email)
     # The payload is read in the new viewer's tenant (the request itself stays anonymous).
     context.scope.switch_tenant(viewer.tenant_id)
     return LoginPayload(token=token, viewer=await viewer_object(info, viewer))
@@ -86,3 +109,28 @@ class AuthMutation:
         async with info.context.db.transaction(viewer.tenant_id) as session:
             await signin.revoke_token(session, viewer.token_id)
         return LogoutPayload(ok=True)
+
+    @strawberry.mutation(
+        description="Changes the viewer's password; every other token of the viewer is revoked."
+    )
+    async def change_password(
+        self, info: Info, input: ChangePasswordInput
+    ) -> ChangePasswordPayload:
+        context = info.context
+        viewer = context.staff()
+        # Guessing the current password is throttled like sign-in, per user and address.
+        throttle, key = context.services.throttle, f"user-{viewer.user_id}"
+        try:
+            await throttle.check(key, context.client_address)
+        except Throttled as error:
+            raise rate_limited(error.retry_after) from None
+
+        async def work(session: AsyncSession, viewer: DomainViewer) -> None:
+            await signin.change_password(
+                session, viewer, input.current_password, input.new_password
+            )
+
+        outcome = await perform(info, work)
+        if any(e.field == ["input", "currentPassword"] for e in outcome.errors):
+            await throttle.failed(key, context.client_address)
+        return ChangePasswordPayload(ok=not outcome.errors, user_errors=outcome.errors)

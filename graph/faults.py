@@ -1,0 +1,79 @@
+"""Unexpected failures as clean GraphQL errors: logged in full, reported without internals.
+
+A database or Redis that is away is SERVICE_UNAVAILABLE (try again); anything else
+unexpected is INTERNAL_SERVER_ERROR. Neither message carries SQL, hosts or stack traces:
+those go to the log only.
+"""
+
+from __future__ import annotations
+
+from asyncpg.exceptions import PostgresConnectionError
+from graphql import GraphQLError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from strawberry.extensions import MaskErrors
+
+from domain.errors import DomainError
+
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable; try again shortly."
+INTERNAL_MESSAGE = "Something went wrong on our side."
+
+_OUTAGES = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    PostgresConnectionError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether `error` means a backing service (database, Redis) cannot be reached."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _OUTAGES):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def classify(error: BaseException) -> tuple[str, str]:
+    """(code, message) to report for an unexpected exception."""
+    if is_outage(error):
+        return SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
+    return INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, (GraphQLError, DomainError))
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        assert error.original_error is not None
+        code, message = classify(error.original_error)
+        return GraphQLError(
+            message=message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": code},
+        )

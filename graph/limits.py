@@ -1,0 +1,177 @@
+"""Transport limits: request body size, WebSocket message size, sockets per viewer.
+
+The body limit answers 413 with a GraphQL-shaped JSON error before the body is parsed;
+an oversized WebSocket message closes the socket with 1009 (message too big); a viewer
+over the connection limit is closed with 4429 at `connection_init`. Query depth, tokens
+and aliases are limited inside the schema (graph/schema.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.over_http import GRAPHQL_RESPONSE_JSON
+
+TOO_MANY_CONNECTIONS = 4429
+MESSAGE_TOO_BIG = 1009
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+# How much of an oversized body is read (and dropped) before answering 413.
+DRAIN_FACTOR = 8
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class TransportLimits:
+    """ASGI middleware enforcing the body and WebSocket message size limits."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, max_message: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_message = max_message
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"").decode("latin-1").strip()
+        if declared.isdigit() and int(declared) > self.max_body:
+            await self._drain(receive, int(declared))
+            await self._too_large(headers, send)
+            return
+        # Read the body here, counting, so a missing or lying Content-Length cannot
+        # stream more than the limit into the app.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                if message.get("more_body", False):
+                    await self._drain(receive, size)
+                await self._too_large(headers, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _drain(self, receive: Receive, seen: int) -> None:
+        """Reads and drops the rest of a body, so the client gets to read our 413.
+
+        Only up to a bound: past it the connection is closed on the sender instead.
+        """
+        budget = DRAIN_FACTOR * self.max_body
+        while seen <= budget:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            seen += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
+
+    async def _too_large(self, headers: dict[bytes, bytes], send: Send) -> None:
+        accept = headers.get(b"accept", b"").decode("latin-1")
+        media_type = (
+            GRAPHQL_RESPONSE_JSON if GRAPHQL_RESPONSE_JSON in accept else "application/json"
+        )
+        body = json.dumps(
+            {
+                "errors": [
+                    {
+                        "message": f"The request body is larger than {self.max_body} bytes.",
+                        "extensions": {"code": PAYLOAD_TOO_LARGE},
+                    }
+                ]
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", f"{media_type}; charset=utf-8".encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        closed = False
+
+        async def limited_receive() -> Message:
+            nonlocal closed
+            message = await receive()
+            if message["type"] == "websocket.receive" and not closed:
+                data = message.get("text") or message.get("bytes") or b""
+                size = len(data.encode()) if isinstance(data, str) else len(data)
+                if size > self.max_message:
+                    closed = True
+                    await send(
+                        {"type": "websocket.close", "code": MESSAGE_TOO_BIG, "reason": "Too big"}
+                    )
+                    return {"type": "websocket.disconnect", "code": MESSAGE_TOO_BIG}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            # Once closed here, the app's own goodbye has nowhere to go.
+            if not closed:
+                await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
+
+
+class ViewerConnections:
+    """Open WebSockets per viewer (a user or a portal contact), within this instance."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[Hashable, set[int]] = {}
+        self._owner: dict[int, Hashable] = {}
+
+    def acquire(self, viewer_key: Hashable, socket: Any) -> bool:
+        """Registers `socket` for the viewer; False when the viewer is at the limit."""
+        sockets = self._open.setdefault(viewer_key, set())
+        if len(sockets) >= self.limit:
+            return False
+        sockets.add(id(socket))
+        self._owner[id(socket)] = viewer_key
+        return True
+
+    def release(self, socket: Any) -> None:
+        viewer_key = self._owner.pop(id(socket), None)
+        if viewer_key is None:
+            return
+        sockets = self._open.get(viewer_key, set())
+        sockets.discard(id(socket))
+        if not sockets:
+            self._open.pop(viewer_key, None)
+
+    def count(self, viewer_key: Hashable) -> int:
+        return len(self._open.get(viewer_key, ()))
