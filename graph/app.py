@@ -31,7 +31,7 @@ from graph.schema import build_schema
 from graph.subscriptions.bus import EventBus
 from graph.throttle import SignInThrottle
 from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
-from graph.websocket import handler_with_interval
+from graph.websocket import KeepAliveTransportWSHandler, handler_with_interval
 from workcloud.scheduler import Scheduler
 from workcloud.settings import Settings, get_settings
 
@@ -70,13 +70,20 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             keep_alive=True,
             keep_alive_interval=20,
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            # The legacy protocol has no per-operation error to refuse an untrusted document.
+            subscription_protocols=(
+                ("graphql-transport-ws",)
+                if settings.trusted_documents
+                else ("graphql-transport-ws", "graphql-ws")
+            ),
         )
         self.services = services
-        self.graphql_transport_ws_handler_class = type(
-            "SocketHandler",
-            (TrustedSocketHandler, handler_with_interval(settings.ws_ping_interval)),
-            {},
+        # Keep-alive pings, and trusted documents refused per operation.
+        keep_alive = handler_with_interval(settings.ws_ping_interval)
+        handler: type[KeepAliveTransportWSHandler] = type(
+            "SocketHandler", (TrustedSocketHandler, keep_alive), {}
         )
+        self.graphql_transport_ws_handler_class = handler
         self.connections = ViewerConnections(settings.max_connections_per_viewer)
         path = settings.trusted_documents
         self.trusted_documents = load_manifest(path) if path is not None else None

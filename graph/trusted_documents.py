@@ -18,6 +18,10 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
 NOT_TRUSTED = "PERSISTED_QUERY_NOT_FOUND"
 
@@ -72,3 +76,23 @@ def trusted_documents_extension(manifest: Mapping[str, str]) -> Callable[[], Sch
             yield
 
     return TrustedDocuments
+
+
+class TrustedSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    """graphql-transport-ws: an untrusted document gets the protocol's `error` message."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        manifest: Mapping[str, str] | None = getattr(self.view, "trusted_documents", None)
+        if manifest is not None and self.connection_acknowledged:
+            payload: dict[str, Any] = dict(message["payload"])
+            query = payload.get("query")
+            if not isinstance(query, str):
+                document_id = requested_document_id(payload)
+                query = manifest.get(document_id) if document_id is not None else None
+            if query is None or document_hash(query) not in manifest:
+                error = {"id": message["id"], "type": "error", "payload": [not_trusted().formatted]}
+                await self.send_message(error)  # type: ignore[arg-type]
+                return
+            payload["query"] = query
+            message = {**message, "payload": payload}  # type: ignore[typeddict-item]
+        await super().handle_subscribe(message)
