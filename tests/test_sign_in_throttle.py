@@ -34,6 +34,7 @@ async def test_failures_per_email_are_throttled_alike_for_known_and_unknown(
                 wrong = await api.data(LOGIN, {"e": email, "p": "wrong password"})
                 assert wrong["login"]["userErrors"][0]["code"] == "INVALID"
             answers[email] = await api.post(LOGIN, {"e": email, "p": PASSWORD})
+
         # Throttled, even with the right password, and the same for a stranger (but the clock).
         def shape(body: dict[str, Any]) -> tuple[Any, ...]:
             (error,) = body["errors"]
