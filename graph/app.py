@@ -11,7 +11,6 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -25,6 +24,7 @@ from domain import signin
 from domain.viewer import Viewer
 from graph.context import Context, Services
 from graph.faults import classify
+from graph.health import Readiness
 from graph.limits import TOO_MANY_CONNECTIONS, TransportLimits, ViewerConnections
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
@@ -170,21 +170,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     view = GraphQLView(services)
 
-    async def health(_request: Request) -> Response:
-        problems: dict[str, str] = {}
-        try:
-            await services.db.ping()
-        except Exception as error:
-            problems["database"] = type(error).__name__
-        if not services.bus.connected:
-            problems["broadcast"] = "not connected"
-        if problems:
-            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-        return JSONResponse({"status": "ok"})
+    readiness = Readiness(services)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await services.db.migrate()
+        await readiness.start()
         await services.bus.connect()
         scheduler = Scheduler(services.db, services.bus, settings.deadline_reminder_interval)
         scheduler.start()
@@ -192,6 +182,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await scheduler.stop()
+            await readiness.stop()
             await services.bus.disconnect()
             await services.throttle.close()
             await services.db.dispose()
@@ -200,7 +191,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
-            Route("/health", health, methods=["GET"]),
+            Route("/health", readiness.endpoint, methods=["GET"]),
         ],
         middleware=[
             Middleware(

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     trusted_documents: Path | None = None
     # How long /health and a new database connection may take before they count as down.
     database_timeout_seconds: float = 5.0
+    # SIGTERM: in-flight requests get this long to finish before connections are dropped.
+    shutdown_grace_seconds: float = 30.0
 
     @property
     def is_embedded(self) -> bool:
