@@ -22,7 +22,7 @@ class ServerProcess:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: asyncio.subprocess.Process | None = None
-        self._log = tempfile.NamedTemporaryFile(
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open across restarts)
             prefix="workcloud-serve-", suffix=".log", delete=False
         )
         self.log_path = Path(self._log.name)
