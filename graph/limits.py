@@ -9,10 +9,12 @@ and aliases are limited inside the schema (graph/schema.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
 
 from graph.over_http import GRAPHQL_RESPONSE_JSON
 
@@ -175,3 +177,32 @@ class ViewerConnections:
 
     def count(self, viewer_key: Hashable) -> int:
         return len(self._open.get(viewer_key, ()))
+
+
+NUL = "\x00"
+
+
+def contains_nul(value: object) -> bool:
+    """Whether a NUL character hides anywhere in a document or its variables."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
+def nul_refused() -> GraphQLError:
+    # PostgreSQL cannot store NUL in text; refusing it everywhere keeps both backends alike.
+    return GraphQLError(
+        "Text must not contain NUL characters.", extensions={"code": "BAD_USER_INPUT"}
+    )
+
+
+class RefuseNulCharacters(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        if contains_nul(execution.query) or contains_nul(execution.variables):
+            raise nul_refused()
+        yield

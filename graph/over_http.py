@@ -13,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -75,6 +76,15 @@ def error_response(
 
 class GraphQLOverHTTP:
     """Mixed into the Strawberry view: negotiation and status codes per the spec."""
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            parsed = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return parsed
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 from graph.access import RootFieldAccess
 from graph.context import OperationScopeExtension
 from graph.faults import MaskUnexpectedErrors
+from graph.limits import RefuseNulCharacters
 from graph.resolvers.auth import AuthMutation, AuthQuery
 from graph.resolvers.comments import CommentMutation
 from graph.resolvers.customers import CustomerMutation, CustomerQuery
@@ -56,7 +57,10 @@ NODE_TYPES: list[type[Node]] = [
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [MaskUnexpectedErrors]
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        MaskUnexpectedErrors,
+        RefuseNulCharacters,
+    ]
     if settings.trusted_documents is not None:
         manifest = load_manifest(settings.trusted_documents)
         extensions.append(trusted_documents_extension(manifest))

@@ -23,6 +23,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
+from graph.limits import contains_nul, nul_refused
+
 NOT_TRUSTED = "PERSISTED_QUERY_NOT_FOUND"
 
 
@@ -79,9 +81,13 @@ def trusted_documents_extension(manifest: Mapping[str, str]) -> Callable[[], Sch
 
 
 class TrustedSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
-    """graphql-transport-ws: an untrusted document gets the protocol's `error` message."""
+    """graphql-transport-ws: an untrusted document (or NUL) gets the protocol's `error`."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and contains_nul(dict(message["payload"])):
+            error = {"id": message["id"], "type": "error", "payload": [nul_refused().formatted]}
+            await self.send_message(error)  # type: ignore[arg-type]
+            return
         manifest: Mapping[str, str] | None = getattr(self.view, "trusted_documents", None)
         if manifest is not None and self.connection_acknowledged:
             payload: dict[str, Any] = dict(message["payload"])

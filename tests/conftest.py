@@ -33,6 +33,8 @@ REDIS_URL = os.environ.get("WORKCLOUD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0
 REQUIRE_SERVICES = os.environ.get("WORKCLOUD_REQUIRE_SERVICES") == "1"
 
 BACKENDS = ["sqlite", "postgres"]
+# Every test signs in from 127.0.0.1; the throttle tests set their own limits.
+TEST_FAILURES_PER_ADDRESS = 100_000
 TEST_PING_INTERVAL = 0.5
 
 
@@ -105,6 +107,7 @@ async def backend_settings(
             database_url=f"sqlite+aiosqlite:///{path}",
             broadcast_url="memory://",
             ws_ping_interval=TEST_PING_INTERVAL,
+            sign_in_failures_per_address=TEST_FAILURES_PER_ADDRESS,
         )
         return
     problem = await services_problem()
@@ -121,6 +124,7 @@ async def backend_settings(
             # This test run's own channels, whatever else shares the Redis.
             broadcast_channel_prefix=f"{database.name}.",
             ws_ping_interval=TEST_PING_INTERVAL,
+            sign_in_failures_per_address=TEST_FAILURES_PER_ADDRESS,
         )
     finally:
         await database.drop()
