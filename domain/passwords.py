@@ -10,7 +10,14 @@ MAX_LENGTH = 256
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("not a real password")
+_dummy_hash = _hasher.hash("not a real password")
+
+
+def configure(*, time_cost: int, memory_kib: int) -> None:
+    """Sets the cost of new hashes; existing hashes keep verifying with their own."""
+    global _hasher, _dummy_hash
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    _dummy_hash = _hasher.hash("not a real password")
 
 
 def hash_password(password: str) -> str:
@@ -19,7 +26,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -33,7 +33,7 @@ from graph.throttle import SignInThrottle
 from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
 from graph.websocket import KeepAliveTransportWSHandler, handler_with_interval
 from workcloud.scheduler import Scheduler
-from workcloud.settings import Settings, get_settings
+from workcloud.settings import Settings, apply, get_settings
 
 log = logging.getLogger("workcloud")
 
@@ -156,7 +156,7 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or get_settings()
+    settings = apply(settings) if settings else get_settings()
     bus = EventBus(
         settings.broadcast_url,
         prefix=settings.broadcast_channel_prefix,

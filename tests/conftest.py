@@ -36,6 +36,8 @@ BACKENDS = ["sqlite", "postgres"]
 # Every test signs in from 127.0.0.1; the throttle tests set their own limits.
 TEST_FAILURES_PER_ADDRESS = 100_000
 TEST_PING_INTERVAL = 0.5
+# Production-strength Argon2 costs half a second per sign-in on a busy 2-core machine.
+CHEAP_PASSWORD_HASHES = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
 
 
 async def services_problem() -> str | None:
@@ -107,6 +109,7 @@ async def backend_settings(
             database_url=f"sqlite+aiosqlite:///{path}",
             broadcast_url="memory://",
             ws_ping_interval=TEST_PING_INTERVAL,
+            **CHEAP_PASSWORD_HASHES,
             sign_in_failures_per_address=TEST_FAILURES_PER_ADDRESS,
         )
         return
@@ -124,6 +127,7 @@ async def backend_settings(
             # This test run's own channels, whatever else shares the Redis.
             broadcast_channel_prefix=f"{database.name}.",
             ws_ping_interval=TEST_PING_INTERVAL,
+            **CHEAP_PASSWORD_HASHES,
             sign_in_failures_per_address=TEST_FAILURES_PER_ADDRESS,
         )
     finally:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     mail_from: str = "cases@workcloud.invalid"
 
     token_lifetime_days: int = 30
+    # Argon2id cost of new password hashes (the library's defaults: RFC 9106 low-memory).
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
     # GraphiQL and introspection: on by default only in the embedded default.
     graphiql: bool | None = None
     introspection: bool | None = None
@@ -67,4 +70,14 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return apply(Settings())
+
+
+def apply(settings: Settings) -> Settings:
+    """Puts the process-wide parts of the settings into effect."""
+    from domain import passwords
+
+    passwords.configure(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
+    return settings
