@@ -91,6 +91,11 @@ class Problems:
     def has(self, path: str) -> bool:
         return any(e.field[len(self.prefix) :][:1] == (path,) for e in self.errors)
 
+    def has_path(self, path: Sequence[str]) -> bool:
+        """Whether a problem is recorded at `path` or below it."""
+        parts = tuple(path)
+        return any(e.field[len(self.prefix) :][: len(parts)] == parts for e in self.errors)
+
     def __bool__(self) -> bool:
         return bool(self.errors)
 

@@ -11,6 +11,7 @@ from domain.errors import Problems
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_COLOR = re.compile(r"^#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$")
 
 
 def text(
@@ -71,8 +72,21 @@ def phone(problems: Problems, path: str, value: str | None) -> str | None:
     return compact
 
 
-def location(problems: Problems, path: str, lat: float, lng: float) -> tuple[float, float] | None:
+def location(
+    problems: Problems, path: str | Sequence[str], lat: float, lng: float
+) -> tuple[float, float] | None:
     if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lng <= 180.0):
         problems.invalid(path, "Latitude must be within ±90 and longitude within ±180.")
         return None
     return lat, lng
+
+
+def color(problems: Problems, path: str | Sequence[str], value: str | None) -> str | None:
+    """A CSS hex colour (#rgb or #rrggbb), lower-cased, or None when empty."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not _COLOR.match(value):
+        problems.invalid(path, "A colour is written #rgb or #rrggbb.")
+        return None
+    return value.lower()

@@ -32,3 +32,9 @@ def pk_of(global_id: str | None, *type_names: str) -> int | None:
     if parsed is None or parsed[0] not in type_names:
         return None
     return parsed[1]
+
+
+def our_pk(global_id: str | None, *type_names: str) -> int | None:
+    """None when no id was given; else its primary key, or 0 for an id that is not one of
+    ours: 0 names no row, so it is reported as NOT_FOUND rather than taken for "not given"."""
+    return None if global_id is None else pk_of(global_id, *type_names) or 0

@@ -10,7 +10,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from db.models import Base, CommentMention, Contact, GroupMember, User
+from db.models import (
+    Base,
+    CaseAssignedGroup,
+    CaseAssignedUser,
+    CaseModuleSettingsRow,
+    CommentMention,
+    Contact,
+    FormInstance,
+    Group,
+    GroupMember,
+    Task,
+    User,
+)
+from domain.case_settings import ModuleSettings
 
 if TYPE_CHECKING:
     from graph.context import OperationScope
@@ -24,6 +37,15 @@ class Loaders:
         self._by_id: dict[type[Base], DataLoader[int, Any]] = {}
         self.members_by_group_id: DataLoader[int, list[User]] = DataLoader(self._members)
         self.contacts_by_customer_id: DataLoader[int, list[Contact]] = DataLoader(self._contacts)
+        self.assigned_users_by_case_id: DataLoader[int, list[User]] = DataLoader(
+            self._assigned_users
+        )
+        self.assigned_groups_by_case_id: DataLoader[int, list[Group]] = DataLoader(
+            self._assigned_groups
+        )
+        self.tasks_by_case_id: DataLoader[int, list[Task]] = DataLoader(self._tasks)
+        self.forms_by_case_id: DataLoader[int, list[FormInstance]] = DataLoader(self._forms)
+        self.module_settings: DataLoader[int, ModuleSettings] = DataLoader(self._settings)
         self.mentions_by_comment_id: DataLoader[int, list[User]] = DataLoader(self._mentions)
 
     def by_id(self, model: type[M]) -> DataLoader[int, M | None]:
@@ -42,46 +64,85 @@ class Loaders:
         return loader
 
     async def _members(self, group_ids: Sequence[int]) -> list[list[User]]:
-        rows = await self._scope.read(
-            lambda s: s.execute(
-                select(GroupMember.group_id, User)
-                .join(User, User.id == GroupMember.user_id)
-                .where(GroupMember.group_id.in_(group_ids))
-                .order_by(User.name, User.id)
-            )
+        return await self._grouped(
+            select(GroupMember.group_id, User)
+            .join(User, User.id == GroupMember.user_id)
+            .where(GroupMember.group_id.in_(group_ids))
+            .order_by(User.name, User.id),
+            group_ids,
         )
-        members: dict[int, list[User]] = defaultdict(list)
-        for group_id, user in rows:
-            members[group_id].append(user)
-        return [members[g] for g in group_ids]
 
     async def _contacts(self, customer_ids: Sequence[int]) -> list[list[Contact]]:
+        return await self._grouped(
+            select(Contact.customer_id, Contact)
+            .where(Contact.customer_id.in_(customer_ids))
+            .order_by(Contact.name, Contact.id),
+            customer_ids,
+        )
+
+    async def _assigned_users(self, case_ids: Sequence[int]) -> list[list[User]]:
+        return await self._grouped(
+            select(CaseAssignedUser.case_id, User)
+            .join(User, User.id == CaseAssignedUser.user_id)
+            .where(CaseAssignedUser.case_id.in_(case_ids))
+            .order_by(User.name, User.id),
+            case_ids,
+        )
+
+    async def _assigned_groups(self, case_ids: Sequence[int]) -> list[list[Group]]:
+        return await self._grouped(
+            select(CaseAssignedGroup.case_id, Group)
+            .join(Group, Group.id == CaseAssignedGroup.group_id)
+            .where(CaseAssignedGroup.case_id.in_(case_ids))
+            .order_by(Group.name, Group.id),
+            case_ids,
+        )
+
+    async def _tasks(self, case_ids: Sequence[int]) -> list[list[Task]]:
+        return await self._grouped(
+            select(Task.case_id, Task)
+            .where(Task.case_id.in_(case_ids))
+            .order_by(Task.position, Task.id),
+            case_ids,
+        )
+
+    async def _forms(self, case_ids: Sequence[int]) -> list[list[FormInstance]]:
+        return await self._grouped(
+            select(FormInstance.case_id, FormInstance)
+            .where(FormInstance.case_id.in_(case_ids))
+            .order_by(FormInstance.id),
+            case_ids,
+        )
+
+    async def _mentions(self, comment_ids: Sequence[int]) -> list[list[User]]:
+        return await self._grouped(
+            select(CommentMention.comment_id, User)
+            .join(User, User.id == CommentMention.user_id)
+            .where(CommentMention.comment_id.in_(comment_ids))
+            .order_by(User.name, User.id),
+            comment_ids,
+        )
+
+    async def _settings(self, tenant_ids: Sequence[int]) -> list[ModuleSettings]:
+        # Not tenant-owned (keyed by tenant): the scope's one tenant is the only key asked for.
         rows = await self._scope.read(
             lambda s: _scalars(
                 s,
-                select(Contact)
-                .where(Contact.customer_id.in_(customer_ids))
-                .order_by(Contact.name, Contact.id),
+                select(CaseModuleSettingsRow).where(
+                    CaseModuleSettingsRow.tenant_id.in_(tenant_ids)
+                ),
             )
         )
-        contacts: dict[int, list[Contact]] = defaultdict(list)
-        for contact in rows:
-            contacts[contact.customer_id].append(contact)
-        return [contacts[c] for c in customer_ids]
+        found = {row.tenant_id: row for row in rows}
+        return [ModuleSettings.from_row(found.get(t)) for t in tenant_ids]
 
-    async def _mentions(self, comment_ids: Sequence[int]) -> list[list[User]]:
-        rows = await self._scope.read(
-            lambda s: s.execute(
-                select(CommentMention.comment_id, User)
-                .join(User, User.id == CommentMention.user_id)
-                .where(CommentMention.comment_id.in_(comment_ids))
-                .order_by(User.name, User.id)
-            )
-        )
-        mentioned: dict[int, list[User]] = defaultdict(list)
-        for comment_id, user in rows:
-            mentioned[comment_id].append(user)
-        return [mentioned[c] for c in comment_ids]
+    async def _grouped(self, statement: Any, keys: Sequence[int]) -> list[list[Any]]:
+        """Rows of (key, item), in the statement's order, as one list per key."""
+        rows = await self._scope.read(lambda s: s.execute(statement))
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        for key, item in rows:
+            grouped[key].append(item)
+        return [grouped[k] for k in keys]
 
 
 async def _scalars(session: AsyncSession, statement: Any) -> list[Any]:

@@ -21,25 +21,42 @@ from graph.context import OperationScopeExtension
 from graph.faults import MaskUnexpectedErrors
 from graph.limits import RefuseNulCharacters
 from graph.resolvers.auth import AuthMutation, AuthQuery
+from graph.resolvers.case_table import CaseQuery
+from graph.resolvers.case_work import CaseWorkMutation
+from graph.resolvers.cases import CaseMutation
 from graph.resolvers.comments import CommentMutation
 from graph.resolvers.customers import CustomerMutation, CustomerQuery
 from graph.resolvers.node import NodeQuery
 from graph.resolvers.notifications import NotificationMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
+from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.notifications import NotificationSubscription
 from graph.trusted_documents import load_manifest, trusted_documents_extension
+from graph.types.case import Case, CaseEvent, FormInstance, Task
 from graph.types.comment import Comment
 from graph.types.common import Node
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
+from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from graph.types.user import Group, User
 from workcloud.settings import Settings
 
-Query = merge_types("Query", (AuthQuery, NodeQuery, PeopleQuery, CustomerQuery))
+Query = merge_types(
+    "Query", (AuthQuery, NodeQuery, PeopleQuery, CustomerQuery, SettingsQuery, CaseQuery)
+)
 Mutation = merge_types(
     "Mutation",
-    (AuthMutation, PeopleMutation, CustomerMutation, CommentMutation, NotificationMutation),
+    (
+        AuthMutation,
+        PeopleMutation,
+        CustomerMutation,
+        CommentMutation,
+        NotificationMutation,
+        SettingsMutation,
+        CaseMutation,
+        CaseWorkMutation,
+    ),
 )
 Subscription = merge_types("Subscription", (CommentSubscription, NotificationSubscription))
 
@@ -52,6 +69,15 @@ NODE_TYPES: list[type[Node]] = [
     Project,
     Comment,
     Notification,
+    Case,
+    CaseEvent,
+    Task,
+    FormInstance,
+    CaseType,
+    CasePriority,
+    CaseStatus,
+    TaskTemplate,
+    FormTemplate,
 ]
 
 

@@ -10,10 +10,12 @@ import strawberry
 from db import models
 from graph.context import Context
 from graph.ids import parse_global_id
+from graph.types.case import Case, CaseEvent, FormInstance, Task
 from graph.types.comment import Comment
 from graph.types.common import Node
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
+from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from graph.types.user import Group, User
 
 Info = strawberry.Info[Context, None]
@@ -29,6 +31,15 @@ STAFF_NODES: dict[str, tuple[type[models.Base], Callable[[Any], Node]]] = {
     "Project": (models.Project, Project.from_row),
     "Comment": (models.Comment, Comment.from_row),
     "Notification": (models.Notification, Notification.from_row),
+    "Case": (models.Case, Case.from_row),
+    "CaseEvent": (models.CaseEvent, CaseEvent.from_row),
+    "Task": (models.Task, Task.from_row),
+    "FormInstance": (models.FormInstance, FormInstance.from_row),
+    "CaseType": (models.CaseType, CaseType.from_row),
+    "CasePriority": (models.CasePriority, CasePriority.from_row),
+    "CaseStatus": (models.CaseStatus, CaseStatus.from_row),
+    "TaskTemplate": (models.TaskTemplate, TaskTemplate.from_row),
+    "FormTemplate": (models.FormTemplate, FormTemplate.from_row),
 }
 PRIVATE_TO_RECIPIENT = {"Notification"}
 

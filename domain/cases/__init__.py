@@ -1,0 +1,1 @@
+"""Cases: registration, changes, tasks and forms, the event log and the table view."""

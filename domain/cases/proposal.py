@@ -1,0 +1,293 @@
+"""Checking a registration or a change against the tenant's case-module settings.
+
+`propose` turns what a client sent into the case's next state, or raises UserErrors with
+every problem at once. Hidden fields are ignored; at registration, fields not given take
+their defaults (a default that is no longer usable, e.g. an inactive status, is skipped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    CaseObject,
+    CasePriority,
+    CaseStatus,
+    CaseType,
+    Contact,
+    Customer,
+    FormTemplate,
+    Group,
+    Project,
+    TaskTemplate,
+    User,
+)
+from domain import validation
+from domain.case_defaults import value_of
+from domain.case_settings import (
+    BOOLEAN_FIELDS,
+    ID_FIELDS,
+    ID_LIST_FIELDS,
+    INPUT_NAME,
+    CaseField,
+    ModuleSettings,
+)
+from domain.cases.state import ATTRIBUTE, CaseInput, CaseState
+from domain.custom_fields import clean_values, definitions_of
+from domain.errors import Problems, UserErrorCode
+from domain.presence import ABSENT
+
+Row = TypeVar("Row")
+
+# The input name (and userError path) of every CaseInput attribute.
+PATH: dict[str, str] = {ATTRIBUTE[f]: INPUT_NAME[f] for f in CaseField} | {
+    "project_id": "projectId",
+    "task_template_ids": "taskTemplateIds",
+    "form_template_ids": "formTemplateIds",
+    "custom_fields": "customFields",
+}
+_LABEL = {f: f.value.replace("_", " ").capitalize() for f in CaseField}
+
+
+@dataclass
+class Proposal:
+    state: CaseState
+    send_confirmation: bool
+    contact: Contact | None
+    task_templates: list[TaskTemplate]
+    form_templates: list[FormTemplate]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+async def _usable_default(session: AsyncSession, field: CaseField, value: Any) -> bool:
+    """Whether a default still names rows of ours that are in use."""
+    model = ID_FIELDS.get(field) or ID_LIST_FIELDS.get(field)
+    if model is None:
+        return True
+    ids = [value] if field in ID_FIELDS else list(value)
+    column: Any = model.id  # type: ignore[attr-defined]
+    rows = list((await session.scalars(select(model).where(column.in_(ids)))).all())
+    return len(rows) == len(set(ids)) and all(getattr(r, "active", True) for r in rows)
+
+
+async def _with_defaults(
+    session: AsyncSession, settings: ModuleSettings, sent: CaseInput, now: datetime
+) -> CaseInput:
+    """At registration a field not given (absent or null) takes its default."""
+    changes: dict[str, Any] = {}
+    for field, setting in settings.fields.items():
+        attribute = ATTRIBUTE[field]
+        if getattr(sent, attribute) not in (ABSENT, None):
+            continue
+        changes[attribute] = ABSENT
+        if setting.default is None:
+            continue
+        value = value_of(field, setting.default, now)
+        if value is not None and await _usable_default(session, field, value):
+            changes[attribute] = value
+    return replace(sent, **changes)
+
+
+class _Review:
+    def __init__(
+        self,
+        session: AsyncSession,
+        settings: ModuleSettings,
+        current: CaseState,
+        sent: CaseInput,
+        registering: bool,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.current = current
+        self.sent = sent
+        self.registering = registering
+        self.problems = Problems()
+        self.state = current.copy()
+
+    async def one(self, model: type[Row], attribute: str, what: str) -> Row | None:
+        """The row `attribute` names after the change; sets it on the state."""
+        value = getattr(self.sent, attribute)
+        if value is ABSENT:
+            value = getattr(self.current, attribute)
+            return await self.session.get(model, value) if value is not None else None
+        row = await self.session.get(model, value) if value is not None else None
+        if value is not None and row is None:
+            self.problems.not_found(PATH[attribute], what)
+        elif (
+            row is not None
+            and getattr(row, "active", True) is False
+            and value != getattr(self.current, attribute)
+        ):
+            self.problems.invalid(PATH[attribute], f"{what} is no longer in use.")
+        setattr(self.state, attribute, value if row is not None else None)
+        return row
+
+    async def many(self, model: Any, attribute: str, what: str) -> None:
+        value = getattr(self.sent, attribute)
+        if value is ABSENT:
+            return
+        ids = list(dict.fromkeys(value or ()))
+        rows = (await self.session.scalars(select(model).where(model.id.in_(ids)))).all()
+        found = {r.id: r for r in rows}
+        before = set(getattr(self.current, attribute))
+        if len(found) != len(ids):
+            self.problems.not_found(PATH[attribute], what)
+        elif any(not getattr(r, "active", True) and r.id not in before for r in rows):
+            self.problems.invalid(PATH[attribute], f"{what} is no longer active.")
+        setattr(self.state, attribute, tuple(sorted(found)))
+
+    async def templates(self, model: Any, attribute: str, enabled: bool, what: str) -> list[Any]:
+        ids = list(dict.fromkeys(getattr(self.sent, attribute) or ()))
+        if not ids:
+            return []
+        if not enabled:
+            self.problems.add(PATH[attribute], f"{what}s are turned off.", UserErrorCode.DISABLED)
+            return []
+        rows = list((await self.session.scalars(select(model).where(model.id.in_(ids)))).all())
+        if len(rows) != len(ids):
+            self.problems.not_found(PATH[attribute], what)
+        return sorted(rows, key=lambda r: ids.index(r.id))
+
+    def scalars(self) -> None:
+        sent, state, problems = self.sent, self.state, self.problems
+        if sent.title is not ABSENT:
+            state.title = (
+                validation.text(problems, "title", sent.title, "Title", max_length=500) or ""
+            )
+        if sent.description is not ABSENT:
+            state.description = validation.text(
+                problems,
+                "description",
+                sent.description,
+                "Description",
+                max_length=20_000,
+                multiline=True,
+            )
+        if sent.color is not ABSENT:
+            state.color = validation.color(problems, "color", sent.color)
+        if sent.deadline is not ABSENT:
+            state.deadline = _utc(sent.deadline)
+        if sent.visible_in_portal is not ABSENT:
+            state.visible_in_portal = bool(sent.visible_in_portal)
+        if sent.location is not ABSENT:
+            point = sent.location
+            state.location = validation.location(problems, "location", *point) if point else None
+
+    async def links(self) -> None:
+        """Customer, contact, object and project, which must agree with each other."""
+        state, problems = self.state, self.problems
+        customer = await self.one(Customer, "customer_id", "The customer")
+        contact = await self.one(Contact, "contact_id", "The contact")
+        obj = await self.one(CaseObject, "object_id", "The object")
+        project = await self.one(Project, "project_id", "The project")
+        if problems.has("customerId"):
+            return
+        if state.customer_id is None:
+            # On an object, from a project, or via the contact: the case takes their customer.
+            owners = [r.customer_id for r in (obj, project, contact) if r is not None]
+            state.customer_id = next((c for c in owners if c is not None), None)
+            if state.customer_id is not None:
+                customer = await self.session.get(Customer, state.customer_id)
+        if any(self.sent.sent(a) for a in ("customer_id", "contact_id", "object_id", "project_id")):
+            for row, path, what in ((obj, "objectId", "object"), (project, "projectId", "project")):
+                if row is not None and row.customer_id not in (None, state.customer_id):
+                    problems.invalid(path, f"The {what} belongs to another customer.")
+            if contact is not None and contact.customer_id != state.customer_id:
+                problems.invalid("contactId", "The contact belongs to another customer.")
+        if state.location is None:
+            for place in (obj, customer):
+                if place is not None and place.lat is not None and place.lng is not None:
+                    state.location = (place.lat, place.lng)
+                    break
+
+    async def custom_fields(self, case_type: CaseType | None) -> None:
+        sent = self.sent.custom_fields
+        type_changed = self.state.type_id != self.current.type_id
+        if self.problems.has("typeId") or not (
+            self.registering or sent is not ABSENT or type_changed
+        ):
+            return
+        self.state.custom_fields = clean_values(
+            self.problems,
+            "customFields",
+            definitions_of(case_type.fields if case_type else None),
+            self.current.custom_fields,
+            sent or (),
+        )
+
+    def required(self) -> None:
+        for field in CaseField:
+            attribute, path = ATTRIBUTE[field], INPUT_NAME[field]
+            if field in BOOLEAN_FIELDS or not self.settings.required(field):
+                continue
+            if not self.registering and not self.sent.sent(attribute):
+                continue
+            if getattr(self.state, attribute) in (None, "", ()) and not self.problems.has(path):
+                self.problems.required(path, _LABEL[field])
+
+    async def fallback_status(self) -> None:
+        if self.state.status_id is not None or self.problems.has("statusId"):
+            return
+        first = await self.session.scalar(
+            select(CaseStatus.id)
+            .where(CaseStatus.active.is_(True))
+            .order_by(CaseStatus.closed, CaseStatus.order, CaseStatus.id)
+            .limit(1)
+        )
+        if first is None:
+            self.problems.invalid("statusId", "There is no active status to give the case.")
+        self.state.status_id = first
+
+
+async def propose(
+    session: AsyncSession,
+    settings: ModuleSettings,
+    current: CaseState,
+    given: CaseInput,
+    *,
+    registering: bool,
+    now: datetime,
+    honour_hidden: bool = True,
+) -> Proposal:
+    sent = given
+    if honour_hidden:
+        hidden = {ATTRIBUTE[f]: ABSENT for f in CaseField if not settings.visible(f)}
+        sent = replace(sent, **hidden)
+    if registering:
+        sent = await _with_defaults(session, settings, sent, now)
+    review = _Review(session, settings, current, sent, registering)
+    review.scalars()
+    await review.links()
+    await review.many(User, "assigned_user_ids", "An assigned user")
+    await review.many(Group, "assigned_group_ids", "An assigned group")
+    await review.one(User, "responsible_id", "The responsible user")
+    await review.one(CasePriority, "priority_id", "The priority")
+    await review.one(CaseStatus, "status_id", "The status")
+    case_type = await review.one(CaseType, "type_id", "The case type")
+    await review.custom_fields(case_type)
+    review.required()
+    await review.fallback_status()
+    tabs = settings.tabs
+    tasks = await review.templates(TaskTemplate, "task_template_ids", tabs.tasks, "Task template")
+    forms = await review.templates(FormTemplate, "form_template_ids", tabs.forms, "Form template")
+    send = bool(sent.send_confirmation)
+    contact = (
+        await session.get(Contact, review.state.contact_id) if review.state.contact_id else None
+    )
+    if send and (contact is None or not contact.email):
+        review.problems.invalid(
+            "sendConfirmation", "A confirmation needs a contact with an e-mail address."
+        )
+    review.problems.raise_if_any()
+    return Proposal(review.state, send, contact, tasks, forms)

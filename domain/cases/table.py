@@ -1,0 +1,208 @@
+"""The table and map views: which cases a viewer asks for, in which order.
+
+Builds one statement (the case, then one column per sort key) for keyset pagination.
+Every order ends with the case id, so the order is total and pages never skip or repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+
+from db.models import (
+    Case,
+    CaseAssignedGroup,
+    CaseAssignedUser,
+    CasePriority,
+    CaseStatus,
+    CaseType,
+    Customer,
+    GroupMember,
+)
+from db.pagination import SortKey
+
+
+class CaseScope(StrEnum):
+    MINE = "MINE"
+    ALL = "ALL"
+
+
+class CaseOrderField(StrEnum):
+    NUMBER = "NUMBER"
+    TITLE = "TITLE"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    DEADLINE = "DEADLINE"
+    PRIORITY = "PRIORITY"
+    STATUS = "STATUS"
+    TYPE = "TYPE"
+    CUSTOMER = "CUSTOMER"
+
+
+class OrderDirection(StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@dataclass(frozen=True)
+class CaseOrder:
+    field: CaseOrderField
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@dataclass(frozen=True)
+class BoundingBox:
+    south: float
+    west: float
+    north: float
+    east: float
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Every criterion narrows the result; None means "any"."""
+
+    status_ids: Sequence[int] | None = None
+    type_ids: Sequence[int] | None = None
+    priority_ids: Sequence[int] | None = None
+    customer_ids: Sequence[int] | None = None
+    assignee_user_ids: Sequence[int] | None = None
+    assignee_group_ids: Sequence[int] | None = None
+    open: bool | None = None
+    deadline_before: datetime | None = None
+    deadline_after: datetime | None = None
+    within: BoundingBox | None = None
+
+
+NEWEST_FIRST = (CaseOrder(CaseOrderField.CREATED_AT, OrderDirection.DESC),)
+
+
+@dataclass
+class _Joins:
+    """The option tables an order needs, joined once each."""
+
+    models: list[Any] = field(default_factory=list)
+
+    def need(self, model: Any) -> Any:
+        if model not in self.models:
+            self.models.append(model)
+        return model
+
+
+_JOIN_ON: dict[Any, ColumnElement[bool]] = {
+    CasePriority: CasePriority.id == Case.priority_id,
+    CaseStatus: CaseStatus.id == Case.status_id,
+    CaseType: CaseType.id == Case.type_id,
+    Customer: Customer.id == Case.customer_id,
+}
+
+
+def _sort_expression(order: CaseOrderField, joins: _Joins) -> Any:
+    match order:
+        case CaseOrderField.NUMBER:
+            return Case.number
+        case CaseOrderField.TITLE:
+            return func.lower(Case.title)
+        case CaseOrderField.CREATED_AT:
+            return Case.created_at
+        case CaseOrderField.UPDATED_AT:
+            return Case.updated_at
+        case CaseOrderField.DEADLINE:
+            return Case.deadline
+        case CaseOrderField.PRIORITY:
+            return joins.need(CasePriority).order
+        case CaseOrderField.STATUS:
+            return joins.need(CaseStatus).order
+        case CaseOrderField.TYPE:
+            return func.lower(joins.need(CaseType).name)
+        case CaseOrderField.CUSTOMER:
+            return func.lower(joins.need(Customer).name)
+
+
+def mine(user_id: int) -> ColumnElement[bool]:
+    """I am responsible, an assignee, or a member of an assigned group."""
+    assigned = exists().where(
+        CaseAssignedUser.case_id == Case.id, CaseAssignedUser.user_id == user_id
+    )
+    via_group = exists().where(
+        CaseAssignedGroup.case_id == Case.id,
+        GroupMember.group_id == CaseAssignedGroup.group_id,
+        GroupMember.user_id == user_id,
+    )
+    return or_(Case.responsible_id == user_id, assigned, via_group)
+
+
+def _criteria(given: CaseFilter) -> list[ColumnElement[bool]]:
+    criteria: list[ColumnElement[bool]] = []
+    for column, ids in (
+        (Case.status_id, given.status_ids),
+        (Case.type_id, given.type_ids),
+        (Case.priority_id, given.priority_ids),
+        (Case.customer_id, given.customer_ids),
+    ):
+        if ids is not None:
+            criteria.append(column.in_(ids))
+    if given.assignee_user_ids is not None:
+        criteria.append(
+            exists().where(
+                CaseAssignedUser.case_id == Case.id,
+                CaseAssignedUser.user_id.in_(given.assignee_user_ids),
+            )
+        )
+    if given.assignee_group_ids is not None:
+        criteria.append(
+            exists().where(
+                CaseAssignedGroup.case_id == Case.id,
+                CaseAssignedGroup.group_id.in_(given.assignee_group_ids),
+            )
+        )
+    if given.open is not None:
+        closed = select(CaseStatus.id).where(CaseStatus.closed.is_(True))
+        criteria.append(Case.status_id.not_in(closed) if given.open else Case.status_id.in_(closed))
+    if given.deadline_before is not None:
+        criteria.append(Case.deadline < given.deadline_before)
+    if given.deadline_after is not None:
+        criteria.append(Case.deadline > given.deadline_after)
+    if given.within is not None:
+        box = given.within
+        # A box across the antimeridian has west > east: it wraps around.
+        lng = (
+            Case.lng.between(box.west, box.east)
+            if box.west <= box.east
+            else or_(Case.lng >= box.west, Case.lng <= box.east)
+        )
+        criteria.append(and_(Case.lat.between(box.south, box.north), lng))
+    return criteria
+
+
+def table_statement(
+    *,
+    user_id: int,
+    scope: CaseScope,
+    given: CaseFilter | None,
+    search_pattern: str | None,
+    orders: Sequence[CaseOrder],
+) -> tuple[Select[Any], list[SortKey]]:
+    """The statement and sort keys for `fetch_page`; `search_pattern` is a LIKE pattern
+    (lower-case, `\\` as escape) matched against `search_text`."""
+    joins = _Joins()
+    keys = [
+        SortKey(_sort_expression(o.field, joins), o.direction is OrderDirection.DESC)
+        for o in orders or NEWEST_FIRST
+    ]
+    keys.append(SortKey(Case.id, keys[-1].descending))
+    statement: Select[Any] = select(Case, *(k.expression for k in keys))
+    for model in joins.models:
+        statement = statement.outerjoin(model, _JOIN_ON[model])
+    if scope is CaseScope.MINE:
+        statement = statement.where(mine(user_id))
+    if given is not None:
+        statement = statement.where(*_criteria(given))
+    if search_pattern is not None:
+        statement = statement.where(Case.search_text.like(search_pattern, escape="\\"))
+    return statement, keys

@@ -1,0 +1,119 @@
+"""Reading cases: one by id, and the table and map views."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+
+from db import models
+from domain.cases import table
+from domain.cases.table import CaseOrderField, CaseScope, OrderDirection
+from graph.context import Context
+from graph.errors import bad_input
+from graph.ids import our_pk, pk_of
+from graph.resolvers.listing import connection, like_pattern
+from graph.types.case import Case
+from graph.types.common import Connection
+
+Info = strawberry.Info[Context, None]
+
+strawberry.enum(CaseScope, name="CaseScope")
+strawberry.enum(CaseOrderField, name="CaseOrderField")
+strawberry.enum(OrderDirection, name="OrderDirection")
+
+
+@strawberry.input(name="BoundingBox", description="The map's window, in degrees.")
+class BoundingBoxInput:
+    south: float
+    west: float
+    north: float
+    east: float
+
+
+@strawberry.input(name="CaseFilter", description="Every criterion given narrows the list.")
+class CaseFilterInput:
+    status_ids: list[strawberry.ID] | None = None
+    type_ids: list[strawberry.ID] | None = None
+    priority_ids: list[strawberry.ID] | None = None
+    customer_ids: list[strawberry.ID] | None = None
+    assignee_user_ids: list[strawberry.ID] | None = None
+    assignee_group_ids: list[strawberry.ID] | None = None
+    open: bool | None = strawberry.field(default=None, description="Status not closed.")
+    deadline_before: datetime | None = None
+    deadline_after: datetime | None = None
+    within: BoundingBoxInput | None = None
+
+
+@strawberry.input(name="CaseOrder")
+class CaseOrderInput:
+    field: CaseOrderField
+    direction: OrderDirection
+
+
+def _ids(given: list[strawberry.ID] | None, type_name: str) -> list[int] | None:
+    return None if given is None else [our_pk(g, type_name) or 0 for g in given]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _box(given: BoundingBoxInput | None) -> table.BoundingBox | None:
+    if given is None:
+        return None
+    if not (-90 <= given.south <= given.north <= 90):
+        raise bad_input("`within` needs -90 <= south <= north <= 90.")
+    if not (-180 <= given.west <= 180 and -180 <= given.east <= 180):
+        raise bad_input("`within` needs west and east within ±180.")
+    return table.BoundingBox(given.south, given.west, given.north, given.east)
+
+
+def _filter(given: CaseFilterInput | None) -> table.CaseFilter | None:
+    if given is None:
+        return None
+    return table.CaseFilter(
+        status_ids=_ids(given.status_ids, "CaseStatus"),
+        type_ids=_ids(given.type_ids, "CaseType"),
+        priority_ids=_ids(given.priority_ids, "CasePriority"),
+        customer_ids=_ids(given.customer_ids, "Customer"),
+        assignee_user_ids=_ids(given.assignee_user_ids, "User"),
+        assignee_group_ids=_ids(given.assignee_group_ids, "Group"),
+        open=given.open,
+        deadline_before=_utc(given.deadline_before),
+        deadline_after=_utc(given.deadline_after),
+        within=_box(given.within),
+    )
+
+
+@strawberry.type
+class CaseQuery:
+    @strawberry.field(description="A case of my tenant; null when it is not one.")
+    async def case(self, info: Info, id: strawberry.ID) -> Case | None:
+        info.context.staff()
+        pk = pk_of(id, "Case")
+        row = await info.context.scope.loaders.by_id(models.Case).load(pk) if pk else None
+        return Case.from_row(row) if row else None
+
+    @strawberry.field(description="The table and map views: newest first unless ordered.")
+    async def cases(
+        self,
+        info: Info,
+        scope: CaseScope = CaseScope.ALL,
+        filter: CaseFilterInput | None = None,
+        search: str | None = None,
+        order_by: list[CaseOrderInput] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Case]:
+        viewer = info.context.staff()
+        statement, keys = table.table_statement(
+            user_id=viewer.staff_user_id,
+            scope=scope,
+            given=_filter(filter),
+            search_pattern=like_pattern(search.strip()) if search and search.strip() else None,
+            orders=[table.CaseOrder(o.field, o.direction) for o in order_by or ()],
+        )
+        return await connection(info, statement, keys, Case.from_row, first=first, after=after)

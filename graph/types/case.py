@@ -1,0 +1,260 @@
+"""Cases with their tasks, forms, custom fields and event log.
+
+Every relation resolves through the operation's DataLoaders, so a page of cases costs
+the same few statements whatever its size.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+
+from db import models
+from db.pagination import SortKey
+from domain.case_settings import ModuleSettings
+from domain.custom_fields import FieldKind, definitions_of
+from domain.errors import NotAllowed
+from graph.ids import to_global_id
+from graph.resolvers.listing import connection
+from graph.types.common import Connection, GeoPoint, Node
+from graph.types.customer import CaseObject, Contact, Customer, Project
+from graph.types.settings import CasePriority, CaseStatus, CaseType
+from graph.types.user import Group, User
+
+
+def _loaders(info: strawberry.Info) -> Any:
+    return info.context.scope.loaders
+
+
+async def _user(info: strawberry.Info, pk: int | None) -> User | None:
+    row = await _loaders(info).by_id(models.User).load(pk) if pk is not None else None
+    return User.from_row(row) if row else None
+
+
+@strawberry.type
+class CustomFieldValue:
+    key: str
+    label: str
+    value: str | None = strawberry.field(description="As text: numbers, ISO dates, true/false.")
+
+
+@strawberry.type
+class FieldChange:
+    field: str
+    from_: str | None = strawberry.field(name="from")
+    to: str | None
+
+
+@strawberry.type
+class CaseEvent(Node):
+    at: datetime
+    action: str
+    actor_name: str
+    changes: list[FieldChange]
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.CaseEvent) -> CaseEvent:
+        return cls(
+            id=strawberry.ID(to_global_id("CaseEvent", row.id)),
+            pk=row.id,
+            at=row.at,
+            action=row.action,
+            actor_name=row.actor_name,
+            changes=[
+                FieldChange(field=c["field"], from_=c.get("from"), to=c.get("to"))
+                for c in row.changes or []
+            ],
+        )
+
+
+@strawberry.type
+class Task(Node):
+    title: str
+    done: bool
+    assignee_pk: strawberry.Private[int | None]
+    pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def assignee(self, info: strawberry.Info) -> User | None:
+        return await _user(info, self.assignee_pk)
+
+    @classmethod
+    def from_row(cls, row: models.Task) -> Task:
+        return cls(
+            id=strawberry.ID(to_global_id("Task", row.id)),
+            pk=row.id,
+            title=row.title,
+            done=row.done,
+            assignee_pk=row.assignee_id,
+        )
+
+
+@strawberry.type
+class FormAnswer:
+    key: str
+    label: str
+    kind: FieldKind
+    required: bool
+    options: list[str]
+    value: str | None
+
+
+@strawberry.type
+class FormInstance(Node):
+    name: str
+    answers: list[FormAnswer] = strawberry.field(description="One per question, in order.")
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.FormInstance) -> FormInstance:
+        given = row.answers or {}
+        return cls(
+            id=strawberry.ID(to_global_id("FormInstance", row.id)),
+            pk=row.id,
+            name=row.name,
+            answers=[
+                FormAnswer(
+                    key=q.key,
+                    label=q.label,
+                    kind=q.kind,
+                    required=q.required,
+                    options=list(q.options),
+                    value=given.get(q.key),
+                )
+                for q in definitions_of(row.questions)
+            ],
+        )
+
+
+@strawberry.type
+class Case(Node):
+    number: int
+    title: str
+    description: str | None
+    deadline: datetime | None
+    visible_in_portal: bool
+    location: GeoPoint | None
+    color: str | None
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[models.Case]
+
+    @strawberry.field
+    async def customer(self, info: strawberry.Info) -> Customer | None:
+        pk = self.row.customer_id
+        row = await _loaders(info).by_id(models.Customer).load(pk) if pk else None
+        return Customer.from_row(row) if row else None
+
+    @strawberry.field
+    async def contact(self, info: strawberry.Info) -> Contact | None:
+        pk = self.row.contact_id
+        row = await _loaders(info).by_id(models.Contact).load(pk) if pk else None
+        return Contact.from_row(row) if row else None
+
+    @strawberry.field(name="object")
+    async def case_object(self, info: strawberry.Info) -> CaseObject | None:
+        pk = self.row.object_id
+        row = await _loaders(info).by_id(models.CaseObject).load(pk) if pk else None
+        return CaseObject.from_row(row) if row else None
+
+    @strawberry.field
+    async def project(self, info: strawberry.Info) -> Project | None:
+        pk = self.row.project_id
+        row = await _loaders(info).by_id(models.Project).load(pk) if pk else None
+        return Project.from_row(row) if row else None
+
+    @strawberry.field
+    async def assigned_users(self, info: strawberry.Info) -> list[User]:
+        rows = await _loaders(info).assigned_users_by_case_id.load(self.row.id)
+        return [User.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def assigned_groups(self, info: strawberry.Info) -> list[Group]:
+        rows = await _loaders(info).assigned_groups_by_case_id.load(self.row.id)
+        return [Group.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def responsible(self, info: strawberry.Info) -> User | None:
+        return await _user(info, self.row.responsible_id)
+
+    @strawberry.field
+    async def created_by(self, info: strawberry.Info) -> User | None:
+        return await _user(info, self.row.created_by_id)
+
+    @strawberry.field(name="type")
+    async def case_type(self, info: strawberry.Info) -> CaseType | None:
+        row = await self._type_row(info)
+        return CaseType.from_row(row) if row else None
+
+    @strawberry.field
+    async def priority(self, info: strawberry.Info) -> CasePriority | None:
+        pk = self.row.priority_id
+        row = await _loaders(info).by_id(models.CasePriority).load(pk) if pk else None
+        return CasePriority.from_row(row) if row else None
+
+    @strawberry.field
+    async def status(self, info: strawberry.Info) -> CaseStatus:
+        row = await _loaders(info).by_id(models.CaseStatus).load(self.row.status_id)
+        assert row is not None, "a case's status is a foreign key"
+        return CaseStatus.from_row(row)
+
+    @strawberry.field(description="The fields of the case's type, in order, with their values.")
+    async def custom_fields(self, info: strawberry.Info) -> list[CustomFieldValue]:
+        case_type = await self._type_row(info)
+        values = self.row.custom_fields or {}
+        return [
+            CustomFieldValue(key=d.key, label=d.label, value=values.get(d.key))
+            for d in definitions_of(case_type.fields if case_type else None)
+        ]
+
+    @strawberry.field
+    async def tasks(self, info: strawberry.Info) -> list[Task]:
+        rows = await _loaders(info).tasks_by_case_id.load(self.row.id)
+        return [Task.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def forms(self, info: strawberry.Info) -> list[FormInstance]:
+        rows = await _loaders(info).forms_by_case_id.load(self.row.id)
+        return [FormInstance.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="The event log, oldest first. FORBIDDEN while the events tab is off."
+    )
+    async def events(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[CaseEvent]:
+        settings: ModuleSettings = await _loaders(info).module_settings.load(self.row.tenant_id)
+        if not settings.tabs.events:
+            raise NotAllowed("The events tab is turned off in the case module's settings.")
+        statement = select(models.CaseEvent, models.CaseEvent.id).where(
+            models.CaseEvent.case_id == self.row.id
+        )
+        keys = [SortKey(models.CaseEvent.id)]
+        return await connection(info, statement, keys, CaseEvent.from_row, first=first, after=after)
+
+    async def _type_row(self, info: strawberry.Info) -> models.CaseType | None:
+        pk = self.row.type_id
+        row: models.CaseType | None = (
+            await _loaders(info).by_id(models.CaseType).load(pk) if pk else None
+        )
+        return row
+
+    @classmethod
+    def from_row(cls, row: models.Case) -> Case:
+        return cls(
+            id=strawberry.ID(to_global_id("Case", row.id)),
+            row=row,
+            number=row.number,
+            title=row.title,
+            description=row.description,
+            deadline=row.deadline,
+            visible_in_portal=row.visible_in_portal,
+            location=GeoPoint.maybe(row.lat, row.lng),
+            color=row.color,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
