@@ -173,6 +173,64 @@ class Tenant:
         return customer
 
 
+    async def create_contact(
+        self, customer_id: str, name: str = "Karin Svensson", email: str | None = None
+    ) -> dict[str, Any]:
+        data = await self.api.data(
+            """mutation($input: CreateContactInput!) { createContact(input: $input) {
+                 contact { id name email } userErrors { field message code } } }""",
+            {"input": {"customerId": customer_id, "name": name, "email": email}},
+            self.admin_token,
+        )
+        assert data["createContact"]["userErrors"] == [], data
+        contact: dict[str, Any] = data["createContact"]["contact"]
+        return contact
+
+    async def create_object(self, name: str = "Tvättstuga", **extra: Any) -> dict[str, Any]:
+        data = await self.api.data(
+            """mutation($input: CreateObjectInput!) { createObject(input: $input) {
+                 object { id name } userErrors { field message code } } }""",
+            {"input": {"name": name, **extra}},
+            self.admin_token,
+        )
+        assert data["createObject"]["userErrors"] == [], data
+        obj: dict[str, Any] = data["createObject"]["object"]
+        return obj
+
+    async def create_group(self, name: str, member_ids: list[str]) -> dict[str, Any]:
+        data = await self.api.data(
+            """mutation($input: CreateGroupInput!) { createGroup(input: $input) {
+                 group { id name } userErrors { field message code } } }""",
+            {"input": {"name": name, "memberIds": member_ids}},
+            self.admin_token,
+        )
+        assert data["createGroup"]["userErrors"] == [], data
+        group: dict[str, Any] = data["createGroup"]["group"]
+        return group
+
+    async def options(self) -> dict[str, dict[str, str]]:
+        """The ids of the case module's options by name: {"statuses": {"Ny": id}, ...}."""
+        data = await self.api.data(
+            """{ caseModuleSettings { types { id name } priorities { id name }
+                 statuses { id name } taskTemplates { id name } formTemplates { id name } } }""",
+            token=self.admin_token,
+        )
+        settings = data["caseModuleSettings"]
+        return {kind: {o["name"]: o["id"] for o in found} for kind, found in settings.items()}
+
+    async def register_case(self, token: str | None = None, **given: Any) -> dict[str, Any]:
+        """A case registered over the API (by the admin unless `token`); must succeed."""
+        data = await self.api.data(
+            """mutation($input: RegisterCaseInput!) { registerCase(input: $input) {
+                 case { id number title } userErrors { field message code } } }""",
+            {"input": {"title": "Läckande kran", **given}},
+            token or self.admin_token,
+        )
+        assert data["registerCase"]["userErrors"] == [], data
+        case: dict[str, Any] = data["registerCase"]["case"]
+        return case
+
+
 class GraphQLSocket:
     """The graphql-transport-ws protocol, as the `graphql-ws` npm client speaks it."""
 

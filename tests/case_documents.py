@@ -1,0 +1,50 @@
+"""GraphQL documents the case tests share."""
+
+from __future__ import annotations
+
+CASE_FIELDS = """
+  id number title description deadline visibleInPortal color createdAt updatedAt
+  location { lat lng }
+  customer { id name } contact { id name } object { id name } project { id name }
+  assignedUsers { id name } assignedGroups { id name } responsible { id name } createdBy { id }
+  type { id name } priority { id name } status { id name closed }
+  customFields { key label value }
+  tasks { id title done assignee { id name } }
+  forms { id name answers { key label kind value } }
+"""
+
+REGISTER = (
+    """mutation($input: RegisterCaseInput!) { registerCase(input: $input) {
+  case { %s } userErrors { field message code } } }"""
+    % CASE_FIELDS
+)
+
+UPDATE = (
+    """mutation($input: UpdateCaseInput!) { updateCase(input: $input) {
+  case { %s } userErrors { field message code } } }"""
+    % CASE_FIELDS
+)
+
+CASE = "query($id: ID!) { case(id: $id) { %s } }" % CASE_FIELDS
+
+SAVE_CASE_TYPE = """mutation($input: SaveCaseTypeInput!) { saveCaseType(input: $input) {
+  caseType { id name color active fields { key label kind required options } }
+  userErrors { field message code } } }"""
+
+UPDATE_SETTINGS = """mutation($input: UpdateCaseModuleSettingsInput!) {
+  updateCaseModuleSettings(input: $input) {
+    settings { fields { field visible required defaultValue }
+               tabs { events customerConversations tasks forms } smsEnabled reminderLeadMinutes }
+    userErrors { field message code } } }"""
+
+EVENTS = """query($id: ID!, $first: Int, $after: String) { case(id: $id) {
+  events(first: $first, after: $after) {
+    edges { cursor node { id at action actorName changes { field from to } } }
+    pageInfo { hasNextPage endCursor } } } }"""
+
+
+def errors_by_field(payload: dict[str, object]) -> dict[tuple[str, ...], str]:
+    """{path: code} of a payload's userErrors."""
+    found = payload["userErrors"]
+    assert isinstance(found, list)
+    return {tuple(e["field"]): e["code"] for e in found}
