@@ -111,7 +111,7 @@ _FIELDS: dict[str, tuple[str, Any]] = {
 
 
 def as_text(value: Any) -> str | None:
-    if value is None:
+    if value is None or value == "":
         return None
     if isinstance(value, bool):
         return "yes" if value else "no"
