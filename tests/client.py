@@ -172,7 +172,6 @@ class Tenant:
         customer: dict[str, Any] = data["createCustomer"]["customer"]
         return customer
 
-
     async def create_contact(
         self, customer_id: str, name: str = "Karin Svensson", email: str | None = None
     ) -> dict[str, Any]:

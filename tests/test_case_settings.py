@@ -143,7 +143,13 @@ async def test_bad_settings_are_all_reported_and_nothing_changes(api: Api) -> No
     options = await tenant.options()
     await api.data(
         SAVE_STATUS,
-        {"input": {"id": options["statuses"]["Väntar på kund"], "name": "Väntar på kund", "active": False}},
+        {
+            "input": {
+                "id": options["statuses"]["Väntar på kund"],
+                "name": "Väntar på kund",
+                "active": False,
+            }
+        },
         tenant.admin_token,
     )
     data = await api.data(
@@ -225,7 +231,13 @@ async def test_a_case_type_has_its_own_fields(api: Api) -> None:
     assert case_type["color"] == "#0af" and case_type["active"] is True
     assert case_type["fields"] == [
         {"key": "floor", "label": "Våning", "kind": "NUMBER", "required": True, "options": []},
-        {"key": "room", "label": "Rum", "kind": "SELECT", "required": False, "options": ["Kök", "Bad"]},
+        {
+            "key": "room",
+            "label": "Rum",
+            "kind": "SELECT",
+            "required": False,
+            "options": ["Kök", "Bad"],
+        },
     ]
     renamed = await api.data(
         SAVE_CASE_TYPE,
@@ -233,7 +245,11 @@ async def test_a_case_type_has_its_own_fields(api: Api) -> None:
         tenant.admin_token,
     )
     updated = renamed["saveCaseType"]["caseType"]
-    assert (updated["id"], updated["name"], updated["active"]) == (case_type["id"], "Vattenläcka", False)
+    assert (updated["id"], updated["name"], updated["active"]) == (
+        case_type["id"],
+        "Vattenläcka",
+        False,
+    )
     assert updated["fields"] == case_type["fields"], "fields not sent stay as they were"
     assert updated["color"] == "#0af"
 
@@ -256,12 +272,20 @@ async def test_priorities_and_statuses_keep_their_order(api: Api) -> None:
     )
     assert created["saveCasePriority"]["casePriority"]["order"] == 4, "after the four seeded"
     status = await api.data(
-        SAVE_STATUS, {"input": {"name": "Makulerad", "closed": True, "order": 10}}, tenant.admin_token
+        SAVE_STATUS,
+        {"input": {"name": "Makulerad", "closed": True, "order": 10}},
+        tenant.admin_token,
     )
     assert status["saveCaseStatus"]["caseStatus"]["closed"] is True
     moved = await api.data(
         SAVE_STATUS,
-        {"input": {"id": status["saveCaseStatus"]["caseStatus"]["id"], "name": "Makulerad", "order": -1}},
+        {
+            "input": {
+                "id": status["saveCaseStatus"]["caseStatus"]["id"],
+                "name": "Makulerad",
+                "order": -1,
+            }
+        },
         tenant.admin_token,
     )
     assert moved["saveCaseStatus"]["caseStatus"]["order"] == -1
@@ -275,7 +299,9 @@ async def test_renaming_an_option_keeps_case_search_current(api: Api) -> None:
     options = await tenant.options()
     await tenant.register_case(title="Trasig dörr")
     renamed = await api.data(
-        SAVE_STATUS, {"input": {"id": options["statuses"]["Ny"], "name": "Inkommen"}}, tenant.admin_token
+        SAVE_STATUS,
+        {"input": {"id": options["statuses"]["Ny"], "name": "Inkommen"}},
+        tenant.admin_token,
     )
     assert renamed["saveCaseStatus"]["userErrors"] == []
     found = await api.data(
@@ -309,7 +335,12 @@ async def test_task_and_form_templates(api: Api) -> None:
 
     bad_form = await api.data(
         SAVE_FORM_TEMPLATE,
-        {"input": {"name": "Skyddsrond", "questions": [{"key": "risk", "label": "Risk", "kind": "SELECT"}]}},
+        {
+            "input": {
+                "name": "Skyddsrond",
+                "questions": [{"key": "risk", "label": "Risk", "kind": "SELECT"}],
+            }
+        },
         tenant.admin_token,
     )
     assert errors_by_field(bad_form["saveFormTemplate"]) == {
@@ -321,7 +352,13 @@ async def test_task_and_form_templates(api: Api) -> None:
             "input": {
                 "name": "Skyddsrond",
                 "questions": [
-                    {"key": "risk", "label": "Risk", "kind": "SELECT", "options": ["Låg", "Hög"], "required": True},
+                    {
+                        "key": "risk",
+                        "label": "Risk",
+                        "kind": "SELECT",
+                        "options": ["Låg", "Hög"],
+                        "required": True,
+                    },
                     {"key": "checked", "label": "Kontrollerad", "kind": "DATE"},
                 ],
             }

@@ -102,9 +102,9 @@ async def test_case_on_an_object_takes_its_customer_and_location(api: Api) -> No
 
     # The input's location comes before the object's.
     given = {"lat": 57.7, "lng": 12.1}
-    case = (
-        await register(api, tenant.admin_token, objectId=obj["id"], title="X", location=given)
-    )["case"]
+    case = (await register(api, tenant.admin_token, objectId=obj["id"], title="X", location=given))[
+        "case"
+    ]
     assert case["location"] == given
 
     # An object without a customer gives a case without one.
@@ -365,10 +365,7 @@ async def test_concurrent_registrations_get_unique_numbers(api: Api) -> None:
     tenant = await api.new_tenant()
     users = [await tenant.create_user(f"Handläggare {i}") for i in range(3)]
     cases = await asyncio.gather(
-        *(
-            tenant.register_case(users[i % 3]["token"], title=f"Samtidigt {i}")
-            for i in range(10)
-        )
+        *(tenant.register_case(users[i % 3]["token"], title=f"Samtidigt {i}") for i in range(10))
     )
     assert sorted(c["number"] for c in cases) == list(range(1, 11))
     # Another tenant counts from 1 on its own.

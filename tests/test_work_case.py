@@ -16,9 +16,13 @@ TAKE = """mutation($id: ID!) { takeCase(input: {caseId: $id}) {
   case { responsible { id name } } userErrors { field message code } } }"""
 DELETE = """mutation($id: ID!) { deleteCase(input: {id: $id}) {
   deletedId userErrors { field message code } } }"""
-TASK_PAYLOAD = "case { tasks { id title done assignee { id name } } } userErrors { field message code }"
+TASK_PAYLOAD = (
+    "case { tasks { id title done assignee { id name } } } userErrors { field message code }"
+)
 ADD_TASK = "mutation($input: AddTaskInput!) { addTask(input: $input) { %s } }" % TASK_PAYLOAD
-SET_DONE = "mutation($input: SetTaskDoneInput!) { setTaskDone(input: $input) { %s } }" % TASK_PAYLOAD
+SET_DONE = (
+    "mutation($input: SetTaskDoneInput!) { setTaskDone(input: $input) { %s } }" % TASK_PAYLOAD
+)
 ASSIGN = "mutation($input: AssignTaskInput!) { assignTask(input: $input) { %s } }" % TASK_PAYLOAD
 ANSWER = """mutation($input: AnswerFormInput!) { answerForm(input: $input) {
   case { forms { id answers { key value } } } userErrors { field message code } } }"""
@@ -315,8 +319,18 @@ async def test_forms_are_answered_by_question_kind(api: Api) -> None:
     # Answers not given stay; null clears one.
     again = await api.data(
         ANSWER,
-        {"input": {"formId": form_id, "answers": [{"key": "note", "value": "Bytt packning"}, {"key": "grade", "value": None}]}},
+        {
+            "input": {
+                "formId": form_id,
+                "answers": [
+                    {"key": "note", "value": "Bytt packning"},
+                    {"key": "grade", "value": None},
+                ],
+            }
+        },
         tenant.admin_token,
     )
     answers = {a["key"]: a["value"] for a in again["answerForm"]["case"]["forms"][0]["answers"]}
-    assert answers["note"] == "Bytt packning" and answers["grade"] is None and answers["ok"] == "true"
+    assert (
+        answers["note"] == "Bytt packning" and answers["grade"] is None and answers["ok"] == "true"
+    )
