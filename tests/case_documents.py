@@ -13,19 +13,16 @@ CASE_FIELDS = """
   forms { id name answers { key label kind value } }
 """
 
-REGISTER = (
-    """mutation($input: RegisterCaseInput!) { registerCase(input: $input) {
-  case { %s } userErrors { field message code } } }"""
-    % CASE_FIELDS
-)
 
-UPDATE = (
-    """mutation($input: UpdateCaseInput!) { updateCase(input: $input) {
-  case { %s } userErrors { field message code } } }"""
-    % CASE_FIELDS
-)
+def mutation(field: str, input_type: str, selection: str) -> str:
+    """`field(input: $input) { selection }` as a mutation document."""
+    return f"mutation($input: {input_type}!) {{ {field}(input: $input) {{ {selection} }} }}"
 
-CASE = "query($id: ID!) { case(id: $id) { %s } }" % CASE_FIELDS
+
+CASE_PAYLOAD = f"case {{ {CASE_FIELDS} }} userErrors {{ field message code }}"
+REGISTER = mutation("registerCase", "RegisterCaseInput", CASE_PAYLOAD)
+UPDATE = mutation("updateCase", "UpdateCaseInput", CASE_PAYLOAD)
+CASE = f"query($id: ID!) {{ case(id: $id) {{ {CASE_FIELDS} }} }}"
 
 SAVE_CASE_TYPE = """mutation($input: SaveCaseTypeInput!) { saveCaseType(input: $input) {
   caseType { id name color active fields { key label kind required options } }

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.case_documents import CASE, CASE_FIELDS, UPDATE, UPDATE_SETTINGS, errors_by_field
+from tests.case_documents import (
+    CASE,
+    CASE_PAYLOAD,
+    UPDATE,
+    UPDATE_SETTINGS,
+    errors_by_field,
+    mutation,
+)
 from tests.client import Api
 
-CHANGE_CUSTOMER = (
-    """mutation($input: ChangeCaseCustomerInput!) { changeCaseCustomer(input: $input) {
-  case { %s } userErrors { field message code } } }"""
-    % CASE_FIELDS
-)
+CHANGE_CUSTOMER = mutation("changeCaseCustomer", "ChangeCaseCustomerInput", CASE_PAYLOAD)
 TAKE = """mutation($id: ID!) { takeCase(input: {caseId: $id}) {
   case { responsible { id name } } userErrors { field message code } } }"""
 DELETE = """mutation($id: ID!) { deleteCase(input: {id: $id}) {
@@ -19,11 +22,9 @@ DELETE = """mutation($id: ID!) { deleteCase(input: {id: $id}) {
 TASK_PAYLOAD = (
     "case { tasks { id title done assignee { id name } } } userErrors { field message code }"
 )
-ADD_TASK = "mutation($input: AddTaskInput!) { addTask(input: $input) { %s } }" % TASK_PAYLOAD
-SET_DONE = (
-    "mutation($input: SetTaskDoneInput!) { setTaskDone(input: $input) { %s } }" % TASK_PAYLOAD
-)
-ASSIGN = "mutation($input: AssignTaskInput!) { assignTask(input: $input) { %s } }" % TASK_PAYLOAD
+ADD_TASK = mutation("addTask", "AddTaskInput", TASK_PAYLOAD)
+SET_DONE = mutation("setTaskDone", "SetTaskDoneInput", TASK_PAYLOAD)
+ASSIGN = mutation("assignTask", "AssignTaskInput", TASK_PAYLOAD)
 ANSWER = """mutation($input: AnswerFormInput!) { answerForm(input: $input) {
   case { forms { id answers { key value } } } userErrors { field message code } } }"""
 
