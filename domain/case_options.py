@@ -21,7 +21,7 @@ from db.models import (
 from domain import validation
 from domain.case_defaults import clean_default
 from domain.case_settings import CaseField, ModuleSettings, default_fields, tenant_of
-from domain.cases.search_text import refresh_search_text
+from domain.cases.search_text import refresh_search_text_where
 from domain.custom_fields import FieldDefinition, clean_definitions
 from domain.errors import Problems
 from domain.presence import ABSENT, Maybe
@@ -162,7 +162,7 @@ async def save_case_type(
         row.fields = [d.to_json() for d in definitions]
     await session.flush()
     if renamed:
-        await refresh_search_text(session, Case.type_id == row.id)
+        await refresh_search_text_where(session, Case.type_id == row.id)
     return row
 
 
@@ -189,7 +189,7 @@ async def _save_ordered(session: AsyncSession, model: type[Ordered], given: Opti
     await session.flush()
     if renamed:
         column = Case.priority_id if isinstance(row, CasePriority) else Case.status_id
-        await refresh_search_text(session, column == row.id)
+        await refresh_search_text_where(session, column == row.id)
     return row
 
 

@@ -1,4 +1,4 @@
-"""A realistic Swedish demo tenant: staff, groups, customers with contacts, objects, projects."""
+"""A realistic Swedish demo tenant: staff, groups, customers, objects, projects and cases."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from db.engine import Database
 from domain import customers, people
 from domain.tenants import create_tenant
 from domain.viewer import Role
+from workcloud.demo_cases import create_demo_cases
 
 STAFF = [
     ("Anna Lindqvist", "anna", Role.ADMIN),
@@ -28,6 +29,12 @@ CUSTOMERS = [
     ("Åre Fjällstugor AB", "556334-2211", "Åre", 63.3990, 13.0815, "Nils Sjöberg"),
     ("Lunds Kommun Fastigheter", "212000-1264", "Lund", 55.7047, 13.1910, "Frida Dahl"),
     ("Uppsala Hem AB", "556456-7890", "Uppsala", 59.8586, 17.6389, "Mikael Wik"),
+    ("Brf Linnéstaden", "769601-2210", "Göteborg", 57.6950, 11.9520, "Anders Lind"),
+    ("HSB Brf Kronan", "769622-4455", "Borås", 57.7210, 12.9401, "Sofia Berg"),
+    ("Örebrobostäder AB", "556197-3311", "Örebro", 59.2741, 15.2066, "Jonas Falk"),
+    ("Norrköpings Hyresbostäder", "556101-9911", "Norrköping", 58.5877, 16.1924, "Emma Hed"),
+    ("Brf Sjöutsikten", "769633-8877", "Stockholm", 59.3157, 18.0719, "Oskar Nyman"),
+    ("Västerås Industrihus AB", "556744-1290", "Västerås", 59.6099, 16.5448, "Ida Sund"),
 ]
 OBJECTS = ["Tvättstuga", "Undercentral värme", "Hiss A", "Ventilationsaggregat", "Entréport"]
 
@@ -103,6 +110,7 @@ async def create_demo(database_url: str) -> list[tuple[str, str, str]]:
                     customer_id=customer.id,
                     has_customer=True,
                 )
+            await create_demo_cases(session)
         _ = tenant
     finally:
         await db.dispose()

@@ -8,7 +8,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -24,6 +23,7 @@ from db.models import (
     User,
     utcnow,
 )
+from domain.cases.names import names_by_id
 from domain.cases.state import CaseState
 from domain.viewer import Viewer
 
@@ -122,18 +122,11 @@ def as_text(value: Any) -> str | None:
     return str(value)
 
 
-async def _names(session: AsyncSession, model: Any, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(model.id, model.name).where(model.id.in_(ids)))
-    return {id_: name for id_, name in rows}
-
-
 async def _named(session: AsyncSession, model: Any, value: Any) -> str | None:
     if value is None or value == ():
         return None
     ids = list(value) if isinstance(value, tuple) else [value]
-    names = await _names(session, model, set(ids))
+    names = await names_by_id(session, model, ids)
     return ", ".join(sorted(names.get(i, f"#{i} (removed)") for i in ids))
 
 

@@ -74,10 +74,11 @@ async def _usable_default(session: AsyncSession, field: CaseField, value: Any) -
     model = ID_FIELDS.get(field) or ID_LIST_FIELDS.get(field)
     if model is None:
         return True
-    ids = [value] if field in ID_FIELDS else list(value)
-    column: Any = model.id  # type: ignore[attr-defined]
-    rows = list((await session.scalars(select(model).where(column.in_(ids)))).all())
-    return len(rows) == len(set(ids)) and all(getattr(r, "active", True) for r in rows)
+    for id_ in [value] if field in ID_FIELDS else value:
+        row = await session.get(model, id_)
+        if row is None or getattr(row, "active", True) is False:
+            return False
+    return True
 
 
 async def _with_defaults(

@@ -71,7 +71,7 @@ async def save_proposal(
     if changes or action is Action.REGISTERED:
         case.updated_at = now
         record(session, case.id, actor, action, changes, now)
-        await refresh_search_text(session, Case.id == case.id)
+        await refresh_search_text(session, [case])
     contact = proposal.contact
     if proposal.send_confirmation and contact is not None and contact.email:
         await queue_confirmation(session, case, contact)
