@@ -101,7 +101,7 @@ class CaseQuery:
     async def cases(
         self,
         info: Info,
-        scope: CaseScope = CaseScope.ALL,
+        scope: CaseScope | None = CaseScope.ALL,
         filter: CaseFilterInput | None = None,
         search: str | None = None,
         order_by: list[CaseOrderInput] | None = None,
@@ -111,7 +111,7 @@ class CaseQuery:
         viewer = info.context.staff()
         statement, keys = table.table_statement(
             user_id=viewer.staff_user_id,
-            scope=scope,
+            scope=scope or CaseScope.ALL,
             given=_filter(filter),
             search_pattern=like_pattern(search.strip()) if search and search.strip() else None,
             orders=[table.CaseOrder(o.field, o.direction) for o in order_by or ()],
