@@ -371,3 +371,23 @@ async def test_concurrent_registrations_get_unique_numbers(api: Api) -> None:
     # Another tenant counts from 1 on its own.
     other = await api.new_tenant()
     assert (await other.register_case(title="Första"))["number"] == 1
+
+
+async def test_a_default_confirmation_is_sent_where_it_can_be(api: Api) -> None:
+    tenant = await api.new_tenant()
+    await api.data(
+        UPDATE_SETTINGS,
+        {"input": {"fields": [{"field": "SEND_CONFIRMATION", "defaultValue": "true"}]}},
+        tenant.admin_token,
+    )
+    customer = await tenant.create_customer("Brf Solbacken")
+    karin = await tenant.create_contact(customer["id"], "Karin Svensson", "karin@solbacken.se")
+    await tenant.register_case(title="Internt, utan kontakt")
+    await tenant.register_case(title="Till Karin", customerId=customer["id"], contactId=karin["id"])
+    async with api.db.session(tenant.pk) as session:
+        recipients = (
+            await session.scalars(
+                select(OutboxMessage.recipient).where(OutboxMessage.tenant_id == tenant.pk)
+            )
+        ).all()
+    assert list(recipients) == ["karin@solbacken.se"]

@@ -335,3 +335,43 @@ async def test_forms_are_answered_by_question_kind(api: Api) -> None:
     assert (
         answers["note"] == "Bytt packning" and answers["grade"] is None and answers["ok"] == "true"
     )
+
+
+async def test_nothing_of_a_case_reaches_another_tenant_through_node(api: Api) -> None:
+    owner = await api.new_tenant("Ägaren AB")
+    templates = await api.data(
+        """mutation {
+          t: saveTaskTemplate(input: {name: "Rutin", tasks: ["Ring"]}) { taskTemplate { id } }
+          f: saveFormTemplate(input: {name: "Kontroll", questions: [{key: "ok", label: "OK", kind: BOOLEAN}]})
+             { formTemplate { id } } }""",
+        token=owner.admin_token,
+    )
+    task_template = templates["t"]["taskTemplate"]["id"]
+    form_template = templates["f"]["formTemplate"]["id"]
+    case = await owner.register_case(
+        title="Hemligt", taskTemplateIds=[task_template], formTemplateIds=[form_template]
+    )
+    full = await api.data(
+        """query($id: ID!) { case(id: $id) { tasks { id } forms { id } status { id }
+             priority { id } events { edges { node { id } } } } }""",
+        {"id": case["id"]},
+        owner.admin_token,
+    )
+    ids = {
+        "Case": case["id"],
+        "Task": full["case"]["tasks"][0]["id"],
+        "FormInstance": full["case"]["forms"][0]["id"],
+        "CaseStatus": full["case"]["status"]["id"],
+        "CasePriority": full["case"]["priority"]["id"],
+        "CaseEvent": full["case"]["events"]["edges"][0]["node"]["id"],
+        "TaskTemplate": task_template,
+        "FormTemplate": form_template,
+    }
+    intruder = await api.new_tenant("Nyfiken AB")
+    node = "query($id: ID!) { node(id: $id) { __typename id } }"
+    for type_name, global_id in ids.items():
+        mine = await api.data(node, {"id": global_id}, owner.admin_token)
+        assert mine["node"] == {"__typename": type_name, "id": global_id}
+        assert await api.post(node, {"id": global_id}, intruder.admin_token) == {
+            "data": {"node": None}
+        }, type_name

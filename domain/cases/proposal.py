@@ -265,6 +265,7 @@ async def propose(
     if honour_hidden:
         hidden = {ATTRIBUTE[f]: ABSENT for f in CaseField if not settings.visible(f)}
         sent = replace(sent, **hidden)
+    asked_to_confirm = bool(sent.send_confirmation)
     if registering:
         sent = await _with_defaults(session, settings, sent, now)
     review = _Review(session, settings, current, sent, registering)
@@ -287,8 +288,11 @@ async def propose(
         await session.get(Contact, review.state.contact_id) if review.state.contact_id else None
     )
     if send and (contact is None or not contact.email):
-        review.problems.invalid(
-            "sendConfirmation", "A confirmation needs a contact with an e-mail address."
-        )
+        # Asked for, it is an error; by default, it is sent only where it can be.
+        if asked_to_confirm:
+            review.problems.invalid(
+                "sendConfirmation", "A confirmation needs a contact with an e-mail address."
+            )
+        send = False
     review.problems.raise_if_any()
     return Proposal(review.state, send, contact, tasks, forms)
