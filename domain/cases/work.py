@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, FormInstance, Task, User, utcnow
@@ -146,10 +145,3 @@ async def answer_form(
         _touch(session, case, actor, Action.FORM_ANSWERED, *changes)
         await session.flush()
     return case
-
-
-async def tasks_of(session: AsyncSession, case_id: int) -> list[Task]:
-    rows = await session.scalars(
-        select(Task).where(Task.case_id == case_id).order_by(Task.position, Task.id)
-    )
-    return list(rows.all())

@@ -7,7 +7,7 @@ the same few statements whatever its size.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import strawberry
 from sqlalchemy import select
@@ -24,9 +24,13 @@ from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.settings import CasePriority, CaseStatus, CaseType
 from graph.types.user import Group, User
 
+if TYPE_CHECKING:
+    from graph.loaders import Loaders
 
-def _loaders(info: strawberry.Info) -> Any:
-    return info.context.scope.loaders
+
+def _loaders(info: strawberry.Info) -> Loaders:
+    loaders: Loaders = info.context.scope.loaders
+    return loaders
 
 
 async def _user(info: strawberry.Info, pk: int | None) -> User | None:
