@@ -11,15 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import event, select
+from sqlalchemy import event
 from websockets.asyncio.client import ClientConnection, connect
 
 from db.engine import Database
-from db.models import Case, CaseStatus
-from db.models import Tenant as TenantRow
 from domain.tenants import create_tenant
 from graph.context import Services
-from graph.ids import to_global_id
 
 PASSWORD = "correct horse battery"
 
@@ -149,17 +146,10 @@ class Tenant:
         return user
 
     async def create_case(self, title: str = "Läckage i tvättstugan") -> str:
-        """Set-up: a case with the tenant's first status; returns its global id."""
-        async with self.api.db.transaction(self.pk) as session:
-            status = await session.scalar(select(CaseStatus).order_by(CaseStatus.order).limit(1))
-            tenant = await session.get(TenantRow, self.pk, with_for_update=True)
-            assert status is not None
-            assert tenant is not None
-            tenant.last_case_number += 1
-            case = Case(number=tenant.last_case_number, title=title, status_id=status.id)
-            session.add(case)
-            await session.flush()
-            return to_global_id("Case", case.id)
+        """Set-up: a case registered by the admin with the settings' defaults; its global id."""
+        case = await self.register_case(title=title)
+        case_id: str = case["id"]
+        return case_id
 
     async def create_customer(self, name: str = "Brf Solbacken", **extra: Any) -> dict[str, Any]:
         data = await self.api.data(

@@ -86,6 +86,39 @@ async def _notification(tenant: Tenant) -> str:
     return str(data["viewer"]["notifications"]["edges"][0]["node"]["id"])
 
 
+async def _option(tenant: Tenant, kind: str) -> str:
+    return next(iter((await tenant.options())[kind].values()))
+
+
+async def _template(tenant: Tenant, alias: str) -> str:
+    """A task template ("t") or a form template ("f")."""
+    data = await tenant.api.data(
+        """mutation {
+          t: saveTaskTemplate(input: {name: "Rutin", tasks: ["Ring"]}) { taskTemplate { id } }
+          f: saveFormTemplate(input: {name: "Kontroll",
+               questions: [{key: "ok", label: "OK", kind: BOOLEAN}]}) { formTemplate { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(next(iter(data[alias].values()))["id"])
+
+
+async def _case_part(tenant: Tenant, selection: str) -> str:
+    """The id of the first task, form or event of a case registered with a task and a form."""
+    case = await tenant.register_case(
+        taskTemplateIds=[await _template(tenant, "t")],
+        formTemplateIds=[await _template(tenant, "f")],
+    )
+    data = await tenant.api.data(
+        "query($id: ID!) { case(id: $id) { tasks { id } forms { id } "
+        "events { edges { node { id } } } } }",
+        {"id": case["id"]},
+        tenant.admin_token,
+    )
+    if selection == "events":
+        return str(data["case"]["events"]["edges"][0]["node"]["id"])
+    return str(data["case"][selection][0]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -96,6 +129,14 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "CaseObject": _object,
     "Project": _project,
     "Case": _case,
+    "CaseEvent": lambda tenant: _case_part(tenant, "events"),
+    "Task": lambda tenant: _case_part(tenant, "tasks"),
+    "FormInstance": lambda tenant: _case_part(tenant, "forms"),
+    "CaseType": lambda tenant: _option(tenant, "types"),
+    "CasePriority": lambda tenant: _option(tenant, "priorities"),
+    "CaseStatus": lambda tenant: _option(tenant, "statuses"),
+    "TaskTemplate": lambda tenant: _template(tenant, "t"),
+    "FormTemplate": lambda tenant: _template(tenant, "f"),
     "Comment": _comment,
     "Notification": _notification,
 }

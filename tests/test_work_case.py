@@ -337,41 +337,33 @@ async def test_forms_are_answered_by_question_kind(api: Api) -> None:
     )
 
 
-async def test_nothing_of_a_case_reaches_another_tenant_through_node(api: Api) -> None:
-    owner = await api.new_tenant("Ägaren AB")
-    templates = await api.data(
-        """mutation {
-          t: saveTaskTemplate(input: {name: "Rutin", tasks: ["Ring"]}) { taskTemplate { id } }
-          f: saveFormTemplate(input: {name: "Kontroll", questions: [{key: "ok", label: "OK", kind: BOOLEAN}]})
-             { formTemplate { id } } }""",
-        token=owner.admin_token,
+async def test_each_newly_assigned_user_is_notified_once(api: Api) -> None:
+    tenant = await api.new_tenant()
+    erik = await tenant.create_user("Erik Johansson")
+    sara = await tenant.create_user("Sara Nilsson")
+    lars = await tenant.create_user("Lars Öberg")
+    jour = await tenant.create_group("Fastighetsjour", [erik["id"], sara["id"]])
+    lobby = "{ viewer { notifications { edges { node { kind actor { id } } } } } }"
+
+    async def kinds(user: dict[str, Any]) -> list[str]:
+        data = await api.data(lobby, token=user["token"])
+        return [e["node"]["kind"] for e in data["viewer"]["notifications"]["edges"]]
+
+    # Erik is assigned directly and through the group, and assigns himself: no notification.
+    case = await tenant.register_case(
+        erik["token"],
+        title="Jour",
+        assignedUserIds=[erik["id"], sara["id"]],
+        assignedGroupIds=[jour["id"]],
     )
-    task_template = templates["t"]["taskTemplate"]["id"]
-    form_template = templates["f"]["formTemplate"]["id"]
-    case = await owner.register_case(
-        title="Hemligt", taskTemplateIds=[task_template], formTemplateIds=[form_template]
+    assert await kinds(erik) == []
+    assert await kinds(sara) == ["ASSIGNED"], "one, though assigned twice"
+    assert await kinds(lars) == []
+
+    changed = await update(
+        api, tenant.admin_token, id=case["id"], assignedUserIds=[sara["id"], lars["id"]]
     )
-    full = await api.data(
-        """query($id: ID!) { case(id: $id) { tasks { id } forms { id } status { id }
-             priority { id } events { edges { node { id } } } } }""",
-        {"id": case["id"]},
-        owner.admin_token,
-    )
-    ids = {
-        "Case": case["id"],
-        "Task": full["case"]["tasks"][0]["id"],
-        "FormInstance": full["case"]["forms"][0]["id"],
-        "CaseStatus": full["case"]["status"]["id"],
-        "CasePriority": full["case"]["priority"]["id"],
-        "CaseEvent": full["case"]["events"]["edges"][0]["node"]["id"],
-        "TaskTemplate": task_template,
-        "FormTemplate": form_template,
-    }
-    intruder = await api.new_tenant("Nyfiken AB")
-    node = "query($id: ID!) { node(id: $id) { __typename id } }"
-    for type_name, global_id in ids.items():
-        mine = await api.data(node, {"id": global_id}, owner.admin_token)
-        assert mine["node"] == {"__typename": type_name, "id": global_id}
-        assert await api.post(node, {"id": global_id}, intruder.admin_token) == {
-            "data": {"node": None}
-        }, type_name
+    assert changed["userErrors"] == []
+    assert await kinds(lars) == ["ASSIGNED"]
+    assert await kinds(sara) == ["ASSIGNED"], "already assigned: nothing new"
+    assert await kinds(erik) == [], "still assigned through the group"

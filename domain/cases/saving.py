@@ -13,6 +13,7 @@ from domain.cases.event_log import Action, Actor, Change, describe, record
 from domain.cases.proposal import Proposal
 from domain.cases.search_text import refresh_search_text
 from domain.cases.state import CaseState, save_assignees
+from domain.notifications import assignees_of, notify_assigned
 
 
 async def next_position(session: AsyncSession, case_id: int) -> int:
@@ -63,7 +64,20 @@ async def save_proposal(
     """Applies `proposal` to `case` (already flushed) and logs what changed under `action`."""
     after = proposal.state
     after.apply_to(case)
+    reassigned = (before.assigned_user_ids, before.assigned_group_ids) != (
+        after.assigned_user_ids,
+        after.assigned_group_ids,
+    )
+    previously = await assignees_of(session, case.id) if reassigned else set()
     await save_assignees(session, case.id, before, after)
+    if reassigned:
+        await notify_assigned(
+            session,
+            tenant_id=case.tenant_id,
+            case_id=case.id,
+            before=previously,
+            actor_id=actor.user_id,
+        )
     changes = await describe(session, before, after)
     changes += await add_from_templates(
         session, case, proposal.task_templates, proposal.form_templates
