@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +10,7 @@ import strawberry
 from domain.cases.state import CaseInput
 from domain.presence import ABSENT
 from graph.ids import our_pk
-from graph.types.common import GeoPointInput
-
-UNSET: Any = strawberry.UNSET
+from graph.types.common import NOT_SENT, GeoPointInput, sent
 
 # Input attribute -> (CaseInput attribute, global-id type name of its ids, if any)
 _FIELDS: dict[str, tuple[str, str | None]] = {
@@ -75,26 +72,26 @@ class RegisterCaseInput:
 @strawberry.input(description="Only the fields sent change; null clears a field.")
 class UpdateCaseInput:
     id: strawberry.ID
-    customer_id: strawberry.ID | None = UNSET
-    contact_id: strawberry.ID | None = UNSET
-    object_id: strawberry.ID | None = UNSET
-    project_id: strawberry.ID | None = UNSET
-    title: str | None = UNSET
-    description: str | None = UNSET
-    assigned_user_ids: list[strawberry.ID] | None = UNSET
-    assigned_group_ids: list[strawberry.ID] | None = UNSET
-    responsible_id: strawberry.ID | None = UNSET
-    deadline: datetime | None = UNSET
-    type_id: strawberry.ID | None = UNSET
-    priority_id: strawberry.ID | None = UNSET
-    status_id: strawberry.ID | None = UNSET
-    send_confirmation: bool | None = UNSET
-    visible_in_portal: bool | None = UNSET
-    task_template_ids: list[strawberry.ID] | None = UNSET
-    form_template_ids: list[strawberry.ID] | None = UNSET
-    location: GeoPointInput | None = UNSET
-    color: str | None = UNSET
-    custom_fields: list[CustomFieldValueInput] | None = UNSET
+    customer_id: strawberry.ID | None = NOT_SENT
+    contact_id: strawberry.ID | None = NOT_SENT
+    object_id: strawberry.ID | None = NOT_SENT
+    project_id: strawberry.ID | None = NOT_SENT
+    title: str | None = NOT_SENT
+    description: str | None = NOT_SENT
+    assigned_user_ids: list[strawberry.ID] | None = NOT_SENT
+    assigned_group_ids: list[strawberry.ID] | None = NOT_SENT
+    responsible_id: strawberry.ID | None = NOT_SENT
+    deadline: datetime | None = NOT_SENT
+    type_id: strawberry.ID | None = NOT_SENT
+    priority_id: strawberry.ID | None = NOT_SENT
+    status_id: strawberry.ID | None = NOT_SENT
+    send_confirmation: bool | None = NOT_SENT
+    visible_in_portal: bool | None = NOT_SENT
+    task_template_ids: list[strawberry.ID] | None = NOT_SENT
+    form_template_ids: list[strawberry.ID] | None = NOT_SENT
+    location: GeoPointInput | None = NOT_SENT
+    color: str | None = NOT_SENT
+    custom_fields: list[CustomFieldValueInput] | None = NOT_SENT
 
 
 def _translate(value: Any, type_name: str | None) -> Any:
@@ -108,22 +105,10 @@ def _translate(value: Any, type_name: str | None) -> Any:
 def case_input(given: RegisterCaseInput | UpdateCaseInput) -> CaseInput:
     values: dict[str, Any] = {}
     for name, (attribute, type_name) in _FIELDS.items():
-        value = getattr(given, name)
-        values[attribute] = ABSENT if value is UNSET else _translate(value, type_name)
-    location = given.location
-    values["location"] = (
-        ABSENT
-        if location is UNSET
-        else (location.lat, location.lng)
-        if location is not None
-        else None
-    )
-    fields: Sequence[CustomFieldValueInput] | None = given.custom_fields
-    values["custom_fields"] = (
-        ABSENT
-        if fields is UNSET
-        else [(f.key, f.value) for f in fields]
-        if fields is not None
-        else None
-    )
+        value = sent(getattr(given, name))
+        values[attribute] = value if value is ABSENT else _translate(value, type_name)
+    location = sent(given.location)
+    values["location"] = (location.lat, location.lng) if location else location
+    fields = sent(given.custom_fields)
+    values["custom_fields"] = [(f.key, f.value) for f in fields] if fields else fields
     return CaseInput(**values)

@@ -11,12 +11,11 @@ from db import models
 from domain import case_options
 from domain.case_settings import CaseField, ModuleSettings, load_settings
 from domain.custom_fields import FieldDefinition, FieldKind
-from domain.presence import ABSENT, Maybe
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import our_pk
 from graph.resolvers.mutation import perform
-from graph.types.common import UserError
+from graph.types.common import NOT_SENT, UserError, sent
 from graph.types.settings import (
     CaseModuleSettings,
     CasePriority,
@@ -30,16 +29,12 @@ from graph.types.settings import (
 Info = strawberry.Info[Context, None]
 
 
-def _maybe(value: object) -> Maybe[str | None]:
-    return ABSENT if value is strawberry.UNSET else value  # type: ignore[return-value]
-
-
 @strawberry.input
 class CaseFieldSettingInput:
     field: CaseField
     visible: bool | None = None
     required: bool | None = None
-    default_value: str | None = strawberry.UNSET
+    default_value: str | None = NOT_SENT
 
 
 @strawberry.input
@@ -95,7 +90,7 @@ def _definitions(
 class SaveCaseTypeInput:
     id: strawberry.ID | None = None
     name: str
-    color: str | None = strawberry.UNSET
+    color: str | None = NOT_SENT
     active: bool | None = None
     fields: list[CustomFieldDefinitionInput] | None = None
 
@@ -110,7 +105,7 @@ class SaveCaseTypePayload:
 class SaveCasePriorityInput:
     id: strawberry.ID | None = None
     name: str
-    color: str | None = strawberry.UNSET
+    color: str | None = NOT_SENT
     order: int | None = None
     active: bool | None = None
 
@@ -125,7 +120,7 @@ class SaveCasePriorityPayload:
 class SaveCaseStatusInput:
     id: strawberry.ID | None = None
     name: str
-    color: str | None = strawberry.UNSET
+    color: str | None = NOT_SENT
     order: int | None = None
     active: bool | None = None
     closed: bool | None = None
@@ -188,7 +183,7 @@ class SettingsMutation:
                     default=(
                         default_value_in(f.field, f.default_value)
                         if isinstance(f.default_value, str)
-                        else _maybe(f.default_value)
+                        else sent(f.default_value)
                     ),
                 )
                 for f in input.fields or ()
@@ -217,7 +212,7 @@ class SettingsMutation:
                 session,
                 id=our_pk(input.id, "CaseType"),
                 name=input.name,
-                color=_maybe(input.color),
+                color=sent(input.color),
                 active=input.active,
                 fields=_definitions(input.fields) if input.fields is not None else None,
             )
@@ -233,7 +228,7 @@ class SettingsMutation:
         given = case_options.OptionInput(
             id=our_pk(input.id, "CasePriority"),
             name=input.name,
-            color=_maybe(input.color),
+            color=sent(input.color),
             order=input.order,
             active=input.active,
         )
@@ -253,7 +248,7 @@ class SettingsMutation:
         given = case_options.OptionInput(
             id=our_pk(input.id, "CaseStatus"),
             name=input.name,
-            color=_maybe(input.color),
+            color=sent(input.color),
             order=input.order,
             active=input.active,
             closed=input.closed,

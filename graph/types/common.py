@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from domain.errors import UserError as DomainUserError
 from domain.errors import UserErrorCode
+from domain.presence import ABSENT, Maybe
 
 strawberry.enum(UserErrorCode, name="UserErrorCode")
 
@@ -96,3 +97,12 @@ class Connection(Generic[T]):
             ),
             count=count,
         )
+
+
+# An input field's default when a client may leave it out, as opposed to sending null.
+NOT_SENT: Any = strawberry.UNSET
+
+
+def sent(value: T) -> Maybe[T]:
+    """ABSENT for an input field the client left out, else what it sent (null included)."""
+    return ABSENT if value is strawberry.UNSET else value
