@@ -61,6 +61,10 @@ class Proposal:
     contact: Contact | None
     task_templates: list[TaskTemplate]
     form_templates: list[FormTemplate]
+    # The rows checked on the way. The session's identity map holds rows only weakly; kept
+    # here, the event log and the search text find their names there instead of reading
+    # them again.
+    checked: list[Any]
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -69,7 +73,9 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-async def _usable_default(session: AsyncSession, field: CaseField, value: Any) -> bool:
+async def _usable_default(
+    session: AsyncSession, field: CaseField, value: Any, checked: list[Any]
+) -> bool:
     """Whether a default still names rows of ours that are in use."""
     model = ID_FIELDS.get(field) or ID_LIST_FIELDS.get(field)
     if model is None:
@@ -78,11 +84,16 @@ async def _usable_default(session: AsyncSession, field: CaseField, value: Any) -
         row = await session.get(model, id_)
         if row is None or getattr(row, "active", True) is False:
             return False
+        checked.append(row)
     return True
 
 
 async def _with_defaults(
-    session: AsyncSession, settings: ModuleSettings, sent: CaseInput, now: datetime
+    session: AsyncSession,
+    settings: ModuleSettings,
+    sent: CaseInput,
+    now: datetime,
+    checked: list[Any],
 ) -> CaseInput:
     """At registration a field not given (absent or null) takes its default."""
     changes: dict[str, Any] = {}
@@ -94,7 +105,7 @@ async def _with_defaults(
         if setting.default is None:
             continue
         value = value_of(field, setting.default, now)
-        if value is not None and await _usable_default(session, field, value):
+        if value is not None and await _usable_default(session, field, value, checked):
             changes[attribute] = value
     return replace(sent, **changes)
 
@@ -115,14 +126,16 @@ class _Review:
         self.registering = registering
         self.problems = Problems()
         self.state = current.copy()
+        self.checked: list[Any] = []
 
     async def one(self, model: type[Row], attribute: str, what: str) -> Row | None:
         """The row `attribute` names after the change; sets it on the state."""
-        value = getattr(self.sent, attribute)
-        if value is ABSENT:
-            value = getattr(self.current, attribute)
-            return await self.session.get(model, value) if value is not None else None
+        sent = getattr(self.sent, attribute)
+        value = getattr(self.current, attribute) if sent is ABSENT else sent
         row = await self.session.get(model, value) if value is not None else None
+        self.checked.append(row)
+        if sent is ABSENT:
+            return row
         if value is not None and row is None:
             self.problems.not_found(PATH[attribute], what)
         elif (
@@ -141,6 +154,7 @@ class _Review:
         ids = list(dict.fromkeys(value or ()))
         rows = (await self.session.scalars(select(model).where(model.id.in_(ids)))).all()
         found = {r.id: r for r in rows}
+        self.checked += rows
         before = set(getattr(self.current, attribute))
         if len(found) != len(ids):
             self.problems.not_found(PATH[attribute], what)
@@ -266,9 +280,11 @@ async def propose(
         hidden = {ATTRIBUTE[f]: ABSENT for f in CaseField if not settings.visible(f)}
         sent = replace(sent, **hidden)
     asked_to_confirm = bool(sent.send_confirmation)
+    checked: list[Any] = []
     if registering:
-        sent = await _with_defaults(session, settings, sent, now)
+        sent = await _with_defaults(session, settings, sent, now, checked)
     review = _Review(session, settings, current, sent, registering)
+    review.checked += checked
     review.scalars()
     await review.links()
     await review.many(User, "assigned_user_ids", "An assigned user")
@@ -295,4 +311,4 @@ async def propose(
             )
         send = False
     review.problems.raise_if_any()
-    return Proposal(review.state, send, contact, tasks, forms)
+    return Proposal(review.state, send, contact, tasks, forms, review.checked)

@@ -64,6 +64,8 @@ async def save_proposal(
     """Applies `proposal` to `case` (already flushed) and logs what changed under `action`."""
     after = proposal.state
     after.apply_to(case)
+    if after != before or proposal.task_templates or proposal.form_templates:
+        case.updated_at = now  # before the next flush, so one UPDATE carries it
     reassigned = (before.assigned_user_ids, before.assigned_group_ids) != (
         after.assigned_user_ids,
         after.assigned_group_ids,
@@ -83,7 +85,6 @@ async def save_proposal(
         session, case, proposal.task_templates, proposal.form_templates
     )
     if changes or action is Action.REGISTERED:
-        case.updated_at = now
         record(session, case.id, actor, action, changes, now)
         await refresh_search_text(session, [case])
     contact = proposal.contact
