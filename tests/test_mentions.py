@@ -129,3 +129,28 @@ async def test_mark_notifications_read(api: Api) -> None:
         "{ viewer { notifications(unreadOnly: true) { totalCount } } }", token=erik["token"]
     )
     assert unread["viewer"]["notifications"]["totalCount"] == 0
+
+
+async def test_a_case_lists_its_comments_oldest_first(api: Api) -> None:
+    tenant = await api.new_tenant()
+    erik = await tenant.create_user("Erik", handle="erik")
+    case_id = await tenant.create_case("Hiss A står still")
+    for body in ["Första", "@erik andra", "Tredje"]:
+        await api.data(ADD_COMMENT, {"caseId": case_id, "body": body}, tenant.admin_token)
+    data = await api.data(
+        """query($id: ID!) { case(id: $id) { comments(first: 2) {
+             totalCount pageInfo { hasNextPage } edges { node { body case { id title } } } } } }""",
+        {"id": case_id},
+        erik["token"],
+    )
+    comments = data["case"]["comments"]
+    assert comments["totalCount"] == 3
+    assert comments["pageInfo"]["hasNextPage"] is True
+    assert [e["node"]["body"] for e in comments["edges"]] == ["Första", "@erik andra"]
+    assert comments["edges"][0]["node"]["case"] == {"id": case_id, "title": "Hiss A står still"}
+    lobby = await api.data(
+        "{ viewer { notifications { edges { node { kind case { id } } } } } }", token=erik["token"]
+    )
+    assert lobby["viewer"]["notifications"]["edges"] == [
+        {"node": {"kind": "MENTION", "case": {"id": case_id}}}
+    ]

@@ -18,7 +18,9 @@ from domain.case_settings import ModuleSettings
 from domain.custom_fields import FieldKind, definitions_of
 from domain.errors import NotAllowed
 from graph.ids import to_global_id
+from graph.resolvers.comments import case_comments
 from graph.resolvers.listing import connection
+from graph.types.comment import Comment
 from graph.types.common import Connection, GeoPoint, Node
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.settings import CasePriority, CaseStatus, CaseType
@@ -239,6 +241,12 @@ class Case(Node):
         )
         keys = [SortKey(models.CaseEvent.id)]
         return await connection(info, statement, keys, CaseEvent.from_row, first=first, after=after)
+
+    @strawberry.field(description="Internal comments, oldest first; never shown in the portal.")
+    async def comments(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Comment]:
+        return await case_comments(info, self.row.id, first, after)
 
     async def _type_row(self, info: strawberry.Info) -> models.CaseType | None:
         pk = self.row.type_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -10,6 +11,9 @@ from db import models
 from graph.ids import to_global_id
 from graph.types.common import Node
 from graph.types.user import User
+
+if TYPE_CHECKING:
+    from graph.types.case import Case
 
 
 @strawberry.type(description="An internal comment; never visible in the customer portal.")
@@ -29,6 +33,16 @@ class Comment(Node):
     async def mentions(self, info: strawberry.Info) -> list[User]:
         rows = await info.context.scope.loaders.mentions_by_comment_id.load(self.pk)
         return [User.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def case(
+        self, info: strawberry.Info
+    ) -> Annotated[Case, strawberry.lazy("graph.types.case")]:
+        from graph.types.case import Case
+
+        row = await info.context.scope.loaders.by_id(models.Case).load(self.case_pk)
+        assert row is not None, "a comment's case is a foreign key"
+        return Case.from_row(row)
 
     @classmethod
     def from_row(cls, row: models.Comment) -> Comment:

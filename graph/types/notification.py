@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -12,6 +13,9 @@ from graph.ids import to_global_id
 from graph.types.comment import Comment
 from graph.types.common import Node
 from graph.types.user import User
+
+if TYPE_CHECKING:
+    from graph.types.case import Case
 
 strawberry.enum(NotificationKind, name="NotificationKind")
 
@@ -33,6 +37,17 @@ class Notification(Node):
             return None
         row = await info.context.scope.loaders.by_id(models.User).load(self.actor_pk)
         return User.from_row(row) if row else None
+
+    @strawberry.field
+    async def case(
+        self, info: strawberry.Info
+    ) -> Annotated[Case, strawberry.lazy("graph.types.case")] | None:
+        from graph.types.case import Case
+
+        if self.case_pk is None:
+            return None
+        row = await info.context.scope.loaders.by_id(models.Case).load(self.case_pk)
+        return Case.from_row(row) if row else None
 
     @strawberry.field
     async def comment(self, info: strawberry.Info) -> Comment | None:
