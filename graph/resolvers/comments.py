@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from db.pagination import SortKey
 from domain import comments
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import pk_of
-from graph.resolvers.listing import connection
 from graph.resolvers.mutation import perform
 from graph.types.comment import Comment
-from graph.types.common import Connection, UserError
+from graph.types.common import UserError
 
 Info = strawberry.Info[Context, None]
 
@@ -30,15 +27,6 @@ class AddCommentInput:
 class AddCommentPayload:
     comment: Comment | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-async def case_comments(
-    info: Info, case_pk: int, first: int | None, after: str | None
-) -> Connection[Comment]:
-    """`Case.comments`: oldest first, so a discussion reads top-down."""
-    statement = select(models.Comment, models.Comment.id).where(models.Comment.case_id == case_pk)
-    keys = [SortKey(models.Comment.id)]
-    return await connection(info, statement, keys, Comment.from_row, first=first, after=after)
 
 
 @strawberry.type

@@ -18,7 +18,6 @@ from domain.case_settings import ModuleSettings
 from domain.custom_fields import FieldKind, definitions_of
 from domain.errors import NotAllowed
 from graph.ids import to_global_id
-from graph.resolvers.comments import case_comments
 from graph.resolvers.listing import connection
 from graph.types.comment import Comment
 from graph.types.common import Connection, GeoPoint, Node
@@ -246,7 +245,11 @@ class Case(Node):
     async def comments(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Comment]:
-        return await case_comments(info, self.row.id, first, after)
+        statement = select(models.Comment, models.Comment.id).where(
+            models.Comment.case_id == self.row.id
+        )
+        keys = [SortKey(models.Comment.id)]
+        return await connection(info, statement, keys, Comment.from_row, first=first, after=after)
 
     async def _type_row(self, info: strawberry.Info) -> models.CaseType | None:
         pk = self.row.type_id
