@@ -13,3 +13,8 @@ def case_messages(tenant_id: int, case_id: int) -> str:
 
 def user_notifications(tenant_id: int, user_id: int) -> str:
     return f"t{tenant_id}.user{user_id}.notifications"
+
+
+def outbox() -> str:
+    """System-wide: something new is due in the outbox (a wake-up for the senders)."""
+    return "outbox"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Comment, CommentMention, OutboxMessage, User, utcnow
+from db.models import Comment, CommentMention, User, utcnow
 from db.streams import Stream, serialize_appends
 from domain import channels, validation
 from domain.announcements import announce
@@ -13,6 +13,7 @@ from domain.case_access import visible_case
 from domain.errors import Problems
 from domain.mentions import mentioned_users
 from domain.notifications import NotificationKind, notify
+from domain.outbox import queue_email
 from domain.viewer import Viewer
 
 MAX_BODY = 20_000
@@ -54,23 +55,15 @@ async def add_comment(
         comment_id=comment.id,
     )
     author = await session.get(User, author_id)
+    who = author.name if author else "Someone"
     for user in recipients:
         if user.email_on_mention:
-            session.add(_mention_mail(user, author, case.number, case.title, text, case.tenant_id))
+            await queue_email(
+                session,
+                to=user.email,
+                subject=f"{who} mentioned you on case #{case.number}: {case.title}",
+                body=f"{who} mentioned you on case #{case.number} ({case.title}):\n\n{text}\n",
+            )
     await session.flush()
     announce(session, channels.case_comments(case.tenant_id, case.id), id=comment.id, prev=previous)
     return comment
-
-
-def _mention_mail(
-    user: User, author: User | None, number: int, title: str, body: str, tenant_id: int
-) -> OutboxMessage:
-    who = author.name if author else "Someone"
-    return OutboxMessage(
-        tenant_id=tenant_id,
-        channel="EMAIL",
-        recipient=user.email,
-        subject=f"{who} mentioned you on case #{number}: {title}",
-        body=f"{who} mentioned you on case #{number} ({title}):\n\n{body}\n",
-        headers={},
-    )

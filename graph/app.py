@@ -20,11 +20,12 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.unset import UnsetType
 
 from db.engine import Database
-from domain import signin
+from domain import channels, signin
 from domain.viewer import Viewer
 from graph.context import Context, Services
 from graph.faults import classify
 from graph.health import Readiness
+from graph.inbound_email import inbound_email
 from graph.limits import TOO_MANY_CONNECTIONS, TransportLimits, ViewerConnections
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
@@ -32,6 +33,7 @@ from graph.subscriptions.bus import EventBus
 from graph.throttle import SignInThrottle
 from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
 from graph.websocket import KeepAliveTransportWSHandler, handler_with_interval
+from messaging.sender import OutboxSender
 from workcloud.scheduler import Scheduler
 from workcloud.settings import Settings, apply, get_settings
 
@@ -169,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         throttle=SignInThrottle(settings),
     )
     view = GraphQLView(services)
+    sender = OutboxSender.from_settings(settings, services.db)
 
     readiness = Readiness(services)
 
@@ -178,9 +181,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await services.bus.connect()
         scheduler = Scheduler(services.db, services.bus, settings.deadline_reminder_interval)
         scheduler.start()
+        sender.start(wakeups=lambda: services.bus.listen(channels.outbox()))
         try:
             yield
         finally:
+            await sender.stop()
             await scheduler.stop()
             await readiness.stop()
             await services.bus.disconnect()
@@ -192,15 +197,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/health", readiness.endpoint, methods=["GET"]),
+            Route("/inbound/email", inbound_email(services), methods=["POST"]),
         ],
         middleware=[
             Middleware(
                 TransportLimits,
                 max_body=settings.max_request_bytes,
                 max_message=settings.max_websocket_message_bytes,
+                body_limits={"/inbound/email": settings.inbound_max_bytes},
             )
         ],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.outbox_sender = sender
     return app

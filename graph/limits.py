@@ -9,7 +9,7 @@ and aliases are limited inside the schema (graph/schema.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
 from graphql import GraphQLError
@@ -32,25 +32,35 @@ class BodyTooLarge(Exception):
 class TransportLimits:
     """ASGI middleware enforcing the body and WebSocket message size limits."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, max_message: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        max_message: int,
+        body_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_message = max_message
+        # Paths with a limit of their own (raw e-mail with attachments at /inbound/email).
+        self.body_limits = dict(body_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            await self._http(scope, receive, send)
+            limit = self.body_limits.get(scope.get("path", ""), self.max_body)
+            await self._http(scope, receive, send, limit)
         elif scope["type"] == "websocket":
             await self._websocket(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send, max_body: int) -> None:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"").decode("latin-1").strip()
-        if declared.isdigit() and int(declared) > self.max_body:
-            await self._drain(receive, int(declared))
-            await self._too_large(headers, send)
+        if declared.isdigit() and int(declared) > max_body:
+            await self._drain(receive, int(declared), max_body)
+            await self._too_large(headers, send, max_body)
             return
         # Read the body here, counting, so a missing or lying Content-Length cannot
         # stream more than the limit into the app.
@@ -63,10 +73,10 @@ class TransportLimits:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
+            if size > max_body:
                 if message.get("more_body", False):
-                    await self._drain(receive, size)
-                await self._too_large(headers, send)
+                    await self._drain(receive, size, max_body)
+                await self._too_large(headers, send, max_body)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -82,12 +92,12 @@ class TransportLimits:
 
         await self.app(scope, replay, send)
 
-    async def _drain(self, receive: Receive, seen: int) -> None:
+    async def _drain(self, receive: Receive, seen: int, max_body: int) -> None:
         """Reads and drops the rest of a body, so the client gets to read our 413.
 
         Only up to a bound: past it the connection is closed on the sender instead.
         """
-        budget = DRAIN_FACTOR * self.max_body
+        budget = DRAIN_FACTOR * max_body
         while seen <= budget:
             message = await receive()
             if message["type"] != "http.request":
@@ -96,7 +106,7 @@ class TransportLimits:
             if not message.get("more_body", False):
                 return
 
-    async def _too_large(self, headers: dict[bytes, bytes], send: Send) -> None:
+    async def _too_large(self, headers: dict[bytes, bytes], send: Send, max_body: int) -> None:
         accept = headers.get(b"accept", b"").decode("latin-1")
         media_type = (
             GRAPHQL_RESPONSE_JSON if GRAPHQL_RESPONSE_JSON in accept else "application/json"
@@ -105,7 +115,7 @@ class TransportLimits:
             {
                 "errors": [
                     {
-                        "message": f"The request body is larger than {self.max_body} bytes.",
+                        "message": f"The request body is larger than {max_body} bytes.",
                         "extensions": {"code": PAYLOAD_TOO_LARGE},
                     }
                 ]

@@ -20,9 +20,11 @@ from db.models import (
     FormInstance,
     Group,
     GroupMember,
+    OutboxMessage,
     Task,
     User,
 )
+from db.tenancy import session_tenant
 from domain.case_settings import ModuleSettings
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class Loaders:
         self.forms_by_case_id: DataLoader[int, list[FormInstance]] = DataLoader(self._forms)
         self.module_settings: DataLoader[int, ModuleSettings] = DataLoader(self._settings)
         self.mentions_by_comment_id: DataLoader[int, list[User]] = DataLoader(self._mentions)
+        self.outbox_by_id: DataLoader[int, OutboxMessage | None] = DataLoader(self._outbox)
 
     def by_id(self, model: type[M]) -> DataLoader[int, M | None]:
         """`<Model>ByIdLoader`: rows of the viewer's tenant by primary key, None when absent."""
@@ -143,6 +146,21 @@ class Loaders:
         for key, item in rows:
             grouped[key].append(item)
         return [grouped[k] for k in keys]
+
+    async def _outbox(self, ids: Sequence[int]) -> list[OutboxMessage | None]:
+        # The outbox is read system-wide by the senders, so it is not a TenantOwned model:
+        # the tenant is checked here.
+        rows = await self._scope.read(
+            lambda s: _scalars(
+                s,
+                select(OutboxMessage).where(
+                    OutboxMessage.id.in_(ids),
+                    OutboxMessage.tenant_id == session_tenant(s.sync_session),
+                ),
+            )
+        )
+        found = {row.id: row for row in rows}
+        return [found.get(i) for i in ids]
 
 
 async def _scalars(session: AsyncSession, statement: Any) -> list[Any]:

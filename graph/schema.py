@@ -25,25 +25,32 @@ from graph.resolvers.case_table import CaseQuery
 from graph.resolvers.case_work import CaseWorkMutation
 from graph.resolvers.cases import CaseMutation
 from graph.resolvers.comments import CommentMutation
+from graph.resolvers.conversations import ConversationMutation
 from graph.resolvers.customers import CustomerMutation, CustomerQuery
 from graph.resolvers.node import NodeQuery
 from graph.resolvers.notifications import NotificationMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
+from graph.resolvers.portal import PortalMutation, PortalQuery
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
+from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.notifications import NotificationSubscription
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.case import Case, CaseEvent, FormInstance, Task
 from graph.types.comment import Comment
 from graph.types.common import Node
+from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
+from graph.types.portal import PortalCase
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
 from workcloud.settings import Settings
 
 Query = merge_types(
-    "Query", (AuthQuery, NodeQuery, PeopleQuery, CustomerQuery, SettingsQuery, CaseQuery)
+    "Query",
+    (AuthQuery, NodeQuery, PeopleQuery, CustomerQuery, SettingsQuery, CaseQuery, PortalQuery),
 )
 Mutation = merge_types(
     "Mutation",
@@ -56,6 +63,9 @@ Mutation = merge_types(
         SettingsMutation,
         CaseMutation,
         CaseWorkMutation,
+        ConversationMutation,
+        PortalMutation,
+        SmsMutation,
     ),
 )
 Subscription = merge_types("Subscription", (CommentSubscription, NotificationSubscription))
@@ -78,6 +88,9 @@ NODE_TYPES: list[type[Node]] = [
     CaseStatus,
     TaskTemplate,
     FormTemplate,
+    ConversationMessage,
+    PortalCase,
+    SmsMessage,
 ]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from db.engine import Database
 from domain.tenants import create_tenant
 from graph.context import Services
+from messaging.sender import OutboxSender
+from tests.mail_server import MailServer
+from tests.sms_gateway import SmsGateway
+from workcloud.settings import Settings
 
 PASSWORD = "correct horse battery"
 
@@ -29,10 +34,31 @@ class GraphQLErrors(AssertionError):
     pass
 
 
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 10, what: str = "condition"
+) -> Any:
+    """Polls `check` until it returns something truthy (background work, e.g. the outbox)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
 @dataclass
 class StatementCounter:
     count: int = 0
     statements: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    mail: MailServer
+    sms: SmsGateway
+    outbox_sender: OutboxSender
 
 
 @dataclass
@@ -42,6 +68,27 @@ class Api:
     db: Database
     backend: str
     services: Services
+    # The outside world the app delivers to; absent for servers started elsewhere.
+    delivery: Delivery | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def mail(self) -> MailServer:
+        assert self.delivery is not None
+        return self.delivery.mail
+
+    @property
+    def sms(self) -> SmsGateway:
+        assert self.delivery is not None
+        return self.delivery.sms
+
+    @property
+    def outbox_sender(self) -> OutboxSender:
+        assert self.delivery is not None
+        return self.delivery.outbox_sender
 
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
@@ -122,7 +169,11 @@ class Tenant:
     admin_token: str
 
     async def create_user(
-        self, name: str = "Erik Johansson", handle: str | None = None, role: str = "MEMBER"
+        self,
+        name: str = "Erik Johansson",
+        handle: str | None = None,
+        role: str = "MEMBER",
+        phone: str | None = None,
     ) -> dict[str, Any]:
         """A staff user of this tenant (by the admin, over the API), with a signed-in token."""
         email = f"{unique('user')}@example.se"
@@ -136,6 +187,7 @@ class Tenant:
                     "password": PASSWORD,
                     "handle": handle or unique("h"),
                     "role": role,
+                    "phone": phone,
                 }
             },
             self.admin_token,
@@ -163,17 +215,65 @@ class Tenant:
         return customer
 
     async def create_contact(
-        self, customer_id: str, name: str = "Karin Svensson", email: str | None = None
+        self,
+        customer_id: str,
+        name: str = "Karin Svensson",
+        email: str | None = None,
+        *,
+        phone: str | None = None,
     ) -> dict[str, Any]:
         data = await self.api.data(
             """mutation($input: CreateContactInput!) { createContact(input: $input) {
                  contact { id name email } userErrors { field message code } } }""",
-            {"input": {"customerId": customer_id, "name": name, "email": email}},
+            {"input": {"customerId": customer_id, "name": name, "email": email, "phone": phone}},
             self.admin_token,
         )
         assert data["createContact"]["userErrors"] == [], data
         contact: dict[str, Any] = data["createContact"]["contact"]
         return contact
+
+    async def sign_in_to_portal(self, contact: dict[str, Any]) -> str:
+        """Gives the contact portal access and signs in with it; returns the portal token."""
+        enabled = await self.api.data(
+            """mutation($input: EnablePortalAccessInput!) { enablePortalAccess(input: $input)
+                 { userErrors { field message code } } }""",
+            {"input": {"contactId": contact["id"], "password": PASSWORD}},
+            self.admin_token,
+        )
+        assert enabled["enablePortalAccess"]["userErrors"] == [], enabled
+        login = await self.api.data(
+            """mutation($e: String!, $p: String!) { portalLogin(email: $e, password: $p)
+                 { token userErrors { code } } }""",
+            {"e": contact["email"], "p": PASSWORD},
+        )
+        token: str = login["portalLogin"]["token"]
+        return token
+
+    async def create_portal_contact(
+        self,
+        customer_id: str,
+        name: str = "Karin Svensson",
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+    ) -> dict[str, Any]:
+        """A contact (with a unique e-mail unless one is given) signed in to the portal:
+        its portal token is under "token".
+        """
+        address = email or f"{unique('kontakt')}@kund.example.se"
+        contact = await self.create_contact(customer_id, name, address, phone=phone)
+        contact["token"] = await self.sign_in_to_portal(contact)
+        return contact
+
+    async def update_settings(self, **changes: Any) -> None:
+        """Changes the case-module settings as the admin, e.g. smsEnabled=True."""
+        data = await self.api.data(
+            """mutation($input: UpdateCaseModuleSettingsInput!) {
+                 updateCaseModuleSettings(input: $input) { userErrors { field message code } } }""",
+            {"input": changes},
+            self.admin_token,
+        )
+        assert data["updateCaseModuleSettings"]["userErrors"] == [], data
 
     async def create_object(self, name: str = "Tvättstuga", **extra: Any) -> dict[str, Any]:
         data = await self.api.data(

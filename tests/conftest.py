@@ -23,7 +23,9 @@ import uvicorn
 from redis.asyncio import Redis
 
 from graph.app import create_app
-from tests.client import Api
+from tests.client import Api, Delivery
+from tests.mail_server import MailServer
+from tests.sms_gateway import SmsGateway
 from workcloud.settings import Settings
 
 PG_ADMIN_DSN = os.environ.get(
@@ -38,6 +40,8 @@ TEST_FAILURES_PER_ADDRESS = 100_000
 TEST_PING_INTERVAL = 0.5
 # Production-strength Argon2 costs half a second per sign-in on a busy 2-core machine.
 CHEAP_PASSWORD_HASHES = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
+INBOUND_SECRET = "inbound-test-secret"
+INBOUND_DOMAIN = "inbound.workcloud.test"
 
 
 async def services_problem() -> str | None:
@@ -99,10 +103,47 @@ async def serve(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
         await task
 
 
+@pytest.fixture(scope="session")
+async def mail_server() -> AsyncIterator[MailServer]:
+    """A real SMTP server every backend's app delivers to."""
+    server = MailServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture(scope="session")
+async def sms_gateway() -> AsyncIterator[SmsGateway]:
+    """A real HTTP server in the SMS provider's place."""
+    async with SmsGateway().running() as gateway:
+        yield gateway
+
+
+def _delivery(mail_server: MailServer, sms_gateway: SmsGateway) -> dict[str, Any]:
+    # Quick retries, so that a test can watch the outbox back off and recover.
+    return {
+        "smtp_url": mail_server.url,
+        "sms_url": sms_gateway.url,
+        "mail_from": "arenden@kvarnen.test",
+        "inbound_domain": INBOUND_DOMAIN,
+        "inbound_secret": INBOUND_SECRET,
+        "outbox_poll_seconds": 0.5,
+        "outbox_retry_base_seconds": 0.25,
+        "outbox_retry_max_seconds": 2.0,
+        "outbox_max_attempts": 4,
+    }
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 async def backend_settings(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    mail_server: MailServer,
+    sms_gateway: SmsGateway,
 ) -> AsyncIterator[Settings]:
+    delivery = _delivery(mail_server, sms_gateway)
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "workcloud.db"
         yield Settings(
@@ -111,6 +152,7 @@ async def backend_settings(
             ws_ping_interval=TEST_PING_INTERVAL,
             **CHEAP_PASSWORD_HASHES,
             sign_in_failures_per_address=TEST_FAILURES_PER_ADDRESS,
+            **delivery,
         )
         return
     problem = await services_problem()
@@ -129,19 +171,27 @@ async def backend_settings(
             ws_ping_interval=TEST_PING_INTERVAL,
             **CHEAP_PASSWORD_HASHES,
             sign_in_failures_per_address=TEST_FAILURES_PER_ADDRESS,
+            **delivery,
         )
     finally:
         await database.drop()
 
 
 @pytest.fixture(scope="session")
-async def api(backend_settings: Settings) -> AsyncIterator[Api]:
+async def api(
+    backend_settings: Settings, mail_server: MailServer, sms_gateway: SmsGateway
+) -> AsyncIterator[Api]:
     backend = "sqlite" if backend_settings.database_url.startswith("sqlite") else "postgres"
     async for base_url, app in serve(backend_settings):
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             services = app.state.services
             yield Api(
-                base_url=base_url, http=http, db=services.db, backend=backend, services=services
+                base_url=base_url,
+                http=http,
+                db=services.db,
+                backend=backend,
+                services=services,
+                delivery=Delivery(mail_server, sms_gateway, app.state.outbox_sender),
             )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from graphql import introspection_from_schema
 
+from graph.ids import pk_of, to_global_id
 from graph.schema import build_schema
 from tests.client import PASSWORD, Api, Tenant, unique
 from tests.server_process import ServerProcess
@@ -119,6 +121,46 @@ async def _case_part(tenant: Tenant, selection: str) -> str:
     return str(data["case"][selection][0]["id"])
 
 
+async def _conversation_case(tenant: Tenant) -> dict[str, Any]:
+    customer = await tenant.create_customer("Hemlig Kund")
+    contact = await tenant.create_contact(customer["id"], "Hemlig Kontakt", "hemlig@kund.se")
+    return await tenant.register_case(
+        customerId=customer["id"], contactId=contact["id"], visibleInPortal=True
+    )
+
+
+async def _portal_case(tenant: Tenant) -> str:
+    case_pk = pk_of((await _conversation_case(tenant))["id"], "Case")
+    assert case_pk is not None
+    return to_global_id("PortalCase", case_pk)
+
+
+async def _conversation_message(tenant: Tenant) -> str:
+    case = await _conversation_case(tenant)
+    data = await tenant.api.data(
+        """mutation($c: ID!) { sendCustomerMessage(input: {caseId: $c, body: "hemligt"}) {
+             message { id } } }""",
+        {"c": case["id"]},
+        tenant.admin_token,
+    )
+    return str(data["sendCustomerMessage"]["message"]["id"])
+
+
+async def _sms_message(tenant: Tenant) -> str:
+    await tenant.api.data(
+        "mutation { updateCaseModuleSettings(input: {smsEnabled: true}) { userErrors { code } } }",
+        token=tenant.admin_token,
+    )
+    user = await tenant.create_user("Hemlig Person", phone="070-174 00 01")
+    data = await tenant.api.data(
+        """mutation($u: ID!) { sendSms(input: {userIds: [$u], body: "hemligt"}) {
+             messages { id } } }""",
+        {"u": user["id"]},
+        tenant.admin_token,
+    )
+    return str(data["sendSms"]["messages"][0]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -139,6 +181,9 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "FormTemplate": lambda tenant: _template(tenant, "f"),
     "Comment": _comment,
     "Notification": _notification,
+    "PortalCase": _portal_case,
+    "ConversationMessage": _conversation_message,
+    "SmsMessage": _sms_message,
 }
 
 

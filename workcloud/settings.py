@@ -24,9 +24,27 @@ class Settings(BaseSettings):
     deadline_reminder_interval: float = 30.0
     # Seconds between keep-alive pings on an idle WebSocket (0: none).
     ws_ping_interval: float = 15.0
+    # Outgoing mail: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (TLS).
     smtp_url: str | None = None
-    sms_url: str | None = None
+    smtp_timeout_seconds: float = 30.0
     mail_from: str = "cases@workcloud.invalid"
+    # Replies to conversation mail go to reply+<token>@<inbound_domain> (default: mail_from's).
+    inbound_domain: str | None = None
+    # Shared secret that POST /inbound/email requires in the X-Inbound-Secret header.
+    inbound_secret: str | None = None
+    # A reply is posted whole, attachments and all.
+    inbound_max_bytes: int = 25_000_000
+    # The SMS provider's send endpoint, credentials as userinfo: https://user:pass@host/path.
+    sms_url: str | None = None
+    sms_sender: str = "WorkCloud"
+
+    # The outbox sender: how often it looks for due mail/SMS, how long a claim lasts,
+    # and how retries back off (base * 2^(attempt-1), capped) before giving up.
+    outbox_poll_seconds: float = 5.0
+    outbox_lease_seconds: float = 300.0
+    outbox_retry_base_seconds: float = 30.0
+    outbox_retry_max_seconds: float = 3600.0
+    outbox_max_attempts: int = 8
 
     token_lifetime_days: int = 30
     # Argon2id cost of new password hashes (the library's defaults: RFC 9106 low-memory).
@@ -58,6 +76,10 @@ class Settings(BaseSettings):
     @property
     def is_embedded(self) -> bool:
         return self.database_url.startswith("sqlite") and self.broadcast_url == "memory://"
+
+    @property
+    def reply_domain(self) -> str:
+        return self.inbound_domain or self.mail_from.rpartition("@")[2]
 
     @property
     def graphiql_enabled(self) -> bool:

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, Contact, OutboxMessage, Tenant
 from domain.outbox import queue_email
+from domain.reply_addresses import reply_token_of
 
 
 async def queue_confirmation(session: AsyncSession, case: Case, contact: Contact) -> OutboxMessage:
@@ -20,11 +21,12 @@ async def queue_confirmation(session: AsyncSession, case: Case, contact: Contact
         "Svara på det här mejlet om du vill lägga till något.",
         f"Med vänliga hälsningar\n{sender}",
     ]
-    return queue_email(
+    return await queue_email(
         session,
-        tenant_id=case.tenant_id,
-        recipient=contact.email,
+        to=contact.email,
         subject=f"Ärende {case.number}: {case.title}" if case.title else f"Ärende {case.number}",
         body="\n\n".join(p for p in paragraphs if p),
         headers={"X-WorkCloud-Case-Number": str(case.number)},
+        # "Reply to add something": the reply comes into the case's customer conversation.
+        reply_token=await reply_token_of(session, case),
     )

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
 
 from db import models
+from domain.case_access import may_see
 from graph.context import Context
 from graph.ids import parse_global_id
 from graph.types.case import Case, CaseEvent, FormInstance, Task
 from graph.types.comment import Comment
 from graph.types.common import Node
+from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
+from graph.types.portal import PortalCase
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
 
 Info = strawberry.Info[Context, None]
@@ -40,8 +44,46 @@ STAFF_NODES: dict[str, tuple[type[models.Base], Callable[[Any], Node]]] = {
     "CaseStatus": (models.CaseStatus, CaseStatus.from_row),
     "TaskTemplate": (models.TaskTemplate, TaskTemplate.from_row),
     "FormTemplate": (models.FormTemplate, FormTemplate.from_row),
+    "ConversationMessage": (models.ConversationMessage, ConversationMessage.from_row),
+    # Staff see every case of their tenant, so also each one as its customer sees it.
+    "PortalCase": (models.Case, PortalCase.from_row),
 }
 PRIVATE_TO_RECIPIENT = {"Notification"}
+
+
+async def _portal_case(info: Info, pk: int) -> Node | None:
+    case = await info.context.scope.loaders.by_id(models.Case).load(pk)
+    if case is None or not may_see(info.context.signed_in(), case):
+        return None
+    return PortalCase.from_row(case)
+
+
+async def _portal_message(info: Info, pk: int) -> Node | None:
+    loaders = info.context.scope.loaders
+    message = await loaders.by_id(models.ConversationMessage).load(pk)
+    if message is None:
+        return None
+    case = await loaders.by_id(models.Case).load(message.case_id)
+    if case is None or not may_see(info.context.signed_in(), case):
+        return None
+    return ConversationMessage.from_row(message)
+
+
+async def _sms(info: Info, pk: int) -> Node | None:
+    # Outbox rows are not TenantOwned; the loader checks the tenant, `maybe` the channel.
+    return SmsMessage.maybe(await info.context.scope.loaders.outbox_by_id.load(pk))
+
+
+# Staff types whose rows need more than the tenant filter of `STAFF_NODES`.
+STAFF_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
+    "SmsMessage": _sms,
+}
+
+# What a portal contact can reach by id: its own visible cases and their messages, no more.
+PORTAL_NODES: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
+    "PortalCase": _portal_case,
+    "ConversationMessage": _portal_message,
+}
 
 
 @strawberry.type
@@ -50,9 +92,14 @@ class NodeQuery:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         viewer = info.context.signed_in()
         parsed = parse_global_id(id)
-        if parsed is None or not viewer.is_staff:
+        if parsed is None:
             return None
         type_name, pk = parsed
+        if not viewer.is_staff:
+            resolve = PORTAL_NODES.get(type_name)
+            return await resolve(info, pk) if resolve is not None else None
+        if type_name in STAFF_RESOLVERS:
+            return await STAFF_RESOLVERS[type_name](info, pk)
         entry = STAFF_NODES.get(type_name)
         if entry is None:
             return None

@@ -21,6 +21,7 @@ from graph.ids import to_global_id
 from graph.resolvers.listing import connection
 from graph.types.comment import Comment
 from graph.types.common import Connection, GeoPoint, Node
+from graph.types.conversation import ConversationMessage, case_messages
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.settings import CasePriority, CaseStatus, CaseType
 from graph.types.user import Group, User
@@ -250,6 +251,18 @@ class Case(Node):
         )
         keys = [SortKey(models.Comment.id)]
         return await connection(info, statement, keys, Comment.from_row, first=first, after=after)
+
+    @strawberry.field(
+        description="The customer conversation, oldest first. FORBIDDEN while the "
+        "customer-conversations tab is off."
+    )
+    async def messages(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[ConversationMessage]:
+        settings: ModuleSettings = await _loaders(info).module_settings.load(self.row.tenant_id)
+        if not settings.tabs.customer_conversations:
+            raise NotAllowed("The customer-conversations tab is turned off in the settings.")
+        return await case_messages(info, self.row.id, first, after)
 
     async def _type_row(self, info: strawberry.Info) -> models.CaseType | None:
         pk = self.row.type_id

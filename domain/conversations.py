@@ -1,0 +1,237 @@
+"""The customer conversation on a case: staff write by e-mail, the customer answers in the
+portal or by replying to that e-mail.
+
+A message to the customer is stored and queued in the outbox as an e-mail whose reply
+address carries the case's unguessable reply token; a message from the customer is stored,
+logged in the case's event log, and notifies the people who answer for the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Case,
+    Contact,
+    ConversationMessage,
+    Tenant,
+    utcnow,
+)
+from db.streams import Stream, serialize_appends
+from domain import channels, portal, validation
+from domain.announcements import announce
+from domain.case_access import visible_case
+from domain.case_settings import load_settings
+from domain.cases import event_log
+from domain.cases.event_log import Action, Actor
+from domain.deadline_reminders import recipients_of
+from domain.errors import Problems, UserErrorCode
+from domain.notifications import NotificationKind, notify
+from domain.outbox import DeliveryStatus, delivery_status, queue_email
+from domain.reply_addresses import reply_token_of
+from domain.viewer import Viewer
+
+MAX_BODY = 10_000
+
+
+class Direction(StrEnum):
+    TO_CUSTOMER = "TO_CUSTOMER"
+    FROM_CUSTOMER = "FROM_CUSTOMER"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote a message from the customer's side."""
+
+    name: str
+    contact_id: int | None = None
+
+
+def delivery_of(direction: str, outbox_id: int | None, outbox_status: str | None) -> DeliveryStatus:
+    """RECEIVED for the customer's messages; else how far their e-mail has got.
+
+    Every message to the customer is queued with an outbox row; one whose row has since
+    been cleaned away (the link is then null) counts as SENT.
+    """
+    if direction == Direction.FROM_CUSTOMER:
+        return DeliveryStatus.RECEIVED
+    if outbox_id is None:
+        return DeliveryStatus.SENT
+    return delivery_status(outbox_status)
+
+
+async def conversations_enabled(session: AsyncSession) -> bool:
+    return (await load_settings(session)).tabs.customer_conversations
+
+
+def _body(problems: Problems, body: str | None) -> str | None:
+    return validation.text(
+        problems, "body", body, "The message", required=True, max_length=MAX_BODY, multiline=True
+    )
+
+
+def _disabled(problems: Problems) -> None:
+    problems.add(
+        (),
+        "Customer conversations are turned off in the case-module settings.",
+        UserErrorCode.DISABLED,
+    )
+
+
+async def _recipient(problems: Problems, session: AsyncSession, case: Case) -> Contact | None:
+    """The contact a message to the customer goes to; records why there is none."""
+    contact = await session.get(Contact, case.contact_id) if case.contact_id else None
+    if case.customer_id is None:
+        problems.required("caseId", "A customer on the case")
+    elif contact is None:
+        problems.required("caseId", "A contact on the case")
+    elif not contact.email:
+        problems.required("caseId", "An e-mail address on the case's contact")
+    if not case.visible_in_portal:
+        problems.add(
+            "caseId",
+            "The case is not visible in the customer portal; make it visible to write to "
+            "the customer.",
+            UserErrorCode.NOT_ALLOWED,
+        )
+    return contact
+
+
+async def _append(session: AsyncSession, case: Case, message: ConversationMessage) -> None:
+    """Adds the message to the case's conversation stream, announced after commit.
+
+    Appends to one case's conversation are serialised, so ids follow commit order and a
+    live subscriber can resume after any id it has seen (db/streams.py).
+    """
+    await serialize_appends(session, Stream.CASE_MESSAGES, [case.id])
+    previous = await session.scalar(
+        select(func.max(ConversationMessage.id)).where(ConversationMessage.case_id == case.id)
+    )
+    message.case_id = case.id
+    message.created_at = case.updated_at = utcnow()
+    session.add(message)
+    await session.flush()
+    announce(session, channels.case_messages(case.tenant_id, case.id), id=message.id, prev=previous)
+
+
+def _mail_text(case: Case, message: ConversationMessage, tenant_name: str) -> tuple[str, str]:
+    subject = f"Ärende #{case.number}: {case.title}" if case.title else f"Ärende #{case.number}"
+    body = (
+        f"{message.body}\n\n"
+        f"-- \n{message.author_name}, {tenant_name}\n"
+        "Svara på det här mejlet för att svara i ärendet.\n"
+    )
+    return subject, body
+
+
+async def send_customer_message(
+    session: AsyncSession, viewer: Viewer, case_id: int | None, body: str | None
+) -> ConversationMessage:
+    """Staff to customer: stored, e-mailed to the case's contact through the outbox."""
+    problems = Problems()
+    if not await conversations_enabled(session):
+        _disabled(problems)
+        problems.raise_if_any()
+    case = await visible_case(session, viewer, case_id)
+    if case is None:
+        problems.not_found("caseId", "The case")
+        problems.raise_if_any()
+    assert case is not None
+    contact = await _recipient(problems, session, case)
+    text = _body(problems, body)
+    problems.raise_if_any()
+    assert contact is not None and contact.email and text
+
+    message = ConversationMessage(
+        body=text,
+        direction=Direction.TO_CUSTOMER.value,
+        author_user_id=viewer.staff_user_id,
+        author_name=viewer.name,
+    )
+    await _append(session, case, message)
+    tenant = await session.get(Tenant, viewer.tenant_id)
+    subject, mail_body = _mail_text(case, message, tenant.name if tenant else "")
+    mail = await queue_email(
+        session,
+        to=contact.email,
+        subject=subject,
+        body=mail_body,
+        reply_token=await reply_token_of(session, case),
+    )
+    message.outbox_id = mail.id
+    event_log.record(session, case.id, Actor.of(viewer), Action.CUSTOMER_MESSAGE_SENT)
+    await session.flush()
+    return message
+
+
+async def _receive(
+    session: AsyncSession, case: Case, sender: Sender, text: str
+) -> ConversationMessage:
+    message = ConversationMessage(
+        body=text,
+        direction=Direction.FROM_CUSTOMER.value,
+        author_contact_id=sender.contact_id,
+        author_name=sender.name,
+    )
+    await _append(session, case, message)
+    actor = Actor(contact_id=sender.contact_id, name=sender.name)
+    event_log.record(session, case.id, actor, Action.CUSTOMER_MESSAGE_RECEIVED)
+    await notify(
+        session,
+        tenant_id=case.tenant_id,
+        kind=NotificationKind.CUSTOMER_MESSAGE,
+        recipient_ids=await recipients_of(session, case),
+        case_id=case.id,
+        message_id=message.id,
+    )
+    return message
+
+
+async def send_portal_message(
+    session: AsyncSession, viewer: Viewer, case_id: int | None, body: str | None
+) -> ConversationMessage:
+    """Customer to staff, written in the portal on one of the contact's visible cases."""
+    problems = Problems()
+    case = await portal.portal_case(session, viewer, case_id)
+    if case is None:
+        problems.not_found("caseId", "The case")
+    elif not await conversations_enabled(session):
+        _disabled(problems)
+    text = _body(problems, body)
+    problems.raise_if_any()
+    assert case is not None and text
+    return await _receive(session, case, Sender(viewer.name, viewer.contact_id), text)
+
+
+async def receive_email_reply(
+    session: AsyncSession, case: Case, sender_address: str, sender_name: str | None, text: str
+) -> ConversationMessage | None:
+    """A customer's reply by e-mail, in the case's tenant session; None when it is empty.
+
+    Signed by the customer's contact whose e-mail matches the sender, else by the sender.
+    """
+    # Mail is not a form: an over-long reply is cut rather than refused.
+    clean = text.replace("\x00", "").strip()[:MAX_BODY].strip()
+    if not clean:
+        return None
+    contact = None
+    if case.customer_id is not None:
+        contact = await session.scalar(
+            select(Contact)
+            .where(
+                Contact.customer_id == case.customer_id,
+                Contact.email == sender_address.strip().lower(),
+            )
+            .order_by((Contact.id == case.contact_id).desc(), Contact.id)
+            .limit(1)
+        )
+    sender = (
+        Sender(contact.name, contact.id)
+        if contact
+        else Sender((sender_name or sender_address or "Okänd avsändare")[:200])
+    )
+    return await _receive(session, case, sender, clean)

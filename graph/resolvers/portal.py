@@ -1,0 +1,71 @@
+"""The customer portal: the contact's own visible cases, and writing to us on one."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models
+from db.pagination import SortKey
+from domain import conversations, portal
+from domain.viewer import Viewer as DomainViewer
+from graph.context import Context
+from graph.ids import pk_of
+from graph.resolvers.listing import connection
+from graph.resolvers.mutation import perform
+from graph.types.common import Connection, UserError
+from graph.types.conversation import ConversationMessage
+from graph.types.portal import PortalCase
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.input
+class PortalSendMessageInput:
+    case_id: strawberry.ID = strawberry.field(description="A PortalCase id.")
+    body: str
+
+
+@strawberry.type
+class PortalSendMessagePayload:
+    message: ConversationMessage | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PortalQuery:
+    @strawberry.field(description="My customer's cases shown in the portal, newest first.")
+    async def portal_cases(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[PortalCase]:
+        visible = portal.visible_cases(info.context.signed_in())
+        case = models.Case
+        statement = select(case, case.created_at, case.id).where(visible)
+        keys = [SortKey(case.created_at, descending=True), SortKey(case.id, descending=True)]
+        return await connection(
+            info, statement, keys, PortalCase.from_row, first=first, after=after
+        )
+
+    @strawberry.field(description="One of my customer's cases by its PortalCase id.")
+    async def portal_case(self, info: Info, id: strawberry.ID) -> PortalCase | None:
+        viewer = info.context.signed_in()
+        row = await info.context.scope.read(
+            lambda s: portal.portal_case(s, viewer, pk_of(id, "PortalCase"))
+        )
+        return PortalCase.from_row(row) if row is not None else None
+
+
+@strawberry.type
+class PortalMutation:
+    @strawberry.mutation(description="Writes to the staff on one of my cases.")
+    async def portal_send_message(
+        self, info: Info, input: PortalSendMessageInput
+    ) -> PortalSendMessagePayload:
+        async def work(session: AsyncSession, viewer: DomainViewer) -> models.ConversationMessage:
+            case_pk = pk_of(input.case_id, "PortalCase")
+            return await conversations.send_portal_message(session, viewer, case_pk, input.body)
+
+        outcome = await perform(info, work, staff_only=False)
+        message = ConversationMessage.from_row(outcome.value) if outcome.value else None
+        return PortalSendMessagePayload(message=message, user_errors=outcome.errors)

@@ -1,0 +1,73 @@
+"""The customer conversation: its messages, their direction and delivery."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from sqlalchemy import select
+
+from db import models
+from db.pagination import SortKey
+from domain.conversations import Direction, delivery_of
+from domain.outbox import DeliveryStatus
+from graph.ids import to_global_id
+from graph.resolvers.listing import connection
+from graph.types.common import Connection, Node
+
+strawberry.enum(Direction, name="MessageDirection")
+strawberry.enum(
+    DeliveryStatus,
+    name="DeliveryStatus",
+    description=(
+        "PENDING: not yet handed over (queued, being sent, or waiting for a retry). "
+        "SENT: accepted by the mail server or SMS provider. FAILED: refused, or every "
+        "attempt failed; not tried again. RECEIVED: a message from the customer."
+    ),
+)
+
+
+@strawberry.type(description="One message of a case's customer conversation.")
+class ConversationMessage(Node):
+    body: str
+    direction: Direction
+    created_at: datetime
+    author_name: str = strawberry.field(description="The staff user's or the contact's name.")
+    pk: strawberry.Private[int]
+    outbox_pk: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def delivery_status(self, info: strawberry.Info) -> DeliveryStatus:
+        status = None
+        if self.outbox_pk is not None:
+            row = await info.context.scope.loaders.outbox_by_id.load(self.outbox_pk)
+            status = row.status if row is not None else None
+        return delivery_of(self.direction, self.outbox_pk, status)
+
+    @classmethod
+    def from_row(cls, row: models.ConversationMessage) -> ConversationMessage:
+        return cls(
+            id=strawberry.ID(to_global_id("ConversationMessage", row.id)),
+            pk=row.id,
+            outbox_pk=row.outbox_id,
+            body=row.body,
+            direction=Direction(row.direction),
+            created_at=row.created_at,
+            author_name=row.author_name,
+        )
+
+
+async def case_messages(
+    info: strawberry.Info, case_pk: int, first: int | None, after: str | None
+) -> Connection[ConversationMessage]:
+    """A case's conversation, oldest first: it reads top-down."""
+    message = models.ConversationMessage
+    statement = select(message, message.id).where(message.case_id == case_pk)
+    return await connection(
+        info,
+        statement,
+        [SortKey(message.id)],
+        ConversationMessage.from_row,
+        first=first,
+        after=after,
+    )

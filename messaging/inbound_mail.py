@@ -1,0 +1,140 @@
+"""Reading a customer's e-mail reply: who it is to and from, and what they wrote.
+
+What they wrote is the reply without the quoted history that mail clients append: from
+an attribution line ("On ... wrote:", "Den ... skrev ...:", Outlook's header block or
+"Original Message" rule) on, and every line starting with ">".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from email.utils import getaddresses
+from html.parser import HTMLParser
+
+_RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
+
+_ATTRIBUTION = [
+    re.compile(r"^On\b.*\bwrote:\s*$", re.IGNORECASE),
+    re.compile(r"^Den\b.*\bskrev\b.*:\s*$", re.IGNORECASE),
+    re.compile(
+        r"^-{2,}\s*(Original Message|Ursprungligt meddelande|Originalmeddelande)\s*-{2,}\s*$",
+        re.IGNORECASE,
+    ),
+]
+_HEADER_BLOCK_START = re.compile(r"^\*?(From|Från):\*?\s", re.IGNORECASE)
+_HEADER_BLOCK_NEXT = re.compile(r"^\*?(Sent|Skickat|Date|Datum|To|Till):\*?\s", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    recipients: list[str]
+    sender_address: str
+    sender_name: str | None
+    text: str
+
+
+class NotAnEmail(ValueError):
+    pass
+
+
+def _is_attribution(lines: list[str], i: int) -> bool:
+    line = lines[i].strip()
+    if any(p.match(line) for p in _ATTRIBUTION):
+        return True
+    # Clients wrap a long attribution: "On Tue, 3 Dec 2026 at 10:12, Karin <k@x.se>\nwrote:"
+    if i + 1 < len(lines) and line:
+        joined = f"{line} {lines[i + 1].strip()}"
+        if any(p.match(joined) for p in _ATTRIBUTION[:2]):
+            return True
+    if _HEADER_BLOCK_START.match(line):
+        following = [ln.strip() for ln in lines[i + 1 : i + 5]]
+        return any(_HEADER_BLOCK_NEXT.match(ln) for ln in following)
+    return False
+
+
+def strip_quoted(text: str) -> str:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        if _is_attribution(lines, i):
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        kept.append(line.rstrip())
+    # The rule some clients draw above the quoted header block.
+    while kept and re.fullmatch(r"[_\-\s]*", kept[-1]):
+        kept.pop()
+    return "\n".join(kept).strip()
+
+
+class _HtmlText(HTMLParser):
+    """The visible text of an HTML body, leaving out quoted parts (blockquote, gmail_quote)."""
+
+    _BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3"}
+    _VOID = {"br", "img", "hr", "meta", "link", "input", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._open: list[bool] = []  # per open element: does it start a quoted/hidden part?
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._BREAKS:
+            self.parts.append("\n")
+        if tag in self._VOID:
+            return
+        classes = dict(attrs).get("class") or ""
+        hides = tag in ("blockquote", "style", "script", "head") or "quote" in classes
+        self._open.append(hides)
+        self._hidden += hides
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._VOID or not self._open:
+            return
+        self._hidden -= self._open.pop()
+        if tag in self._BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def _html_to_text(html: str) -> str:
+    parser = _HtmlText()
+    parser.feed(html)
+    parser.close()
+    return re.sub(r"\n{3,}", "\n\n", "".join(parser.parts))
+
+
+def _body_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    content = part.get_content()
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    return _html_to_text(text) if part.get_content_subtype() == "html" else text
+
+
+def parse(raw: bytes) -> InboundMail:
+    message = message_from_bytes(raw, policy=default)
+    if not isinstance(message, EmailMessage) or message["From"] is None:
+        raise NotAnEmail("not an RFC 5322 message with a From header")
+    recipients = [
+        address
+        for header in _RECIPIENT_HEADERS
+        for _name, address in getaddresses([str(v) for v in message.get_all(header, [])])
+        if address
+    ]
+    [(name, address)] = getaddresses([str(message["From"])])[:1] or [("", "")]
+    return InboundMail(
+        recipients=recipients,
+        sender_address=address,
+        sender_name=name or None,
+        text=strip_quoted(_body_text(message)),
+    )

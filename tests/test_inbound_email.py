@@ -1,0 +1,129 @@
+"""A customer's e-mail reply comes back through POST /inbound/email into the conversation."""
+
+from __future__ import annotations
+
+import os
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+
+from tests.client import Api
+from tests.conftest import INBOUND_SECRET
+from tests.factories import pk
+from tests.test_customer_conversation import PORTAL_CASES, conversation, notified, send
+
+
+def reply(to: str, sender: str, text: str) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = "Re: Ärende #1: Läckande element i trapphuset"
+    mail.set_content(text)
+    return bytes(mail)
+
+
+async def post(
+    api: Api, raw: bytes, secret: str | None = INBOUND_SECRET, recipient: str | None = None
+) -> tuple[int, dict[str, str]]:
+    headers = {"Content-Type": "message/rfc822"}
+    if secret is not None:
+        headers["X-Inbound-Secret"] = secret
+    # An MTA's pipe pastes the envelope recipient into the URL unencoded, so the server
+    # reads its "+" as a space: send it the way it then arrives.
+    params = {"recipient": recipient.replace("+", " ")} if recipient else {}
+    response = await api.http.post("/inbound/email", content=raw, headers=headers, params=params)
+    body: dict[str, str] = response.json()
+    return response.status_code, body
+
+
+async def test_an_email_reply_is_threaded_into_the_conversation(api: Api) -> None:
+    c = await conversation(api)
+    await send(api, c)
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    reply_to = mail.message["Reply-To"]
+
+    status, body = await post(
+        api,
+        reply(
+            reply_to,
+            f"Karin Svensson <{c.contact['email']}>",
+            "Tack, torsdag passar bra.\n\n"
+            "Den tors 3 dec. 2026 kl. 10:12 skrev Erik Johansson <arenden@kvarnen.test>:\n"
+            "> Hej Karin! Vi kommer på torsdag.\n",
+        ),
+    )
+    assert status == 200, body
+    assert body["status"] == "threaded"
+
+    portal_case = await c.portal_case()
+    messages = [e["node"] for e in portal_case["messages"]["edges"]]
+    assert [(m["direction"], m["body"]) for m in messages] == [
+        ("TO_CUSTOMER", "Hej Karin! Vi kommer på torsdag."),
+        ("FROM_CUSTOMER", "Tack, torsdag passar bra."),
+    ]
+    assert messages[1]["id"] == body["messageId"]
+    assert messages[1]["authorName"] == "Karin Svensson"
+    assert messages[1]["deliveryStatus"] == "RECEIVED"
+    assert await notified(api, c.case["pk"]) == [
+        (pk(c.staff["id"]), "CUSTOMER_MESSAGE", pk(body["messageId"]))
+    ]
+
+
+async def test_a_reply_from_another_address_is_signed_by_its_sender(api: Api) -> None:
+    c = await conversation(api)
+    await send(api, c)
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    status, body = await post(
+        api,
+        reply(
+            "kundtjanst@kvarnen.example.se",  # the envelope recipient is passed as a parameter
+            "Per Holm <per.holm@solbacken.example.se>",
+            "Jag är Karins granne, det läcker hos mig också.\n\n"
+            "On Thu, 3 Dec 2026 at 10:12, Erik Johansson <arenden@kvarnen.test>\nwrote:\n"
+            "> Hej Karin!\n",
+        ),
+        recipient=mail.message["Reply-To"],
+    )
+    assert status == 200, body
+    data = await api.data(PORTAL_CASES, token=c.contact["token"])
+    last = data["portalCases"]["edges"][0]["node"]["messages"]["edges"][-1]["node"]
+    assert last["authorName"] == "Per Holm"
+    assert last["body"] == "Jag är Karins granne, det läcker hos mig också."
+
+
+async def test_a_reply_with_a_large_photo_attached_is_taken(api: Api) -> None:
+    c = await conversation(api)
+    await send(api, c)
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    raw = reply(mail.message["Reply-To"], c.contact["email"], "Här är en bild på läckan.")
+    with_photo = message_from_bytes(raw, policy=default)
+    assert isinstance(with_photo, EmailMessage)
+    photo = os.urandom(3 * api.settings.max_request_bytes)  # well past the API's usual limit
+    with_photo.add_attachment(photo, maintype="image", subtype="jpeg", filename="lacka.jpg")
+    status, body = await post(api, bytes(with_photo))
+    assert status == 200, body
+    last = (await c.portal_case())["messages"]["edges"][-1]["node"]
+    assert last["body"] == "Här är en bild på läckan."
+
+
+async def test_inbound_mail_is_refused_without_the_secret_or_a_known_reply_address(
+    api: Api,
+) -> None:
+    c = await conversation(api)
+    await send(api, c)
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    good = reply(mail.message["Reply-To"], c.contact["email"], "Hej!")
+
+    assert (await post(api, good, secret=None))[0] == 401
+    assert (await post(api, good, secret="gissning"))[0] == 403
+    unknown = reply(f"reply+{'0' * 32}@inbound.workcloud.test", c.contact["email"], "Hej!")
+    assert (await post(api, unknown))[0] == 404
+    no_token = reply("info@inbound.workcloud.test", c.contact["email"], "Hej!")
+    assert (await post(api, no_token))[0] == 404
+    assert (await post(api, b"not a mail at all"))[0] == 400
+    only_quote = reply(mail.message["Reply-To"], c.contact["email"], "> Hej Karin!\n")
+    assert (await post(api, only_quote))[0] == 422
+
+    portal_case = await c.portal_case()
+    assert portal_case["messages"]["totalCount"] == 1
+    assert await notified(api, c.case["pk"]) == []
