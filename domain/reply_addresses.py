@@ -19,6 +19,11 @@ from db.tenancy import ALL_TENANTS
 _REPLY_ADDRESS = re.compile(r"^reply\+([0-9a-f]{32})@", re.IGNORECASE)
 
 
+def new_reply_token() -> str:
+    """128 random bits in lower-case hex: survives mail systems that fold local parts."""
+    return secrets.token_hex(16)
+
+
 def reply_address(token: str, domain: str) -> str:
     return f"reply+{token}@{domain}"
 
@@ -30,17 +35,16 @@ def reply_token_in(address: str) -> str | None:
 
 
 async def reply_token_of(session: AsyncSession, case: Case) -> str:
-    """The case's reply token, made on first use.
+    """The case's reply token, made on first use by a case registered without one.
 
-    Made by a conditional update, so two mails racing on a new case end up with the same
-    token. 128 random bits in lower-case hex survive mail systems that fold an address's
-    local part.
+    Made by a conditional update, so two mails racing on such a case end up with the same
+    token.
     """
     if case.reply_token is None:
         await session.execute(
             update(Case)
             .where(Case.id == case.id, Case.reply_token.is_(None))
-            .values(reply_token=secrets.token_hex(16))
+            .values(reply_token=new_reply_token())
             .execution_options(synchronize_session=False)
         )
         await session.refresh(case, ["reply_token"])

@@ -9,8 +9,12 @@ from email.policy import default
 
 from tests.client import Api
 from tests.conftest import INBOUND_SECRET
-from tests.factories import pk
-from tests.test_customer_conversation import PORTAL_CASES, conversation, notified, send
+from tests.test_customer_conversation import (
+    PORTAL_CASES,
+    conversation,
+    customer_messages_notified,
+    send,
+)
 
 
 def reply(to: str, sender: str, text: str) -> bytes:
@@ -64,8 +68,11 @@ async def test_an_email_reply_is_threaded_into_the_conversation(api: Api) -> Non
     assert messages[1]["id"] == body["messageId"]
     assert messages[1]["authorName"] == "Karin Svensson"
     assert messages[1]["deliveryStatus"] == "RECEIVED"
-    assert await notified(api, c.case["pk"]) == [
-        (pk(c.staff["id"]), "CUSTOMER_MESSAGE", pk(body["messageId"]))
+    [notified] = await customer_messages_notified(api, c.staff["token"])
+    assert notified["message"] == {"id": body["messageId"], "body": "Tack, torsdag passar bra."}
+    events = (await c.staff_view())["events"]["edges"]
+    assert {"action": "CUSTOMER_MESSAGE_RECEIVED", "actorName": "Karin Svensson"} in [
+        e["node"] for e in events
     ]
 
 
@@ -126,4 +133,4 @@ async def test_inbound_mail_is_refused_without_the_secret_or_a_known_reply_addre
 
     portal_case = await c.portal_case()
     assert portal_case["messages"]["totalCount"] == 1
-    assert await notified(api, c.case["pk"]) == []
+    assert await customer_messages_notified(api, c.staff["token"]) == []

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.ids import to_global_id
-from tests.client import Api
-from tests.factories import insert_case
+from graph.ids import pk_of, to_global_id
+from tests.client import Api, Tenant
 from tests.introspection import schema_types
 from tests.test_customer_conversation import SEND
 
@@ -19,24 +18,40 @@ PORTAL_SEND = """mutation($input: PortalSendMessageInput!) { portalSendMessage(i
 
 def portal_id(case: dict[str, Any]) -> str:
     # What someone guessing ids would try: the PortalCase id of a case they should not see.
-    return to_global_id("PortalCase", case["pk"])
+    case_pk = pk_of(case["id"], "Case")
+    assert case_pk is not None
+    return to_global_id("PortalCase", case_pk)
+
+
+async def case_of(
+    tenant: Tenant,
+    title: str,
+    customer: dict[str, Any],
+    contact: dict[str, Any] | None = None,
+    *,
+    visible: bool = True,
+) -> dict[str, Any]:
+    return await tenant.register_case(
+        title=title,
+        customerId=customer["id"],
+        contactId=contact["id"] if contact else None,
+        visibleInPortal=visible,
+    )
 
 
 async def test_a_contact_reaches_only_its_customers_visible_cases(api: Api) -> None:
     tenant = await api.new_tenant()
     staff = await tenant.create_user("Erik Johansson")
     solbacken = await tenant.create_customer("Brf Solbacken")
-    karin = await tenant.create_contact(solbacken, "Karin Svensson")
+    karin = await tenant.create_portal_contact(solbacken["id"], "Karin Svensson")
     granne = await tenant.create_customer("Brf Grannen")
-    per = await tenant.create_contact(granne, "Per Holm")
-    mine = await insert_case(tenant, title="Läckage", customer=solbacken, contact=karin)
-    hidden = await insert_case(
-        tenant, title="Intern utredning", customer=solbacken, contact=karin, visible_in_portal=False
-    )
-    theirs = await insert_case(tenant, title="Grannens hiss", customer=granne, contact=per)
+    per = await tenant.create_portal_contact(granne["id"], "Per Holm")
+    mine = await case_of(tenant, "Läckage", solbacken, karin)
+    hidden = await case_of(tenant, "Intern utredning", solbacken, karin, visible=False)
+    theirs = await case_of(tenant, "Grannens hiss", granne, per)
     elsewhere_tenant = await api.new_tenant("Annan Förvaltning AB")
     elsewhere_customer = await elsewhere_tenant.create_customer("Brf Solbacken")
-    elsewhere = await insert_case(elsewhere_tenant, customer=elsewhere_customer)
+    elsewhere = await case_of(elsewhere_tenant, "Annans ärende", elsewhere_customer)
     for case in (mine, theirs):
         sent = await api.data(
             SEND, {"input": {"caseId": case["id"], "body": "Hej!"}}, staff["token"]
@@ -98,11 +113,8 @@ async def test_a_contact_reaches_only_its_customers_visible_cases(api: Api) -> N
 async def test_portal_cases_page_newest_first(api: Api) -> None:
     tenant = await api.new_tenant()
     customer = await tenant.create_customer()
-    contact = await tenant.create_contact(customer)
-    cases = [
-        await insert_case(tenant, title=f"Ärende {i}", customer=customer, contact=contact)
-        for i in range(3)
-    ]
+    contact = await tenant.create_portal_contact(customer["id"])
+    cases = [await case_of(tenant, f"Ärende {i}", customer, contact) for i in range(3)]
     query = """query($after: String) { portalCases(first: 2, after: $after) {
       edges { node { title } } pageInfo { hasNextPage endCursor } } }"""
     first = (await api.data(query, token=contact["token"]))["portalCases"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.models import Case, OutboxMessage
 from tests.case_documents import REGISTER, SAVE_CASE_TYPE, UPDATE_SETTINGS, errors_by_field
-from tests.client import Api, Tenant
+from tests.client import Api, Tenant, unique
 
 TEMPLATES = """mutation {
   t: saveTaskTemplate(input: {name: "Felanmälan", tasks: ["Kontakta kund", "Åtgärda"]}) {
@@ -313,10 +313,11 @@ async def test_task_and_form_templates_create_tasks_and_forms(api: Api) -> None:
     assert errors_by_field(unknown) == {("input", "taskTemplateIds"): "NOT_FOUND"}
 
 
-async def test_confirmation_is_queued_to_the_contact(api: Api) -> None:
+async def test_confirmation_is_sent_to_the_contact(api: Api) -> None:
     tenant = await api.new_tenant()
     customer = await tenant.create_customer("Brf Solbacken")
-    karin = await tenant.create_contact(customer["id"], "Karin Svensson", "karin@solbacken.se")
+    address = f"{unique('karin')}@solbacken.se"
+    karin = await tenant.create_contact(customer["id"], "Karin Svensson", address)
     no_mail = await tenant.create_contact(customer["id"], "Per utan e-post")
 
     refused = await register(
@@ -352,12 +353,14 @@ async def test_confirmation_is_queued_to_the_contact(api: Api) -> None:
             ).all()
         )
     assert len(mail) == 1, "the refused registrations queued nothing"
-    assert (mail[0].channel, mail[0].status, mail[0].recipient) == (
-        "EMAIL",
-        "PENDING",
-        "karin@solbacken.se",
-    )
-    assert str(case["number"]) in (mail[0].subject or "")
+    assert (mail[0].channel, mail[0].recipient) == ("EMAIL", address)
+    # Delivered by SMTP, with the case's reply address: a reply joins its conversation.
+    [received] = await api.mail.wait_for(address)
+    assert str(case["number"]) in received.message["Subject"]
+    assert "Ny port" in received.text
+    async with api.db.session(tenant.pk) as session:
+        token = await session.scalar(select(Case.reply_token).where(Case.number == case["number"]))
+    assert received.message["Reply-To"] == f"reply+{token}@inbound.workcloud.test"
     assert "Ny port" in mail[0].body
 
 

@@ -113,7 +113,7 @@ async def test_every_root_field_is_closed_to_the_portal_unless_it_belongs_there(
 ) -> None:
     tenant = await api.new_tenant()
     customer = await tenant.create_customer()
-    contact = await tenant.create_contact(customer)
+    contact = await tenant.create_portal_contact(customer["id"])
     fields = root_fields()
     names = {field["name"] for _operation, field in fields}
     assert {"portalCases", "portalCase", "portalSendMessage", "sendCustomerMessage"} <= names

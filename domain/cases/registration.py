@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import update
@@ -14,6 +13,7 @@ from domain.cases.event_log import Action, Actor
 from domain.cases.proposal import propose
 from domain.cases.saving import save_proposal
 from domain.cases.state import CaseInput, CaseState
+from domain.reply_addresses import new_reply_token
 
 
 async def next_case_number(session: AsyncSession) -> int:
@@ -41,7 +41,7 @@ async def register_case(
     # Numbered last: the tenant row stays locked only for the writes that follow.
     case = Case(
         number=await next_case_number(session),
-        reply_token=secrets.token_urlsafe(24),
+        reply_token=new_reply_token(),
         created_by_id=actor.user_id,
         created_at=now,
         updated_at=now,
