@@ -24,6 +24,8 @@ from tests.sms_gateway import SmsGateway
 from workcloud.settings import Settings
 
 PASSWORD = "correct horse battery"
+# Tasks of the server that query on their own schedule; statement counts leave them out.
+BACKGROUND_JOBS = {"outbox-sender", "deadline-reminders"}
 
 
 def unique(prefix: str) -> str:
@@ -130,6 +132,9 @@ class Api:
         counter = StatementCounter()
 
         def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            task = asyncio.current_task()
+            if task is not None and task.get_name() in BACKGROUND_JOBS:
+                return
             counter.count += 1
             counter.statements.append(statement)
 

@@ -121,7 +121,9 @@ async def test_concurrent_senders_deliver_each_message_once(api: Api) -> None:
 
     def instance() -> tuple[Database, OutboxSender]:
         db = Database(api.db.url)
-        transport = SmtpTransport(api.settings.smtp_url or "", mail_from="a@b.test", timeout=10)
+        transport = SmtpTransport(
+            api.settings.smtp_url or "", mail_from="a@b.test", reply_domain="b.test", timeout=10
+        )
         sender = OutboxSender(
             db,
             {Channel.EMAIL: transport},
