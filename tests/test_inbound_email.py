@@ -66,6 +66,11 @@ async def test_an_email_reply_is_threaded_into_the_conversation(api: Api) -> Non
         ("FROM_CUSTOMER", "Tack, torsdag passar bra."),
     ]
     assert messages[1]["id"] == body["messageId"]
+    # The staff read the same conversation on the case.
+    on_case = [e["node"] for e in (await c.staff_view())["messages"]["edges"]]
+    assert [(m["direction"], m["body"]) for m in on_case] == [
+        (m["direction"], m["body"]) for m in messages
+    ]
     assert messages[1]["authorName"] == "Karin Svensson"
     assert messages[1]["deliveryStatus"] == "RECEIVED"
     [notified] = await customer_messages_notified(api, c.staff["token"])
