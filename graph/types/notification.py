@@ -10,7 +10,6 @@ import strawberry
 from db import models
 from domain.notifications import NotificationKind
 from graph.ids import to_global_id
-from graph.types.case import Case
 from graph.types.comment import Comment
 from graph.types.common import Node
 from graph.types.conversation import ConversationMessage
@@ -57,13 +56,6 @@ class Notification(Node):
             return None
         row = await info.context.scope.loaders.by_id(models.Comment).load(self.comment_pk)
         return Comment.from_row(row) if row else None
-
-    @strawberry.field
-    async def case(self, info: strawberry.Info) -> Case | None:
-        if self.case_pk is None:
-            return None
-        row = await info.context.scope.loaders.by_id(models.Case).load(self.case_pk)
-        return Case.from_row(row) if row else None
 
     @strawberry.field
     async def message(self, info: strawberry.Info) -> ConversationMessage | None:
