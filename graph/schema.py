@@ -34,6 +34,7 @@ from graph.resolvers.portal import PortalMutation, PortalQuery
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
+from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.case import Case, CaseEvent, FormInstance, Task
@@ -68,7 +69,9 @@ Mutation = merge_types(
         SmsMutation,
     ),
 )
-Subscription = merge_types("Subscription", (CommentSubscription, NotificationSubscription))
+Subscription = merge_types(
+    "Subscription", (CommentSubscription, NotificationSubscription, MessageSubscription)
+)
 
 NODE_TYPES: list[type[Node]] = [
     User,

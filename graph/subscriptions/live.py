@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
 
+from db.models import Base
 from domain.errors import NotAllowed
 from graph.context import Context
 from graph.subscriptions.bus import ListenerOverflow, Resync
@@ -32,6 +34,7 @@ class StreamRow(Protocol):
 
 
 R = TypeVar("R", bound=StreamRow)
+M = TypeVar("M", bound=Base)
 
 # (session, after id or None for "from the start", limit) -> rows in id order
 RowsAfter = Callable[[AsyncSession, int | None, int], Awaitable[Sequence[R]]]
@@ -41,6 +44,52 @@ RowsById = Callable[[AsyncSession, Sequence[int]], Awaitable[Sequence[R]]]
 Newest = Callable[[AsyncSession], Awaitable[int | None]]
 # (session) -> may this subscriber still see the stream?
 StillAllowed = Callable[[AsyncSession], Awaitable[bool]]
+
+
+class TableStream(Generic[M]):
+    """A stream read from one table: the rows of `model` that match `condition`, by id."""
+
+    def __init__(self, model: type[M], condition: ColumnElement[bool]) -> None:
+        self._model: Any = model
+        self._condition = condition
+
+    async def rows_after(self, session: AsyncSession, after: int | None, limit: int) -> Sequence[M]:
+        statement = select(self._model).where(self._condition)
+        if after is not None:
+            statement = statement.where(self._model.id > after)
+        return list((await session.scalars(statement.order_by(self._model.id).limit(limit))).all())
+
+    async def rows_by_id(self, session: AsyncSession, ids: Sequence[int]) -> Sequence[M]:
+        statement = select(self._model).where(self._condition, self._model.id.in_(ids))
+        return list((await session.scalars(statement.order_by(self._model.id))).all())
+
+    async def newest(self, session: AsyncSession) -> int | None:
+        newest: int | None = await session.scalar(
+            select(func.max(self._model.id)).where(self._condition)
+        )
+        return newest
+
+
+async def follow(
+    context: Context,
+    channel: str,
+    stream: TableStream[M],
+    *,
+    after: int | None,
+    still_allowed: StillAllowed,
+) -> AsyncIterator[M]:
+    """`stream`'s rows after `after` (or from now), then live ones as `channel` announces them."""
+    rows: AsyncIterator[Any] = stream_rows(
+        context,
+        channel,
+        after=after,
+        rows_after=stream.rows_after,
+        rows_by_id=stream.rows_by_id,
+        newest=stream.newest,
+        still_allowed=still_allowed,
+    )
+    async for row in rows:
+        yield row
 
 
 async def stream_rows(

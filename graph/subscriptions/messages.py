@@ -1,0 +1,60 @@
+"""`conversationMessageAdded`: a case's customer conversation, live, for staff and the portal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import models
+from domain import channels, signin
+from domain.case_access import visible_case
+from domain.conversations import conversations_enabled
+from domain.errors import NotAllowed, NotFound
+from graph.context import Context
+from graph.ids import pk_of
+from graph.subscriptions.live import TableStream, follow
+from graph.types.conversation import ConversationMessage
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class MessageSubscription:
+    @strawberry.subscription(
+        description=(
+            "New messages of a case's customer conversation, both directions. Staff pass a "
+            "Case id, portal contacts a PortalCase id; `after` resumes from a message id."
+        )
+    )
+    async def conversation_message_added(
+        self, info: Info, case_id: strawberry.ID, after: strawberry.ID | None = None
+    ) -> AsyncGenerator[ConversationMessage, None]:
+        viewer = info.context.signed_in()
+        after_pk = pk_of(after, "ConversationMessage") if after is not None else None
+        if after is not None and after_pk is None:
+            raise NotFound("`after` is not a conversation message id.")
+        case_pk = pk_of(case_id, "Case" if viewer.is_staff else "PortalCase")
+        # One rule for both kinds of viewer: staff see their tenant's cases, a contact
+        # only its own customer's cases shown in the portal.
+        case = await info.context.scope.read(lambda s: visible_case(s, viewer, case_pk))
+        if case is None:
+            raise NotFound("The case was not found.")
+        if not await info.context.scope.read(conversations_enabled):
+            raise NotAllowed("The customer-conversations tab is turned off.")
+
+        async def still_allowed(s: AsyncSession) -> bool:
+            if not await signin.token_is_valid(s, viewer.token_id):
+                return False
+            return await visible_case(s, viewer, case.id) is not None
+
+        rows = follow(
+            info.context,
+            channels.case_messages(viewer.tenant_id, case.id),
+            TableStream(models.ConversationMessage, models.ConversationMessage.case_id == case.id),
+            after=after_pk,
+            still_allowed=still_allowed,
+        )
+        async for row in rows:
+            yield ConversationMessage.from_row(row)
