@@ -117,18 +117,6 @@ async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
     return None
 
 
-async def token_is_valid(session: AsyncSession, token_id: int) -> bool:
-    """Whether a token is still good: a long-lived subscription checks this per event."""
-    found = await session.scalar(
-        select(AccessToken.id).where(
-            AccessToken.id == token_id,
-            AccessToken.revoked_at.is_(None),
-            AccessToken.expires_at > utcnow(),
-        )
-    )
-    return found is not None
-
-
 async def revoke_token(session: AsyncSession, token_id: int) -> None:
     await session.execute(
         update(AccessToken).where(AccessToken.id == token_id).values(revoked_at=utcnow())

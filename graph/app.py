@@ -30,6 +30,7 @@ from graph.limits import TOO_MANY_CONNECTIONS, TransportLimits, ViewerConnection
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
 from graph.subscriptions.bus import EventBus
+from graph.subscriptions.event_reads import EventReads
 from graph.throttle import SignInThrottle
 from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
 from graph.websocket import KeepAliveTransportWSHandler, handler_with_interval
@@ -164,11 +165,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         prefix=settings.broadcast_channel_prefix,
         queue_size=settings.subscription_queue_size,
     )
+    db = Database(settings.database_url)
     services = Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=db,
         bus=bus,
         throttle=SignInThrottle(settings),
+        event_reads=EventReads(db),
     )
     view = GraphQLView(services)
     sender = OutboxSender.from_settings(settings, services.db)

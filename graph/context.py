@@ -28,6 +28,7 @@ from workcloud.settings import Settings
 if TYPE_CHECKING:
     from graph.loaders import Loaders
     from graph.subscriptions.bus import EventBus
+    from graph.subscriptions.event_reads import EventReads
 
 T = TypeVar("T")
 
@@ -40,6 +41,7 @@ class Services:
     db: Database
     bus: EventBus
     throttle: SignInThrottle
+    event_reads: EventReads
 
 
 @dataclass

@@ -111,3 +111,20 @@ async def test_subscription_to_another_tenants_case_is_refused(api: Api) -> None
         assert message["id"] == operation
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_subscription_ends_when_its_token_is_revoked(api: Api) -> None:
+    tenant = await api.new_tenant()
+    sara = await tenant.create_user("Sara Nilsson", handle="sara")
+    case_id = await tenant.create_case()
+    async with api.ws(sara["token"]) as socket:
+        operation = await socket.subscribe(NOTIFICATION_RECEIVED)
+        await asyncio.sleep(0.2)
+        await add_comment(api, tenant.admin_token, case_id, "@sara före")
+        [before] = await next_payloads(socket, "notificationReceived", 1)
+        assert before["comment"]["body"] == "@sara före"
+
+        await api.data("mutation { logout { ok } }", token=sara["token"])
+        await add_comment(api, tenant.admin_token, case_id, "@sara efter utloggning")
+        # Checked before the event is sent: the subscription ends instead.
+        assert await socket.receive() == {"id": operation, "type": "complete"}

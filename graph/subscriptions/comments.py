@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from domain import channels, signin
+from domain import channels
 from domain.case_access import visible_case
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
+from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.live import TableStream, follow
 from graph.types.comment import Comment
 
@@ -36,10 +36,8 @@ class CommentSubscription:
         if case is None:
             raise NotFound("The case was not found.")
 
-        async def still_allowed(s: AsyncSession) -> bool:
-            if not await signin.token_is_valid(s, viewer.token_id):
-                return False
-            return await visible_case(s, viewer, case.id) is not None
+        async def still_allowed(reads: EventReads) -> bool:
+            return await reads.may_see_case(viewer, case.id)
 
         rows = follow(
             info.context,

@@ -5,8 +5,9 @@ after the client's cursor; then go live. Each event names its row and the row be
 the same stream (`prev`). Ids within a stream follow commit order (db/streams.py), so when
 `prev` is the last row delivered the event's row is simply next; otherwise something was
 missed (an event lost while Redis restarted, or events arriving out of order) and the rows
-after the last delivered one are read again. Rows are always loaded from the database
-through a fresh session per event, so access is checked anew each time.
+after the last delivered one are read again. Rows are always read from the database, and
+access is checked anew for every event; what all subscribers of an event read alike is
+read once for all of them (event_reads.py).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
 
-from db.models import Base
 from domain.errors import NotAllowed
 from graph.context import Context
 from graph.subscriptions.bus import ListenerOverflow, Resync
+from graph.subscriptions.event_reads import EventReads
 
 REPLAY_BATCH = 100
 
@@ -33,17 +34,10 @@ class StreamRow(Protocol):
     def id(self) -> int: ...
 
 
-R = TypeVar("R", bound=StreamRow)
-M = TypeVar("M", bound=Base)
+M = TypeVar("M", bound=StreamRow)
 
-# (session, after id or None for "from the start", limit) -> rows in id order
-RowsAfter = Callable[[AsyncSession, int | None, int], Awaitable[Sequence[R]]]
-# (session, ids) -> rows in id order
-RowsById = Callable[[AsyncSession, Sequence[int]], Awaitable[Sequence[R]]]
-# (session) -> the stream's newest id now, or None when empty
-Newest = Callable[[AsyncSession], Awaitable[int | None]]
-# (session) -> may this subscriber still see the stream?
-StillAllowed = Callable[[AsyncSession], Awaitable[bool]]
+# May this subscriber still see the stream? Asked before every event.
+StillAllowed = Callable[[EventReads], Awaitable[bool]]
 
 
 class TableStream(Generic[M]):
@@ -53,13 +47,13 @@ class TableStream(Generic[M]):
         self._model: Any = model
         self._condition = condition
 
-    async def rows_after(self, session: AsyncSession, after: int | None, limit: int) -> Sequence[M]:
+    async def rows_after(self, session: AsyncSession, after: int | None, limit: int) -> list[M]:
         statement = select(self._model).where(self._condition)
         if after is not None:
             statement = statement.where(self._model.id > after)
         return list((await session.scalars(statement.order_by(self._model.id).limit(limit))).all())
 
-    async def rows_by_id(self, session: AsyncSession, ids: Sequence[int]) -> Sequence[M]:
+    async def rows_by_id(self, session: AsyncSession, ids: Sequence[int]) -> list[M]:
         statement = select(self._model).where(self._condition, self._model.id.in_(ids))
         return list((await session.scalars(statement.order_by(self._model.id))).all())
 
@@ -79,37 +73,16 @@ async def follow(
     still_allowed: StillAllowed,
 ) -> AsyncIterator[M]:
     """`stream`'s rows after `after` (or from now), then live ones as `channel` announces them."""
-    rows: AsyncIterator[Any] = stream_rows(
-        context,
-        channel,
-        after=after,
-        rows_after=stream.rows_after,
-        rows_by_id=stream.rows_by_id,
-        newest=stream.newest,
-        still_allowed=still_allowed,
-    )
-    async for row in rows:
-        yield row
-
-
-async def stream_rows(
-    context: Context,
-    channel: str,
-    *,
-    after: int | None,
-    rows_after: RowsAfter[R],
-    rows_by_id: RowsById[R],
-    newest: Newest,
-    still_allowed: StillAllowed,
-) -> AsyncIterator[R]:
     scope = context.scope
-    async with context.services.bus.listen(channel) as listener:
+    services = context.services
+    tenant_id = context.signed_in().tenant_id
+    async with services.bus.listen(channel) as listener:
         watermark = after
         if after is None:
             # Live only: start from whatever is newest right now.
-            watermark = await scope.read(newest)
+            watermark = await scope.read(stream.newest)
         else:
-            async for row in _read_after(context, rows_after, watermark):
+            async for row in _read_after(context, stream, watermark):
                 watermark = row.id
                 yield row
         while True:
@@ -125,17 +98,21 @@ async def stream_rows(
                     "This subscriber fell too far behind and was disconnected."
                 ) from None
             await scope.renew()
-            if not await scope.read(still_allowed):
+            if not await still_allowed(services.event_reads):
                 return
             if _contiguous(items, watermark):
                 ids = [int(item["id"]) for item in items if isinstance(item, dict)]
                 fresh = [i for i in ids if watermark is None or i > watermark]
-                found: Sequence[R] = await scope.read(_call(rows_by_id, fresh))
-                for row in found:
+
+                async def fetch(fresh: list[int] = fresh) -> list[M]:
+                    async with services.db.session(tenant_id) as session:
+                        return await stream.rows_by_id(session, fresh)
+
+                for row in await services.event_reads.rows(channel, fresh, fetch):
                     watermark = row.id
                     yield row
             else:
-                async for row in _read_after(context, rows_after, watermark):
+                async for row in _read_after(context, stream, watermark):
                     watermark = row.id
                     yield row
 
@@ -157,28 +134,21 @@ def _contiguous(items: Sequence[dict[str, Any] | Resync], watermark: int | None)
 
 
 async def _read_after(
-    context: Context, rows_after: RowsAfter[R], after: int | None
-) -> AsyncIterator[R]:
+    context: Context, stream: TableStream[M], after: int | None
+) -> AsyncIterator[M]:
     scope = context.scope
     while True:
         await scope.renew()
-        batch: Sequence[R] = await scope.read(_call(rows_after, after, REPLAY_BATCH))
+
+        async def batch_after(session: AsyncSession, after: int | None = after) -> list[M]:
+            return await stream.rows_after(session, after, REPLAY_BATCH)
+
+        batch: list[M] = await scope.read(batch_after)
         for row in batch:
             after = row.id
             yield row
         if len(batch) < REPLAY_BATCH:
             return
-
-
-def _call(
-    query: Callable[..., Awaitable[Sequence[R]]], *args: Any
-) -> Callable[[AsyncSession], Awaitable[Sequence[R]]]:
-    """`query` bound to these arguments, waiting only for the session."""
-
-    async def run(session: AsyncSession) -> Sequence[R]:
-        return await query(session, *args)
-
-    return run
 
 
 async def _drop_slow_client(context: Context) -> None:

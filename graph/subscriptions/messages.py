@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from domain import channels, signin
+from domain import channels
 from domain.case_access import visible_case
 from domain.conversations import conversations_enabled
 from domain.errors import NotAllowed, NotFound
 from graph.context import Context
 from graph.ids import pk_of
+from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.live import TableStream, follow
 from graph.types.conversation import ConversationMessage
 
@@ -44,10 +44,8 @@ class MessageSubscription:
         if not await info.context.scope.read(conversations_enabled):
             raise NotAllowed("The customer-conversations tab is turned off.")
 
-        async def still_allowed(s: AsyncSession) -> bool:
-            if not await signin.token_is_valid(s, viewer.token_id):
-                return False
-            return await visible_case(s, viewer, case.id) is not None
+        async def still_allowed(reads: EventReads) -> bool:
+            return await reads.may_see_case(viewer, case.id)
 
         rows = follow(
             info.context,

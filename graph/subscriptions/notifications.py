@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from domain import channels, signin
+from domain import channels
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
+from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.live import TableStream, follow
 from graph.types.notification import Notification
 
@@ -30,8 +30,8 @@ class NotificationSubscription:
         if after is not None and after_pk is None:
             raise NotFound("`after` is not a notification id.")
 
-        async def still_allowed(s: AsyncSession) -> bool:
-            return await signin.token_is_valid(s, viewer.token_id)
+        async def still_allowed(reads: EventReads) -> bool:
+            return await reads.still_signed_in(viewer)
 
         rows = follow(
             info.context,

@@ -1,0 +1,76 @@
+"""What every subscriber of an event must read, read once for all of them.
+
+When an event arrives, every subscriber on the channel wakes in the same turn of the event
+loop and asks the same things: is my token still good, may I still see this case, which row
+is new. Answering each on its own costs queries per subscriber; these batch what is asked
+together into one query (DataLoaders without a cache: nothing is kept past the moment), and
+share one fetch of the new rows between every subscriber of a channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from strawberry.dataloader import DataLoader
+
+from db.engine import Database
+from db.models import AccessToken, Case, utcnow
+from domain.case_access import may_see
+from domain.viewer import Viewer
+
+
+class EventReads:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._tokens: DataLoader[int, bool] = DataLoader(self._valid_tokens, cache=False)
+        self._cases: DataLoader[int, Case | None] = DataLoader(self._cases_by_id, cache=False)
+        self._fetches: dict[tuple[str, tuple[int, ...]], asyncio.Task[Sequence[Any]]] = {}
+
+    async def still_signed_in(self, viewer: Viewer) -> bool:
+        return await self._tokens.load(viewer.token_id)
+
+    async def may_see_case(self, viewer: Viewer, case_id: int) -> bool:
+        if not await self.still_signed_in(viewer):
+            return False
+        case = await self._cases.load(case_id)
+        return case is not None and may_see(viewer, case)
+
+    async def rows(
+        self, channel: str, ids: Sequence[int], fetch: Callable[[], Awaitable[Sequence[Any]]]
+    ) -> Sequence[Any]:
+        """`fetch()` once for everyone asking for these ids on this channel at this moment."""
+        key = (channel, tuple(ids))
+        task = self._fetches.get(key)
+        if task is None:
+            task = asyncio.ensure_future(fetch())
+            self._fetches[key] = task
+            task.add_done_callback(lambda _done: self._fetches.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _valid_tokens(self, token_ids: Sequence[int]) -> list[bool]:
+        # System-wide by id: the subscriber's own token, whatever its tenant.
+        async with self._db.session(None) as session:
+            valid = set(
+                (
+                    await session.scalars(
+                        select(AccessToken.id).where(
+                            AccessToken.id.in_(token_ids),
+                            AccessToken.revoked_at.is_(None),
+                            AccessToken.expires_at > utcnow(),
+                        )
+                    )
+                ).all()
+            )
+        return [t in valid for t in token_ids]
+
+    async def _cases_by_id(self, case_ids: Sequence[int]) -> list[Case | None]:
+        # Unscoped by tenant on purpose: `may_see` compares each case's tenant with the viewer's.
+        async with self._db.session(None) as session:
+            found = {
+                c.id: c
+                for c in (await session.scalars(select(Case).where(Case.id.in_(case_ids)))).all()
+            }
+        return [found.get(c) for c in case_ids]
