@@ -36,6 +36,7 @@ from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
+from graph.subscriptions.shared_rendering import SharedEventExecution
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.case import Case, CaseEvent, FormInstance, Task
 from graph.types.comment import Comment
@@ -121,5 +122,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     schema_kwargs: dict[str, Any] = {"types": NODE_TYPES, "extensions": extensions}
     return strawberry.Schema(
-        query=Query, mutation=Mutation, subscription=Subscription, **schema_kwargs
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        execution_context_class=SharedEventExecution,
+        **schema_kwargs,
     )
