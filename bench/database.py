@@ -1,0 +1,49 @@
+"""The dedicated benchmark database and the sign-in the seeder leaves in it."""
+
+from __future__ import annotations
+
+import os
+
+import asyncpg
+
+# The server holding the bench database; only the database named below is ever created or dropped.
+ADMIN_DSN = os.environ.get("WORKCLOUD_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+NAME = os.environ.get("WORKCLOUD_BENCH_DATABASE", "workcloud_bench")
+ADMIN_EMAIL = "bench-admin@bench.workcloud.se"
+PASSWORD = "bench-password-1"
+
+
+def _checked(name: str) -> str:
+    if not name.startswith("workcloud_bench") or not name.replace("_", "").isalnum():
+        raise SystemExit(f"refusing to touch {name!r}: bench databases are named workcloud_bench*")
+    return name
+
+
+def dsn(name: str = NAME) -> str:
+    """asyncpg / libpq form."""
+    return f"{ADMIN_DSN.rsplit('/', 1)[0]}/{_checked(name)}"
+
+
+def url(name: str = NAME) -> str:
+    """SQLAlchemy form, for the app's WORKCLOUD_DATABASE_URL."""
+    return dsn(name).replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def recreate(name: str = NAME) -> None:
+    name = _checked(name)
+    connection = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def exists(name: str = NAME) -> bool:
+    connection = await asyncpg.connect(ADMIN_DSN)
+    try:
+        return bool(
+            await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", _checked(name))
+        )
+    finally:
+        await connection.close()
