@@ -1,0 +1,154 @@
+"""The table view over HTTP at 1, 8 and 32 connections: ours against the floor and the peer.
+
+    python -m bench.table_view                     # needs `python -m bench.seed` first
+    python -m bench.table_view --seconds 20 --connections 1,8,32,64
+
+Starts three servers on this machine, one process each: ours (one uvicorn worker, over the
+bench database), the bare-Strawberry floor (in-memory data) and PostGraphile v5 (over the
+same database); checks each answers the page without errors; then runs `wrk` against each
+in turn, interleaved per connection count so drift on a shared machine hits all alike.
+Ratios are from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench import database, documents, load, machine, servers
+from graph.ids import to_global_id
+
+STATUS = "Pågående"
+
+
+async def _bench_keys() -> tuple[int, int]:
+    """The tenant and the status the table view filters on."""
+    connection = await asyncpg.connect(database.dsn())
+    try:
+        row = await connection.fetchrow(
+            "SELECT tenant_id, id FROM case_statuses WHERE name = $1 ORDER BY id LIMIT 1", STATUS
+        )
+    finally:
+        await connection.close()
+    if row is None:
+        raise SystemExit("the bench database has no cases: run `python -m bench.seed` first")
+    return int(row["tenant_id"]), int(row["id"])
+
+
+def sign_in(url: str) -> str:
+    response = httpx.post(
+        url,
+        json={
+            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            "variables": {"e": database.ADMIN_EMAIL, "p": database.PASSWORD},
+        },
+        timeout=30,
+    )
+    token: str = response.json()["data"]["login"]["token"]
+    return token
+
+
+def check(url: str, body: dict[str, Any], token: str | None, edges_at: list[str]) -> int:
+    """The response is a full page without errors; returns its size in bytes."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(url, json=body, headers=headers, timeout=30)
+    answer = response.json()
+    if answer.get("errors"):
+        raise SystemExit(f"{url} answered with errors: {json.dumps(answer['errors'])[:1000]}")
+    node: Any = answer["data"]
+    for key in edges_at:
+        node = node[key]
+    if len(node) != body["variables"]["first"]:
+        raise SystemExit(f"{url} answered {len(node)} edges, not a full page")
+    return len(response.content)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.table_view",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", default="1,8,32")
+    parser.add_argument("--servers", default="ours,floor,peer")
+    parser.add_argument("--page", type=int, default=50)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.connections.split(",")]
+    names = args.servers.split(",")
+
+    tenant_pk, status_pk = asyncio.run(_bench_keys())
+    ours_body = documents.table_view(to_global_id("CaseStatus", status_pk), args.page)
+    floor_body = documents.table_view("any", args.page)
+    peer_body = documents.peer_table_view(tenant_pk, status_pk, args.page)
+
+    results: dict[str, list[load.Load]] = {}
+    sizes: dict[str, int] = {}
+    with ExitStack() as stack:
+        targets: dict[str, tuple[servers.Server, Path]] = {}
+        if "ours" in names:
+            server = stack.enter_context(servers.ours(database.url()))
+            token = sign_in(server.url)
+            sizes["ours"] = check(server.url, ours_body, token, ["cases", "edges"])
+            targets["ours"] = (server, load.lua_script(ours_body, token))
+        if "floor" in names:
+            server = stack.enter_context(servers.floor())
+            sizes["floor"] = check(server.url, floor_body, None, ["cases", "edges"])
+            targets["floor"] = (server, load.lua_script(floor_body, None))
+        if "peer" in names:
+            server = stack.enter_context(servers.peer(database.dsn()))
+            sizes["peer"] = check(server.url, peer_body, None, ["allCases", "edges"])
+            targets["peer"] = (server, load.lua_script(peer_body, None))
+        for server, script in targets.values():
+            load.run(server.url, script, 8, 3)  # warm-up: caches, JITs, connection pools
+        for connections in levels:
+            for name, (server, script) in targets.items():
+                result = load.run(server.url, script, connections, args.seconds)
+                results.setdefault(name, []).append(result)
+                print(f"  {name:<6} c={connections:<3} {result.requests_per_second:8.1f} req/s", flush=True)
+
+    print()
+    print(report(results, sizes, args))
+    if args.json:
+        args.json.write_text(json.dumps({n: [r.__dict__ for r in rs] for n, rs in results.items()}, indent=1))
+
+
+LABELS = {"ours": "ours (1 uvicorn worker)", "floor": "bare Strawberry floor", "peer": "PostGraphile v5"}
+
+
+def report(results: dict[str, list[load.Load]], sizes: dict[str, int], args: argparse.Namespace) -> str:
+    lines = [
+        f"Table view, page of {args.page}, {args.seconds:g} s per run — {machine.describe()}",
+        "",
+        "| server | connections | req/s | p50 ms | p99 ms | errors | response bytes |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, rows in results.items():
+        for r in rows:
+            lines.append(
+                f"| {LABELS[name]} | {r.connections} | {r.requests_per_second:.1f} | {r.p50_ms:.1f} "
+                f"| {r.p99_ms:.1f} | {r.errors} | {sizes[name]:,} |"
+            )
+    if "ours" in results:
+        lines += ["", "| connections | ours / PostGraphile (target >= 1.0) | ours / floor (target >= 0.5) |", "|---:|---:|---:|"]
+        for i, r in enumerate(results["ours"]):
+            peer = results.get("peer", [])
+            floor = results.get("floor", [])
+            vs_peer = f"{r.requests_per_second / peer[i].requests_per_second:.2f}" if peer else "-"
+            vs_floor = f"{r.requests_per_second / floor[i].requests_per_second:.2f}" if floor else "-"
+            lines.append(f"| {r.connections} | {vs_peer} | {vs_floor} |")
+    lines.append(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
