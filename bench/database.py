@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import secrets
 
 import asyncpg
 
@@ -45,5 +47,30 @@ async def exists(name: str = NAME) -> bool:
         return bool(
             await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", _checked(name))
         )
+    finally:
+        await connection.close()
+
+
+async def mint_tokens(count: int, name: str = NAME) -> list[tuple[int, str, str]]:
+    """(user id, handle, bearer token) for up to `count` bench users, stored as sign-in stores them.
+
+    Signing in runs Argon2 per user on purpose; the fan-out benchmark needs hundreds of
+    viewers, so it writes their tokens directly (SHA-256, as `domain.signin` keeps them).
+    """
+    connection = await asyncpg.connect(dsn(name))
+    try:
+        users = await connection.fetch(
+            "SELECT id, tenant_id, handle FROM users WHERE active ORDER BY id LIMIT $1", count
+        )
+        minted = []
+        for user in users:
+            token = secrets.token_urlsafe(32)
+            await connection.execute(
+                """INSERT INTO access_tokens (token_hash, tenant_id, user_id, created_at, expires_at)
+                   VALUES ($1, $2, $3, now(), now() + interval '1 day')""",
+                hashlib.sha256(token.encode()).hexdigest(), user["tenant_id"], user["id"],
+            )  # fmt: skip
+            minted.append((int(user["id"]), str(user["handle"]), token))
+        return minted
     finally:
         await connection.close()

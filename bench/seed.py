@@ -157,7 +157,7 @@ class Seeder:
         users = []
         for i in range(self.volumes.users):
             name = swedish.person(rng)
-            handle = f"{name.split()[0].lower()}{i}"
+            handle = f"{swedish.ascii_fold(name.split()[0]).lower()}{i}"
             email = f"user{i}@bench.workcloud.se"
             user_id = first + i
             people.users.append((user_id, name, handle))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 
 FIRST_NAMES = [
     "Anna", "Erik", "Sara", "Johan", "Maria", "Lars", "Karin", "Per", "Eva", "Nils",
@@ -111,3 +112,8 @@ def customer_name(rng: random.Random, city_name: str, n: int) -> str:
 
 def address(rng: random.Random, city_name: str) -> str:
     return f"{rng.choice(STREETS)} {rng.randint(1, 120)}, {city_name}"
+
+
+def ascii_fold(text: str) -> str:
+    """"Linnéa Åkesson" -> "Linnea Akesson": handles are ASCII."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
