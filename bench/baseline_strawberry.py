@@ -172,10 +172,22 @@ def _page(size: int = 100) -> list[Case]:
     rng = random.Random(7)
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
     users = [User(id=strawberry.ID(f"VXNlcjo{i}"), name=swedish.person(rng)) for i in range(40)]
-    groups = [Group(id=strawberry.ID(f"R3JvdXA6{i}"), name=f"Service {c[0]}") for i, c in enumerate(swedish.CITIES[:8])]
-    statuses = [CaseStatus(id=strawberry.ID(f"U3RhdHVz{i}"), name=n, color="#2f80ed") for i, n in enumerate(["Ny", "Pågående", "Väntar på kund"])]
-    priorities = [CasePriority(id=strawberry.ID(f"UHJpbw{i}"), name=n, color="#56ccf2") for i, n in enumerate(["Låg", "Normal", "Hög", "Akut"])]
-    types = [CaseType(id=strawberry.ID(f"VHlwZQ{i}"), name=n, color=None) for i, n in enumerate(["Felanmälan", "Service", "Offert"])]
+    groups = [
+        Group(id=strawberry.ID(f"R3JvdXA6{i}"), name=f"Service {c[0]}")
+        for i, c in enumerate(swedish.CITIES[:8])
+    ]
+    statuses = [
+        CaseStatus(id=strawberry.ID(f"U3RhdHVz{i}"), name=n, color="#2f80ed")
+        for i, n in enumerate(["Ny", "Pågående", "Väntar på kund"])
+    ]
+    priorities = [
+        CasePriority(id=strawberry.ID(f"UHJpbw{i}"), name=n, color="#56ccf2")
+        for i, n in enumerate(["Låg", "Normal", "Hög", "Akut"])
+    ]
+    types = [
+        CaseType(id=strawberry.ID(f"VHlwZQ{i}"), name=n, color=None)
+        for i, n in enumerate(["Felanmälan", "Service", "Offert"])
+    ]
     cases = []
     for i in range(size):
         city, _, _ = swedish.city(rng)
@@ -219,7 +231,9 @@ class Query:
         page = CASES[: min(first or 20, 100)]
         edges = [CaseEdge(cursor=f"c{c.number}", node=c) for c in page]
         end = edges[-1].cursor if edges else None
-        info = PageInfo(has_next_page=True, has_previous_page=False, start_cursor=None, end_cursor=end)
+        info = PageInfo(
+            has_next_page=True, has_previous_page=False, start_cursor=None, end_cursor=end
+        )
         return CaseConnection(edges=edges, page_info=info, total_count=100_000)
 
 

@@ -9,7 +9,9 @@ import secrets
 import asyncpg
 
 # The server holding the bench database; only the database named below is ever created or dropped.
-ADMIN_DSN = os.environ.get("WORKCLOUD_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_DSN = os.environ.get(
+    "WORKCLOUD_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 NAME = os.environ.get("WORKCLOUD_BENCH_DATABASE", "workcloud_bench")
 ADMIN_EMAIL = "bench-admin@bench.workcloud.se"
 PASSWORD = "bench-password-1"
@@ -45,7 +47,9 @@ async def exists(name: str = NAME) -> bool:
     connection = await asyncpg.connect(ADMIN_DSN)
     try:
         return bool(
-            await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", _checked(name))
+            await connection.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname = $1", _checked(name)
+            )
         )
     finally:
         await connection.close()

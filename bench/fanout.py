@@ -80,13 +80,21 @@ def _cpu_seconds(pid: int) -> float:
 class Subscribers:
     """The subscriber process, driven over its stdin and stdout."""
 
-    def __init__(self, url: str, tokens: list[str], count: int, query: str, variables: dict[str, Any]) -> None:
+    def __init__(
+        self, url: str, tokens: list[str], count: int, query: str, variables: dict[str, Any]
+    ) -> None:
         ws_url = url.replace("http://", "ws://", 1)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bench.subscribers"], cwd=servers.ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
-        orders = {"url": ws_url, "tokens": tokens, "count": count, "query": query, "variables": variables}
+        orders = {
+            "url": ws_url,
+            "tokens": tokens,
+            "count": count,
+            "query": query,
+            "variables": variables,
+        }
         self._send(json.dumps(orders))
         ready = self._read()
         if ready.get("ready") != count:
@@ -147,12 +155,16 @@ def _instances(stack: ExitStack, mode: str) -> tuple[servers.Server, servers.Ser
     return listening, stack.enter_context(servers.ours(database.url(), broadcast))
 
 
-def fan_out(mode: str, count: int, tokens: list[tuple[int, str, str]], case_id: str, rounds: int) -> FanOut:
+def fan_out(
+    mode: str, count: int, tokens: list[tuple[int, str, str]], case_id: str, rounds: int
+) -> FanOut:
     with ExitStack() as stack:
         listening, writing = _instances(stack, mode)
         time.sleep(1)
         rss_before = _rss_kib(listening.pid)
-        subscribers = Subscribers(listening.url, [t[2] for t in tokens[1:]], count, COMMENT_ADDED, {"caseId": case_id})
+        subscribers = Subscribers(
+            listening.url, [t[2] for t in tokens[1:]], count, COMMENT_ADDED, {"caseId": case_id}
+        )
         try:
             time.sleep(2 + count / 5000)  # let every subscription reach its listening state
             rss_after = _rss_kib(listening.pid)
@@ -163,14 +175,23 @@ def fan_out(mode: str, count: int, tokens: list[tuple[int, str, str]], case_id: 
             for i in range(rounds):
                 subscribers.arm()
                 sent = time.monotonic()
-                _add_comment(writing.url, tokens[0][2], case_id, f"Fan-out {count}, runda {i + 1}: kondensvatten åtgärdat.")
+                _add_comment(
+                    writing.url,
+                    tokens[0][2],
+                    case_id,
+                    f"Fan-out {count}, runda {i + 1}: kondensvatten åtgärdat.",
+                )
                 answer = subscribers.deliveries()
                 if answer["failures"]:
                     raise SystemExit(f"subscribers failed: {answer['failures']}")
                 times = [(t - sent) * 1000 for t in answer["times"]]
                 if not times:
-                    raise SystemExit(f"no subscriber received the event ({answer['missing']} missing)")
-                results.append(Delivery(times[0], statistics.median(times), times[-1], answer["missing"]))
+                    raise SystemExit(
+                        f"no subscriber received the event ({answer['missing']} missing)"
+                    )
+                results.append(
+                    Delivery(times[0], statistics.median(times), times[-1], answer["missing"])
+                )
                 time.sleep(1)
         finally:
             subscribers.close()
@@ -190,7 +211,9 @@ def notifications(rounds: int, tokens: list[tuple[int, str, str]], case_id: str)
             for i in range(rounds + 10):
                 subscriber.arm()
                 sent = time.monotonic()
-                _add_comment(writing.url, tokens[0][2], case_id, f"@{handle} titta på detta, nummer {i}.")
+                _add_comment(
+                    writing.url, tokens[0][2], case_id, f"@{handle} titta på detta, nummer {i}."
+                )
                 answer = subscriber.deliveries()
                 if not answer["times"]:
                     raise SystemExit(f"notification not received: {answer}")
@@ -213,7 +236,9 @@ def main() -> None:
     parser.add_argument("--subscribers", default="100,1000,10000")
     parser.add_argument("--modes", default="memory,redis")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--notifications", type=int, default=200, help="rounds of the lobby test; 0 skips it")
+    parser.add_argument(
+        "--notifications", type=int, default=200, help="rounds of the lobby test; 0 skips it"
+    )
     args = parser.parse_args()
     _raise_file_limit()
     tokens = asyncio.run(database.mint_tokens(201))
@@ -226,7 +251,9 @@ def main() -> None:
             d = result.delivery
             print(f"  {mode:<6} N={count:<6} last {d.last_ms:8.1f} ms", flush=True)
     print(f"\nFan-out of one addComment to commentAdded subscribers — {machine.describe()}\n")
-    print("| bus | subscribers | first ms | median ms | last ms | missing | RSS KiB / idle connection | idle CPU % |")
+    print(
+        "| bus | subscribers | first ms | median ms | last ms | missing | RSS KiB / idle connection | idle CPU % |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         d = r.delivery
@@ -236,8 +263,12 @@ def main() -> None:
         )
     if args.notifications:
         latencies = notifications(args.notifications, tokens, case_id)
-        print(f"\naddComment on instance B -> notificationReceived on instance A via Redis, {len(latencies)} one at a time:")
-        print(f"p50 {_percentile(latencies, 50):.1f} ms, p99 {_percentile(latencies, 99):.1f} ms (target p99 < 20 ms)")
+        print(
+            f"\naddComment on instance B -> notificationReceived on instance A via Redis, {len(latencies)} one at a time:"
+        )
+        print(
+            f"p50 {_percentile(latencies, 50):.1f} ms, p99 {_percentile(latencies, 99):.1f} ms (target p99 < 20 ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -44,14 +44,13 @@ def lua_script(body: dict[str, Any], token: str | None) -> Path:
     lines.append(f"wrk.body = [==[{raw}]==]")
     # A GraphQL error comes back as 200: count bodies with "errors" as failures too.
     lines.append(
-        'errors = 0\nresponse = function(status, headers, body)\n'
-        '  if status ~= 200 or string.find(body, \'"errors"\', 1, true) then errors = errors + 1 end\n'
+        "errors = 0\nresponse = function(status, headers, body)\n"
+        "  if status ~= 200 or string.find(body, '\"errors\"', 1, true) then errors = errors + 1 end\n"
         "end\n"
         "done = function(summary, latency, requests)\n"
         '  io.write(string.format("graphql-errors %d\\n", errors))\nend'
     )
-    handle = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8")
-    with handle:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     return Path(handle.name)
 
@@ -68,11 +67,16 @@ def run(url: str, script: Path, connections: int, seconds: float) -> Load:
     command = [wrk_binary(), "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
     command += ["--timeout", "10s", "-s", str(script), url]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50_match = re.search(r"^\s+50%\s+([\d.]+[a-z]+)\s*$", out, re.MULTILINE)
+    p99_match = re.search(r"^\s+99%\s+([\d.]+[a-z]+)\s*$", out, re.MULTILINE)
+    if rps_match is None or p50_match is None or p99_match is None:
+        raise SystemExit(f"wrk gave no figures:\n{out}")
+    rps, p50, p99 = float(rps_match.group(1)), _ms(p50_match.group(1)), _ms(p99_match.group(1))
     lua_errors = re.search(r"graphql-errors (\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     errors = int(lua_errors.group(1)) if lua_errors else 0
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())

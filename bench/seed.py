@@ -26,6 +26,7 @@ import asyncpg
 
 from bench import database, swedish
 from db.engine import Database
+from domain.cases.search_text import compose
 from domain.tenants import create_tenant
 
 LOADED_TABLES = [
@@ -107,14 +108,13 @@ class Places:
     projects: list[int] = field(default_factory=list)
 
 
-def case_search_text(
-    *, number: int, title: str, description: str | None, customer: str | None,
-    contact: str | None, object: str | None, type: str | None, status: str | None,
-    priority: str | None, assignees: Sequence[str],
-) -> str:
-    """What the domain stores in `cases.search_text`: every table-view column, lower-cased."""
-    parts = [str(number), title, description, customer, contact, object, type, status, priority, *assignees]
-    return " ".join(p for p in parts if p).lower()
+@dataclass(frozen=True)
+class _Written:
+    """The case columns `compose` reads, without building an ORM object per case."""
+
+    number: int
+    title: str
+    description: str | None
 
 
 def _value(rng: random.Random, kind: str, options: Sequence[str], created: datetime) -> str:
@@ -136,7 +136,9 @@ class Seeder:
         self.rng = random.Random(seed)
         self.now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
-    async def copy(self, table: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]) -> int:
+    async def copy(
+        self, table: str, columns: Sequence[str], records: Iterable[tuple[Any, ...]]
+    ) -> int:
         rows = list(records)
         for start in range(0, len(rows), 200_000):
             await self.connection.copy_records_to_table(
@@ -277,10 +279,14 @@ class Seeder:
             age = (self.now - created).days
             type_id, type_name = rng.choice(options.types)
             problem_title, problem_phrase = rng.choice(swedish.PROBLEMS)
-            customer = customer_names[rng.choice(places.customers)[0]] if rng.random() < 0.85 else None
+            customer = (
+                customer_names[rng.choice(places.customers)[0]] if rng.random() < 0.85 else None
+            )
             contact = obj = None
             if customer is not None:
-                contact = rng.choice(places.contacts_of[customer[0]]) if rng.random() < 0.8 else None
+                contact = (
+                    rng.choice(places.contacts_of[customer[0]]) if rng.random() < 0.8 else None
+                )
                 own = objects_of.get(customer[0])
                 obj = rng.choice(own) if own and rng.random() < 0.7 else None
             elif rng.random() < 0.3:
@@ -294,23 +300,41 @@ class Seeder:
             description = f"{subject} {problem_phrase} {place}. " + " ".join(sentences)
             # Old cases are mostly closed; the last few months are mostly open.
             status = rng.choice(closed if rng.random() < min(0.95, age / 120) else open_)
-            priority = rng.choices(options.priorities, weights=[3, 6, 2, 1])[0] if rng.random() < 0.9 else None
-            assigned_users = rng.sample(people.users, rng.choices([0, 1, 2, 3], weights=[2, 5, 2, 1])[0])
+            priority = (
+                rng.choices(options.priorities, weights=[3, 6, 2, 1])[0]
+                if rng.random() < 0.9
+                else None
+            )
+            assigned_users = rng.sample(
+                people.users, rng.choices([0, 1, 2, 3], weights=[2, 5, 2, 1])[0]
+            )
             assigned_groups = rng.sample(people.groups, 1) if rng.random() < 0.5 else []
-            responsible = rng.choice(assigned_users or people.users) if rng.random() < 0.75 else None
-            deadline = created + timedelta(days=rng.randint(1, 60), hours=rng.randint(0, 23)) if rng.random() < 0.7 else None
-            lat, lng = (obj[3], obj[4]) if obj else ((customer[2], customer[3]) if customer else (None, None))
+            responsible = (
+                rng.choice(assigned_users or people.users) if rng.random() < 0.75 else None
+            )
+            deadline = (
+                created + timedelta(days=rng.randint(1, 60), hours=rng.randint(0, 23))
+                if rng.random() < 0.7
+                else None
+            )
+            lat, lng = (
+                (obj[3], obj[4])
+                if obj
+                else ((customer[2], customer[3]) if customer else (None, None))
+            )
             custom = {
                 key: _value(rng, kind, opts, created)
                 for key, _label, kind, opts in CUSTOM_FIELDS[type_name]
                 if rng.random() < 0.9
             }
             priority_name = priority[1] if priority else None
-            search_text = case_search_text(
-                number=number, title=title, description=description,
-                customer=customer[1] if customer else None, contact=contact[1] if contact else None,
-                object=obj[1] if obj else None, type=type_name, status=status[1], priority=priority_name,
-                assignees=[users_by_id[u[0]][1] for u in assigned_users] + [groups_by_id[g[0]] for g in assigned_groups],
+            # As the domain writes it: the case's own text, its options' names, then assignees.
+            search_text = compose(
+                _Written(number, title, description),  # type: ignore[arg-type]
+                [customer[1] if customer else None, contact[1] if contact else None,
+                 obj[1] if obj else None, type_name, status[1], priority_name,
+                 *sorted(users_by_id[u[0]][1] for u in assigned_users),
+                 *sorted(groups_by_id[g[0]] for g in assigned_groups)],
             )  # fmt: skip
             row = (
                 first_id + i, options.tenant_id, number, title, description,
@@ -398,7 +422,9 @@ async def _fill(seeder: Seeder, options: Options) -> dict[str, int]:
     await seeder.connection.execute(
         "UPDATE tenants SET last_case_number = $1 WHERE id = $2", seeder.volumes.cases, tenant
     )
-    counts.update(users=len(people.users) + 1, groups=len(people.groups), customers=len(places.customers))
+    counts.update(
+        users=len(people.users) + 1, groups=len(people.groups), customers=len(places.customers)
+    )
     counts.update(objects=len(places.objects), projects=len(places.projects))
     return counts
 
@@ -416,8 +442,12 @@ async def _tenant(db: Database) -> Options:
         tenant_id, admin_id = tenant.id, admin.id
     connection = await asyncpg.connect(database.dsn())
     try:
-        types = [(r["id"], r["name"]) for r in await connection.fetch(
-            "SELECT id, name FROM case_types WHERE tenant_id = $1 ORDER BY id", tenant_id)]
+        types = [
+            (r["id"], r["name"])
+            for r in await connection.fetch(
+                "SELECT id, name FROM case_types WHERE tenant_id = $1 ORDER BY id", tenant_id
+            )
+        ]
         for type_id, name in types:
             definitions = [
                 {"key": key, "label": label, "kind": kind, "required": False, "options": opts}
@@ -425,12 +455,23 @@ async def _tenant(db: Database) -> Options:
             ]
             await connection.execute(
                 "UPDATE case_types SET fields = $1::jsonb WHERE id = $2",
-                json.dumps(definitions, ensure_ascii=False), type_id,
+                json.dumps(definitions, ensure_ascii=False),
+                type_id,
             )
-        statuses = [(r["id"], r["name"], r["closed"]) for r in await connection.fetch(
-            "SELECT id, name, closed FROM case_statuses WHERE tenant_id = $1 ORDER BY sort_order", tenant_id)]
-        priorities = [(r["id"], r["name"]) for r in await connection.fetch(
-            "SELECT id, name FROM case_priorities WHERE tenant_id = $1 ORDER BY sort_order", tenant_id)]
+        statuses = [
+            (r["id"], r["name"], r["closed"])
+            for r in await connection.fetch(
+                "SELECT id, name, closed FROM case_statuses WHERE tenant_id = $1 ORDER BY sort_order",
+                tenant_id,
+            )
+        ]
+        priorities = [
+            (r["id"], r["name"])
+            for r in await connection.fetch(
+                "SELECT id, name FROM case_priorities WHERE tenant_id = $1 ORDER BY sort_order",
+                tenant_id,
+            )
+        ]
     finally:
         await connection.close()
     return Options(tenant_id, admin_id, types, statuses, priorities)  # fmt: skip
@@ -492,7 +533,9 @@ def main() -> None:
     started = time.perf_counter()
     counts = asyncio.run(seed(args.database, args.cases, args.seed))
     elapsed = time.perf_counter() - started
-    print(f"Seeded {args.database} in {elapsed:.0f} s (index rebuild {counts.pop('index_seconds')} s):")
+    print(
+        f"Seeded {args.database} in {elapsed:.0f} s (index rebuild {counts.pop('index_seconds')} s):"
+    )
     for table, count in sorted(counts.items()):
         print(f"  {table:<22} {count:>10,}")
     print(f"Sign in as {database.ADMIN_EMAIL} / {database.PASSWORD}")

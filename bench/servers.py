@@ -77,7 +77,12 @@ def uvicorn_command(app: str, port: int, *, factory: bool = False) -> list[str]:
 def ours(database_url: str, broadcast_url: str = "memory://", **settings: str) -> Iterator[Server]:
     """The product, one uvicorn worker, as `workcloud serve` runs it."""
     port = free_port()
-    env = {"WORKCLOUD_DATABASE_URL": database_url, "WORKCLOUD_BROADCAST_URL": broadcast_url}
+    # No deadline-reminder sweeps: they would run against the bench data mid-measurement.
+    env = {
+        "WORKCLOUD_DATABASE_URL": database_url,
+        "WORKCLOUD_BROADCAST_URL": broadcast_url,
+        "WORKCLOUD_DEADLINE_REMINDER_INTERVAL": "0",
+    }
     env.update({f"WORKCLOUD_{k.upper()}": v for k, v in settings.items()})
     command = uvicorn_command("graph.app:create_app", port, factory=True)
     with running("ours", command, env, port) as server:
@@ -87,7 +92,9 @@ def ours(database_url: str, broadcast_url: str = "memory://", **settings: str) -
 @contextmanager
 def floor() -> Iterator[Server]:
     port = free_port()
-    with running("floor", uvicorn_command("bench.baseline_strawberry:app", port), {}, port) as server:
+    with running(
+        "floor", uvicorn_command("bench.baseline_strawberry:app", port), {}, port
+    ) as server:
         yield server
 
 

@@ -21,7 +21,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 async def _open(url: str, token: str, query: str, variables: dict[str, Any]) -> ClientConnection:
     socket = await connect(url, subprotocols=["graphql-transport-ws"], max_size=None)  # type: ignore[list-item]
-    await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+    await socket.send(
+        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+    )
     ack = json.loads(await socket.recv())
     if ack.get("type") != "connection_ack":
         raise RuntimeError(f"not acknowledged: {ack}")
@@ -57,7 +59,7 @@ def _say(message: dict[str, Any]) -> None:
 
 
 async def main() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     reader = await _stdin_lines()
     orders = json.loads(await reader.readline())
@@ -67,7 +69,9 @@ async def main() -> None:
 
     async def open_one(i: int) -> None:
         async with opening:
-            sockets.append(await _open(url, tokens[i % len(tokens)], orders["query"], orders["variables"]))
+            sockets.append(
+                await _open(url, tokens[i % len(tokens)], orders["query"], orders["variables"])
+            )
 
     await asyncio.gather(*(open_one(i) for i in range(count)))
     _say({"ready": len(sockets)})

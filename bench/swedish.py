@@ -107,7 +107,9 @@ def city(rng: random.Random) -> tuple[str, float, float]:
 
 def customer_name(rng: random.Random, city_name: str, n: int) -> str:
     form = rng.choice(CUSTOMER_FORMS)
-    return form.format(word=rng.choice(CUSTOMER_WORDS), city=city_name, last=rng.choice(LAST_NAMES), n=n)
+    return form.format(
+        word=rng.choice(CUSTOMER_WORDS), city=city_name, last=rng.choice(LAST_NAMES), n=n
+    )
 
 
 def address(rng: random.Random, city_name: str) -> str:
@@ -115,5 +117,5 @@ def address(rng: random.Random, city_name: str) -> str:
 
 
 def ascii_fold(text: str) -> str:
-    """"Linnéa Åkesson" -> "Linnea Akesson": handles are ASCII."""
+    """ "Linnéa Åkesson" -> "Linnea Akesson": handles are ASCII."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

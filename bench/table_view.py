@@ -114,18 +114,29 @@ def main() -> None:
             for name, (server, script) in targets.items():
                 result = load.run(server.url, script, connections, args.seconds)
                 results.setdefault(name, []).append(result)
-                print(f"  {name:<6} c={connections:<3} {result.requests_per_second:8.1f} req/s", flush=True)
+                print(
+                    f"  {name:<6} c={connections:<3} {result.requests_per_second:8.1f} req/s",
+                    flush=True,
+                )
 
     print()
     print(report(results, sizes, args))
     if args.json:
-        args.json.write_text(json.dumps({n: [r.__dict__ for r in rs] for n, rs in results.items()}, indent=1))
+        args.json.write_text(
+            json.dumps({n: [r.__dict__ for r in rs] for n, rs in results.items()}, indent=1)
+        )
 
 
-LABELS = {"ours": "ours (1 uvicorn worker)", "floor": "bare Strawberry floor", "peer": "PostGraphile v5"}
+LABELS = {
+    "ours": "ours (1 uvicorn worker)",
+    "floor": "bare Strawberry floor",
+    "peer": "PostGraphile v5",
+}
 
 
-def report(results: dict[str, list[load.Load]], sizes: dict[str, int], args: argparse.Namespace) -> str:
+def report(
+    results: dict[str, list[load.Load]], sizes: dict[str, int], args: argparse.Namespace
+) -> str:
     lines = [
         f"Table view, page of {args.page}, {args.seconds:g} s per run — {machine.describe()}",
         "",
@@ -139,12 +150,18 @@ def report(results: dict[str, list[load.Load]], sizes: dict[str, int], args: arg
                 f"| {r.p99_ms:.1f} | {r.errors} | {sizes[name]:,} |"
             )
     if "ours" in results:
-        lines += ["", "| connections | ours / PostGraphile (target >= 1.0) | ours / floor (target >= 0.5) |", "|---:|---:|---:|"]
+        lines += [
+            "",
+            "| connections | ours / PostGraphile (target >= 1.0) | ours / floor (target >= 0.5) |",
+            "|---:|---:|---:|",
+        ]
         for i, r in enumerate(results["ours"]):
             peer = results.get("peer", [])
             floor = results.get("floor", [])
             vs_peer = f"{r.requests_per_second / peer[i].requests_per_second:.2f}" if peer else "-"
-            vs_floor = f"{r.requests_per_second / floor[i].requests_per_second:.2f}" if floor else "-"
+            vs_floor = (
+                f"{r.requests_per_second / floor[i].requests_per_second:.2f}" if floor else "-"
+            )
             lines.append(f"| {r.connections} | {vs_peer} | {vs_floor} |")
     lines.append(f"\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     return "\n".join(lines)

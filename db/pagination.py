@@ -35,6 +35,8 @@ class Page(Generic[T]):
     cursors: list[str]
     has_next: bool
     has_previous: bool
+    # Columns the statement selects after its sort keys, per item (see `fetch_page`).
+    extras: list[tuple[Any, ...]]
 
 
 def _to_json(value: Any) -> Any:
@@ -102,7 +104,8 @@ async def fetch_page(
 ) -> Page[Any]:
     """Rows of `statement` (its first column is the item), ordered by `keys`, after a cursor.
 
-    The statement selects the item followed by one column per sort key, in order.
+    The statement selects the item followed by one column per sort key, in order; any
+    columns after those come back, per item, in `Page.extras`.
     """
     size = page_size(first)
     if after is not None:
@@ -110,9 +113,11 @@ async def fetch_page(
     rows = (await session.execute(statement.order_by(*ordered(keys)).limit(size + 1))).all()
     has_next = len(rows) > size
     rows = rows[:size]
+    width = 1 + len(keys)
     return Page(
         items=[row[0] for row in rows],
-        cursors=[encode_cursor(row[1:]) for row in rows],
+        cursors=[encode_cursor(row[1:width]) for row in rows],
         has_next=has_next,
         has_previous=after is not None,
+        extras=[tuple(row[width:]) for row in rows],
     )

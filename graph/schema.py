@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 
 from graph.access import RootFieldAccess
 from graph.context import OperationScopeExtension
+from graph.fastpath.extension import TableViewFastPath
 from graph.faults import MaskUnexpectedErrors
 from graph.limits import RefuseNulCharacters
 from graph.resolvers.auth import AuthMutation, AuthQuery
@@ -120,6 +121,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from strawberry.extensions import DisableIntrospection
 
         extensions.append(DisableIntrospection)
+    if settings.table_view_fast_path:
+        # Last, so it runs after every check and inside the operation's scope.
+        extensions.append(TableViewFastPath)
     schema_kwargs: dict[str, Any] = {"types": NODE_TYPES, "extensions": extensions}
     return strawberry.Schema(
         query=Query,

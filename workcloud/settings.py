@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     introspection: bool | None = None
 
+    # Answer the table view without per-field execution where the selection allows it.
+    table_view_fast_path: bool = True
+
     # Abuse limits.
     max_query_depth: int = 12
     max_query_tokens: int = 4000

@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.pagination import BadCursor, SortKey, fetch_page
+from db.pagination import BadCursor, Page, SortKey, fetch_page
 from graph.context import Context
 from graph.errors import bad_input
 from graph.types.common import Connection
@@ -23,16 +23,15 @@ def like_pattern(search: str) -> str:
     return f"%{escaped}%"
 
 
-async def connection(
+async def fetch(
     info: strawberry.Info[Context, None],
     statement: Select[*tuple[Any, ...]],
     keys: Sequence[SortKey],
-    to_node: Callable[[Any], T],
     *,
     first: int | None,
     after: str | None,
-) -> Connection[T]:
-    scope = info.context.scope
+) -> Page[Any]:
+    """One page of `statement` (see `fetch_page`), with bad paging arguments as GraphQL errors."""
     if first is not None and first < 0:
         raise bad_input("`first` must not be negative.")
 
@@ -40,9 +39,20 @@ async def connection(
         return await fetch_page(session, statement, keys, first=first, after=after)
 
     try:
-        found = await scope.read(page)
+        found: Page[Any] = await info.context.scope.read(page)
     except BadCursor as error:
         raise bad_input(str(error)) from error
+    return found
+
+
+def connection_of(
+    info: strawberry.Info[Context, None],
+    statement: Select[*tuple[Any, ...]],
+    found: Page[Any],
+    to_node: Callable[[Any], T],
+) -> Connection[T]:
+    """The connection of a fetched page; `totalCount` counts `statement` only when asked."""
+    scope = info.context.scope
 
     async def count() -> int:
         counted = select(func.count()).select_from(statement.order_by(None).subquery())
@@ -55,3 +65,16 @@ async def connection(
         has_previous=found.has_previous,
         count=count,
     )
+
+
+async def connection(
+    info: strawberry.Info[Context, None],
+    statement: Select[*tuple[Any, ...]],
+    keys: Sequence[SortKey],
+    to_node: Callable[[Any], T],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Connection[T]:
+    found = await fetch(info, statement, keys, first=first, after=after)
+    return connection_of(info, statement, found, to_node)

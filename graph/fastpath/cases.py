@@ -1,0 +1,91 @@
+"""The table view's fast path: `cases` in one page statement plus one per list relation.
+
+Normal execution loads a page of cases and then, through DataLoaders, one statement per
+related table (customer, contact, object, type, status, priority, users, groups, ...).
+Here the page statement outer-joins every single-valued relation the selection asks for,
+the joined rows are primed into the same DataLoaders, and assigned users and groups come
+through their own loaders in one statement each. The page is then rendered by the very
+resolvers normal execution uses, which find everything already loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import strawberry
+from sqlalchemy import Select
+from sqlalchemy.orm import aliased
+
+from db import models
+from graph.context import Context
+from graph.fastpath.render import ResolverInfo
+from graph.fastpath.selection import Field, find
+from graph.resolvers.case_table import table_query
+from graph.resolvers.listing import connection_of, fetch
+from graph.types.case import Case
+from graph.types.common import Connection
+
+# Case fields whose row the page statement joins: the model and the case's foreign key.
+JOINED: dict[str, tuple[type[models.Base], str]] = {
+    "customer": (models.Customer, "customer_id"),
+    "contact": (models.Contact, "contact_id"),
+    "object": (models.CaseObject, "object_id"),
+    "project": (models.Project, "project_id"),
+    "type": (models.CaseType, "type_id"),
+    "customFields": (models.CaseType, "type_id"),
+    "status": (models.CaseStatus, "status_id"),
+    "priority": (models.CasePriority, "priority_id"),
+    "responsible": (models.User, "responsible_id"),
+    "createdBy": (models.User, "created_by_id"),
+}
+# Case fields that are lists, loaded by their DataLoader for the whole page at once.
+LISTED = {
+    "assignedUsers": "assigned_users_by_case_id",
+    "assignedGroups": "assigned_groups_by_case_id",
+}
+# Resolvers that read nothing but `info.context` and the DataLoaders primed here.
+RESOLVED = frozenset(
+    {("Case", name) for name in [*JOINED, *LISTED]} | {("CaseConnection", "totalCount")}
+)
+
+
+def _case_fields(connection_fields: tuple[Field, ...]) -> set[str]:
+    return {f.name for node in find(connection_fields, "edges", "node") for f in node.children}
+
+
+async def cases_page(
+    context: Context, arguments: dict[str, Any], connection_fields: tuple[Field, ...]
+) -> Connection[Case]:
+    """What `Query.cases` returns for these arguments, with the selection's relations loaded."""
+    info = cast(strawberry.Info[Context, None], ResolverInfo(context))
+    viewer = context.staff()
+    statement, keys = table_query(
+        viewer,
+        arguments["scope"],
+        arguments.get("filter"),
+        arguments.get("search"),
+        arguments.get("order_by"),
+    )
+    wanted = _case_fields(connection_fields)
+    joins = list(dict.fromkeys(JOINED[name] for name in wanted if name in JOINED))
+    joined: Select[Any] = statement
+    for model, column in joins:
+        alias = aliased(model)
+        joined = joined.add_columns(alias).outerjoin(
+            alias,
+            alias.id == getattr(models.Case, column),  # type: ignore[attr-defined]
+        )
+    found = await fetch(
+        info, joined, keys, first=arguments.get("first"), after=arguments.get("after")
+    )
+    loaders = context.scope.loaders
+    for row, extras in zip(found.items, found.extras, strict=True):
+        for (model, column), related in zip(joins, extras, strict=True):
+            key = getattr(row, column)
+            if key is not None:
+                loaders.by_id(model).prime(key, related)
+    case_ids = [row.id for row in found.items]
+    for name, loader in LISTED.items():
+        if name in wanted and case_ids:
+            await getattr(loaders, loader).load_many(case_ids)
+    return connection_of(info, statement, found, Case.from_row)

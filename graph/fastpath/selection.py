@@ -1,0 +1,107 @@
+"""A validated document's selection, as a tree of fields the renderer can produce directly.
+
+Fields are collected exactly as graphql-core collects them (aliases, fragments, inline
+fragments, @skip/@include with the request's variables), so response keys come out in the
+same order and merged the same way. Anything the renderer cannot produce byte for byte
+like normal execution makes the whole selection `Unsupported`: fields with arguments, with
+resolvers not known to be safe, abstract types, @defer/@stream, introspection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from graphql import (
+    GraphQLObjectType,
+    GraphQLOutputType,
+    get_named_type,
+    is_leaf_type,
+    is_object_type,
+)
+from graphql.execution import Executor
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from strawberry.types.field import StrawberryField
+
+# Where Strawberry keeps a graphql-core field's own definition.
+DEFINITION = "strawberry-definition"
+
+
+class Unsupported(Exception):
+    """This selection (or this request) must go through normal execution."""
+
+
+class Kind(Enum):
+    TYPENAME = "typename"
+    BASIC = "basic"  # a plain attribute: Strawberry's default resolver
+    RESOLVED = "resolved"  # a resolver known to need only `info.context`
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str  # the response key: alias or name
+    name: str  # the GraphQL field name
+    kind: Kind
+    type: GraphQLOutputType
+    definition: StrawberryField | None
+    children: tuple[Field, ...] = ()
+    parent_name: str = ""
+
+
+def select(
+    executor: Executor[Any],
+    parent: GraphQLObjectType,
+    grouped: GroupedFieldSet,
+    resolved: Collection[tuple[str, str]],
+) -> tuple[Field, ...]:
+    """The fields of `grouped` on `parent`; `resolved`: (type, field) with safe resolvers."""
+    return tuple(
+        _field(executor, parent, key, details, resolved) for key, details in grouped.items()
+    )
+
+
+def _field(
+    executor: Executor[Any],
+    parent: GraphQLObjectType,
+    key: str,
+    details: FieldDetailsList,
+    resolved: Collection[tuple[str, str]],
+) -> Field:
+    if any(d.defer_usage is not None or d.fragment_variable_values for d in details):
+        raise Unsupported("incremental delivery or fragment variables")
+    name = details[0].node.name.value
+    if name == "__typename":
+        return Field(key, name, Kind.TYPENAME, parent, None, parent_name=parent.name)
+    graphql_field = parent.fields.get(name)
+    if graphql_field is None or name.startswith("__"):
+        raise Unsupported(f"{parent.name}.{name}")
+    definition = (graphql_field.extensions or {}).get(DEFINITION)
+    if not isinstance(definition, StrawberryField):
+        raise Unsupported(f"{parent.name}.{name} is not a Strawberry field")
+    if graphql_field.args or definition.extensions or definition.permission_classes:
+        raise Unsupported(f"{parent.name}.{name} takes arguments or has extensions")
+    if definition.is_basic_field:
+        kind = Kind.BASIC
+    elif (parent.name, name) in resolved:
+        kind = Kind.RESOLVED
+    else:
+        raise Unsupported(f"{parent.name}.{name} has a resolver")
+    named = get_named_type(graphql_field.type)
+    children: tuple[Field, ...] = ()
+    if is_object_type(named):
+        assert isinstance(named, GraphQLObjectType)
+        sub = executor.collect_subfields(named, details).grouped_field_set
+        children = select(executor, named, sub, resolved)
+    elif not is_leaf_type(named):
+        raise Unsupported(f"{parent.name}.{name} is abstract")
+    return Field(key, name, kind, graphql_field.type, definition, children, parent.name)
+
+
+def find(fields: tuple[Field, ...], *path: str) -> list[Field]:
+    """Every field reached by following GraphQL field names `path` down from `fields`."""
+    found = [f for f in fields if f.name == path[0]]
+    if len(path) == 1:
+        return found
+    return [g for f in found for g in find(f.children, *path[1:])]
