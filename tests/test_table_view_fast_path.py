@@ -1,0 +1,193 @@
+"""The table view answers byte for byte as normal execution does, in a fixed few statements.
+
+A second server over the same database runs with the fast path turned off; every document
+here is sent to both and the raw response bodies must be identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.case_documents import SAVE_CASE_TYPE
+from tests.client import Api, Tenant
+from tests.conftest import serve
+from workcloud.settings import Settings
+
+CUSTOM_FIELDS = [
+    {"key": "floor", "label": "Våning", "kind": "NUMBER"},
+    {"key": "apartment", "label": "Lägenhet", "kind": "TEXT"},
+    {"key": "insured", "label": "Försäkrad", "kind": "BOOLEAN"},
+    {"key": "found", "label": "Upptäckt", "kind": "DATE"},
+    {"key": "room", "label": "Rum", "kind": "SELECT", "options": ["Kök", "Bad"]},
+]
+TABLE_VIEW = """query TableView($filter: CaseFilter, $search: String, $orderBy: [CaseOrder!],
+                          $first: Int, $after: String) {
+  cases(filter: $filter, search: $search, orderBy: $orderBy, first: $first, after: $after) {
+    edges { cursor node {
+      id number title
+      customer { id name } contact { id name } object { id name }
+      type { id name color } status { id name color } priority { id name color }
+      assignedUsers { id name } assignedGroups { id name } responsible { id name }
+      deadline customFields { key label value } } }
+    pageInfo { hasNextPage endCursor } } }"""
+SHAPES = """query Shapes($first: Int, $withCustomer: Boolean!, $bare: Boolean!) {
+  __typename
+  list: cases(first: $first, orderBy: [{field: PRIORITY, direction: DESC}]) {
+    __typename
+    total: totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { ...Row node { ... on Node { id } ... on Case { color visibleInPortal } } }
+  } }
+fragment Row on CaseEdge {
+  cursor
+  node {
+    __typename
+    nr: number
+    heading: title
+    description createdAt updatedAt
+    location { lat lng __typename }
+    customer @include(if: $withCustomer) { name id }
+    customer @include(if: $withCustomer) { orgNumber }
+    project { id name }
+    createdBy { handle role }
+    status { closed order active }
+    priority @skip(if: $bare) { order }
+    fields: customFields { value key }
+    assignedUsers { email }
+  } }"""
+WITH_TASKS = """query($first: Int) { cases(first: $first) { edges { node {
+  id title tasks { id title } } } } }"""
+TOTAL = "query { cases(first: 3) { totalCount edges { node { id } } } }"
+NO_TOTAL = "query { cases(first: 3) { edges { node { id } } } }"
+
+
+@pytest.fixture
+async def normal_api(backend_settings: Settings, api: Api) -> AsyncIterator[Api]:
+    """The same database served with the fast path off: normal execution only."""
+    settings = backend_settings.model_copy(update={"table_view_fast_path": False})
+    async for base_url, app in serve(settings):
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            services = app.state.services
+            yield Api(base_url, http, services.db, api.backend, services)
+
+
+async def _office(api: Api) -> tuple[Tenant, list[dict[str, Any]]]:
+    """A tenant with cases that have every relation, and cases that have none."""
+    tenant = await api.new_tenant()
+    users = [await tenant.create_user(f"Handläggare {name}") for name in ["Åsa", "Erik", "Ola"]]
+    groups = [await tenant.create_group(f"Jour {i}", [users[i]["id"]]) for i in range(2)]
+    saved = await api.data(
+        SAVE_CASE_TYPE,
+        {"input": {"name": "Vattenskada", "color": "#2f80ed", "fields": CUSTOM_FIELDS}},
+        tenant.admin_token,
+    )
+    water = saved["saveCaseType"]["caseType"]["id"]
+    options = await tenant.options()
+    cases = []
+    for i in range(7):
+        customer = await tenant.create_customer(
+            f"Brf Måsen {i}", orgNumber=f"76961{i}-3456", location={"lat": 57.7, "lng": 11.9 + i}
+        )
+        contact = await tenant.create_contact(customer["id"], f"Karin Svensson {i}")
+        obj = await tenant.create_object(f"Tvättstuga {i}", customerId=customer["id"])
+        cases.append(
+            await tenant.register_case(
+                title=f"Läckage i tvättstugan {i}",
+                description='Vatten på golvet "igen" – se bild' if i % 2 else None,
+                customerId=customer["id"],
+                contactId=contact["id"],
+                objectId=obj["id"],
+                typeId=water,
+                priorityId=list(options["priorities"].values())[i % 4],
+                statusId=list(options["statuses"].values())[i % 3],
+                assignedUserIds=[u["id"] for u in users[: i % 4]],
+                assignedGroupIds=[g["id"] for g in groups[: i % 3]],
+                responsibleId=users[i % 3]["id"] if i % 2 else None,
+                deadline=f"2026-12-{10 + i}T08:30:00+00:00" if i % 3 else None,
+                customFields=[{"key": "floor", "value": str(i)}, {"key": "room", "value": "Bad"}],
+            )
+        )
+    for i in range(3):  # internal cases: no customer, object, type, priority or deadline
+        cases.append(await tenant.register_case(title=f"Internt ärende {i}"))
+    return tenant, cases
+
+
+async def _same(
+    api: Api, normal_api: Api, token: str | None, query: str, variables: dict[str, Any]
+) -> bytes:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {"query": query, "variables": variables}
+    fast = await api.http.post("/graphql", json=body, headers=headers)
+    normal = await normal_api.http.post("/graphql", json=body, headers=headers)
+    assert fast.status_code == normal.status_code
+    assert fast.content == normal.content
+    return fast.content
+
+
+async def test_the_table_view_reads_exactly_as_normal_execution(api: Api, normal_api: Api) -> None:
+    tenant, _cases = await _office(api)
+    options = await tenant.options()
+    token = tenant.admin_token
+    by_deadline = {"orderBy": [{"field": "DEADLINE", "direction": "ASC"}], "first": 4}
+    first_page = await _same(api, normal_api, token, TABLE_VIEW, by_deadline)
+    assert b"Brf M" in first_page and b'"customFields"' in first_page
+    cursor = (await api.data(TABLE_VIEW, by_deadline, token))["cases"]["pageInfo"]["endCursor"]
+    for variables in [
+        {**by_deadline, "after": cursor},
+        {"first": 50},
+        {"filter": {"statusIds": list(options["statuses"].values())[:2]}, "first": 50},
+        {
+            "filter": {"open": True},
+            "search": "måsen",
+            "orderBy": [{"field": "CUSTOMER", "direction": "DESC"}],
+        },
+        {"search": "internt", "first": 2},
+        {"search": "inget sådant"},
+    ]:
+        await _same(api, normal_api, token, TABLE_VIEW, variables)
+    for variables in [
+        {"first": 10, "withCustomer": True, "bare": False},
+        {"first": 10, "withCustomer": False, "bare": True},
+    ]:
+        shaped = await _same(api, normal_api, token, SHAPES, variables)
+        assert b'"total":10' in shaped and b'"heading"' in shaped
+    # Not for the fast path (tasks), and errors: normal execution answers both, the same way.
+    await _same(api, normal_api, token, WITH_TASKS, {"first": 3})
+    bad_cursor = await _same(api, normal_api, token, TABLE_VIEW, {"after": "not-a-cursor"})
+    assert b"errors" in bad_cursor
+    await _same(api, normal_api, token, TABLE_VIEW, {"first": -1})
+    await _same(api, normal_api, None, TABLE_VIEW, {"first": 5})
+
+
+async def test_the_table_view_costs_the_same_few_statements_at_any_page_size(api: Api) -> None:
+    tenant, _cases = await _office(api)
+    counts = []
+    for size in (2, 5, 10):
+        async with api.counting_statements() as counter:
+            page = await api.data(TABLE_VIEW, {"first": size}, tenant.admin_token)
+        assert len(page["cases"]["edges"]) == size
+        counts.append(counter.count)
+    assert counts[0] == counts[1] == counts[2]
+    # Sign-in, the joined page, assigned users, assigned groups: on SQLite also BEGIN.
+    assert counts[0] <= 6, counter.statements
+
+    async with api.counting_statements() as without_total:
+        await api.data(NO_TOTAL, token=tenant.admin_token)
+    async with api.counting_statements() as with_total:
+        await api.data(TOTAL, token=tenant.admin_token)
+    assert with_total.count == without_total.count + 1
+
+
+async def test_the_fast_path_sees_only_the_viewers_tenant(api: Api, normal_api: Api) -> None:
+    ours, _ = await _office(api)
+    theirs = await api.new_tenant("Annan Fastighet AB")
+    await theirs.register_case(title="Deras hemliga ärende")
+    page = await _same(api, normal_api, ours.admin_token, TABLE_VIEW, {"first": 100})
+    assert b"hemliga" not in page
+    assert page.count(b'"cursor"') == 10
+    member = await ours.create_user("Vanlig Medlem")
+    await _same(api, normal_api, member["token"], TABLE_VIEW, {"first": 3})
