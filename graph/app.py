@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -126,6 +127,10 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
         elif document_id is not None:
             raise HTTPException(400, "Unknown document id: only trusted documents may run.")
         return data
+
+    def encode_json(self, data: object) -> bytes:
+        # A page of the table view is ~50 KB of JSON: orjson encodes it in a tenth of the time.
+        return orjson.dumps(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         context = Context(services=self.services, request=request, response=response)

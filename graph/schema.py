@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -99,6 +100,16 @@ NODE_TYPES: list[type[Node]] = [
 ]
 
 
+def _same_rules(limiter: AddValidationRules) -> Callable[[], SchemaExtension]:
+    """A factory of extensions adding this limiter's own rule classes, every request.
+
+    A limiter made per request makes new rule classes per request, and `ValidationCache`
+    keys on the rules: it would never hit, and every request would validate anew.
+    """
+    rules = list(limiter.validation_rules)
+    return lambda: AddValidationRules(rules)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
@@ -111,9 +122,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     extensions += [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        _same_rules(QueryDepthLimiter(max_depth=settings.max_query_depth)),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        _same_rules(MaxAliasesLimiter(max_alias_count=settings.max_aliases)),
         RootFieldAccess,
         OperationScopeExtension,
     ]

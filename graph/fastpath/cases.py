@@ -10,6 +10,7 @@ resolvers normal execution uses, which find everything already loaded.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, cast
 
 import strawberry
@@ -25,18 +26,35 @@ from graph.resolvers.listing import connection_of, fetch
 from graph.types.case import Case
 from graph.types.common import Connection
 
-# Case fields whose row the page statement joins: the model and the case's foreign key.
-JOINED: dict[str, tuple[type[models.Base], str]] = {
-    "customer": (models.Customer, "customer_id"),
-    "contact": (models.Contact, "contact_id"),
-    "object": (models.CaseObject, "object_id"),
-    "project": (models.Project, "project_id"),
-    "type": (models.CaseType, "type_id"),
-    "customFields": (models.CaseType, "type_id"),
-    "status": (models.CaseStatus, "status_id"),
-    "priority": (models.CasePriority, "priority_id"),
-    "responsible": (models.User, "responsible_id"),
-    "createdBy": (models.User, "created_by_id"),
+
+@dataclass(frozen=True)
+class _Join:
+    """A related row the page statement outer-joins, through one of the case's foreign keys."""
+
+    model: type[models.Base]
+    foreign_key: str
+    # Made once: building an alias per request costs more than the rest of the statement.
+    alias: Any
+
+
+def _join(model: type[models.Base], foreign_key: str) -> _Join:
+    return _Join(model, foreign_key, aliased(model, name=f"fast_{foreign_key}"))
+
+
+_CUSTOMER, _TYPE = _join(models.Customer, "customer_id"), _join(models.CaseType, "type_id")
+_RESPONSIBLE = _join(models.User, "responsible_id")
+# Case fields whose row the page statement joins.
+JOINED: dict[str, _Join] = {
+    "customer": _CUSTOMER,
+    "contact": _join(models.Contact, "contact_id"),
+    "object": _join(models.CaseObject, "object_id"),
+    "project": _join(models.Project, "project_id"),
+    "type": _TYPE,
+    "customFields": _TYPE,
+    "status": _join(models.CaseStatus, "status_id"),
+    "priority": _join(models.CasePriority, "priority_id"),
+    "responsible": _RESPONSIBLE,
+    "createdBy": _join(models.User, "created_by_id"),
 }
 # Case fields that are lists, loaded by their DataLoader for the whole page at once.
 LISTED = {
@@ -69,21 +87,19 @@ async def cases_page(
     wanted = _case_fields(connection_fields)
     joins = list(dict.fromkeys(JOINED[name] for name in wanted if name in JOINED))
     joined: Select[Any] = statement
-    for model, column in joins:
-        alias = aliased(model)
-        joined = joined.add_columns(alias).outerjoin(
-            alias,
-            alias.id == getattr(models.Case, column),  # type: ignore[attr-defined]
+    for join in joins:
+        joined = joined.add_columns(join.alias).outerjoin(
+            join.alias, join.alias.id == getattr(models.Case, join.foreign_key)
         )
     found = await fetch(
         info, joined, keys, first=arguments.get("first"), after=arguments.get("after")
     )
     loaders = context.scope.loaders
     for row, extras in zip(found.items, found.extras, strict=True):
-        for (model, column), related in zip(joins, extras, strict=True):
-            key = getattr(row, column)
+        for join, related in zip(joins, extras, strict=True):
+            key = getattr(row, join.foreign_key)
             if key is not None:
-                loaders.by_id(model).prime(key, related)
+                loaders.by_id(join.model).prime(key, related)
     case_ids = [row.id for row in found.items]
     for name, loader in LISTED.items():
         if name in wanted and case_ids:

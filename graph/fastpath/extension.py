@@ -25,7 +25,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from graph.fastpath.cases import RESOLVED, cases_page
-from graph.fastpath.render import ResolverInfo, complete
+from graph.fastpath.render import ResolverInfo, render_root
 from graph.fastpath.selection import DEFINITION, Field, Kind, Unsupported, select
 
 log = logging.getLogger("workcloud.fastpath")
@@ -137,5 +137,5 @@ class TableViewFastPath(SchemaExtension):
         arguments = _arguments(plan, built, schema)
         connection = await cases_page(execution.context, arguments, plan.field.children)
         info = ResolverInfo(execution.context)
-        data = {plan.key: await complete(connection, plan.field.type, plan.field, info)}
+        data = {plan.key: await render_root(connection, plan.field, info)}
         return ExecutionResult(data=data, errors=None)
