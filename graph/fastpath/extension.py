@@ -25,7 +25,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from graph.fastpath.cases import RESOLVED, cases_page
-from graph.fastpath.render import ResolverInfo, render_root
+from graph.fastpath.render import ResolverInfo, RootRenderer
 from graph.fastpath.selection import DEFINITION, Field, Kind, Unsupported, select
 
 log = logging.getLogger("workcloud.fastpath")
@@ -43,6 +43,7 @@ class _Plan:
         self.graphql_field = graphql_field
         # Arguments are read from it; the same text always parses to the same arguments.
         self.node = node
+        self.renderer = RootRenderer(field)
 
 
 def _compile(executor: Executor[Any], query_type: GraphQLObjectType) -> _Plan | None:
@@ -137,5 +138,5 @@ class TableViewFastPath(SchemaExtension):
         arguments = _arguments(plan, built, schema)
         connection = await cases_page(execution.context, arguments, plan.field.children)
         info = ResolverInfo(execution.context)
-        data = {plan.key: await render_root(connection, plan.field, info)}
+        data = {plan.key: await plan.renderer.render(connection, info)}
         return ExecutionResult(data=data, errors=None)

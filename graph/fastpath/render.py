@@ -6,20 +6,28 @@ a plain attribute through Strawberry's default resolver, a known resolver called
 execution would report an error (a null in a non-null position, a resolver raising), the
 renderer gives up and normal execution answers instead.
 
-Below the connection's own fields everything is already loaded (see `cases.py`), so the
-rows render synchronously: a resolver's coroutine is run to its end on the spot, and one
-that would have to wait (something not primed) sends the request to normal execution.
+Each field is turned, once per compiled document, into a closure that knows its type's
+shape, so rendering a row is a few calls per value rather than a walk over types. Below
+the connection's own fields everything is already loaded (see `cases.py`), so rows render
+synchronously: a resolver's coroutine runs to its end on the spot, and one that would have
+to wait (something not primed) sends the request to normal execution instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import CoroutineType
 from typing import Any
 
 from graphql import GraphQLLeafType, GraphQLList, GraphQLNonNull, GraphQLOutputType
 
 from graph.fastpath.selection import Field, Kind, Unsupported
+
+# (source, info) -> the field's response value
+Render = Callable[[Any, "ResolverInfo"], Any]
+# (resolved value, info) -> its response value
+Complete = Callable[[Any, "ResolverInfo"], Any]
 
 
 class ResolverInfo:
@@ -31,41 +39,105 @@ class ResolverInfo:
         self.context = context
 
 
-async def render_root(source: Any, field: Field, info: ResolverInfo) -> Any:
-    """`field`'s value on `source`, waiting where its own fields need to (e.g. `totalCount`)."""
-    out: dict[str, Any] = {}
-    for child in field.children:
-        if child.kind is Kind.RESOLVED:
-            value = _call(child, source, info)
-            if isinstance(value, (CoroutineType, asyncio.Future)):
-                value = await value
-            out[child.key] = complete(value, child.type, child, info)
-        else:
-            out[child.key] = _value(child, source, info)
-    return out
+class RootRenderer:
+    """Renders the root field's own fields, awaiting where they need to (`totalCount`)."""
+
+    def __init__(self, field: Field) -> None:
+        self._children = [
+            (child, compile_completion(child.type, child), compile_field(child))
+            for child in field.children
+        ]
+
+    async def render(self, source: Any, info: ResolverInfo) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for child, complete, rendered in self._children:
+            if child.kind is Kind.RESOLVED:
+                value = _caller(child)(source, info)
+                if isinstance(value, (CoroutineType, asyncio.Future)):
+                    value = await value
+                out[child.key] = complete(value, info)
+            else:
+                out[child.key] = rendered(source, info)
+        return out
 
 
-def render(source: Any, fields: tuple[Field, ...], info: ResolverInfo) -> dict[str, Any]:
-    return {field.key: _value(field, source, info) for field in fields}
+def compile_field(field: Field) -> Render:
+    complete = compile_completion(field.type, field)
+    if field.kind is Kind.TYPENAME:
+        type_name = field.parent_name
+        return lambda _source, _info: type_name
+    definition = field.definition
+    assert definition is not None
+    if field.kind is Kind.BASIC:
+        # What `StrawberryField.get_result` does for a field without a resolver.
+        default_resolver, name = definition.default_resolver, definition.python_name
+
+        def basic(source: Any, info: ResolverInfo) -> Any:
+            return complete(default_resolver(source, name), info)
+
+        return basic
+
+    call = _caller(field)
+
+    def resolved(source: Any, info: ResolverInfo) -> Any:
+        return complete(_now(call(source, info)), info)
+
+    return resolved
 
 
-def _value(field: Field, source: Any, info: ResolverInfo) -> Any:
-    kind = field.kind
-    if kind is Kind.TYPENAME:
-        return field.parent_name
-    if kind is Kind.BASIC:
-        value = field.definition.get_result(source, None, [], {})  # type: ignore[union-attr]
-    else:
-        value = _now(_call(field, source, info))
-    return complete(value, field.type, field, info)
+def compile_completion(type_: GraphQLOutputType, field: Field) -> Complete:
+    if isinstance(type_, GraphQLNonNull):
+        inner = compile_completion(type_.of_type, field)
+
+        def non_null(value: Any, info: ResolverInfo) -> Any:
+            completed = inner(value, info)
+            if completed is None:
+                raise Unsupported(f"null for non-null {field.parent_name}.{field.name}")
+            return completed
+
+        return non_null
+    if isinstance(type_, GraphQLList):
+        item = compile_completion(type_.of_type, field)
+
+        def listed(value: Any, info: ResolverInfo) -> Any:
+            return None if value is None else [item(v, info) for v in value]
+
+        return listed
+    if isinstance(type_, GraphQLLeafType):
+        serialize = type_.serialize
+
+        def leaf(value: Any, _info: ResolverInfo) -> Any:
+            if value is None:
+                return None
+            serialized = serialize(value)
+            if serialized is None:
+                raise Unsupported(f"{field.parent_name}.{field.name} did not serialize")
+            return serialized
+
+        return leaf
+    children = [(child.key, compile_field(child)) for child in field.children]
+
+    def rendered(value: Any, info: ResolverInfo) -> Any:
+        if value is None:
+            return None
+        return {key: render(value, info) for key, render in children}
+
+    return rendered
 
 
-def _call(field: Field, source: Any, info: ResolverInfo) -> Any:
+def _caller(field: Field) -> Callable[[Any, ResolverInfo], Any]:
+    """Calls the field's resolver as Strawberry would: with `self` and `info` if it takes them."""
     resolver = field.definition.base_resolver  # type: ignore[union-attr]
     assert resolver is not None, "only fields with resolvers are RESOLVED"
-    args = [source] if resolver.self_parameter is not None else []
-    kwargs = {resolver.info_parameter.name: info} if resolver.info_parameter is not None else {}
-    return resolver(*args, **kwargs)
+    function: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]
+    takes_self = resolver.self_parameter is not None
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+
+    def call(source: Any, info: ResolverInfo) -> Any:
+        kwargs = {info_name: info} if info_name is not None else {}
+        return function(source, **kwargs) if takes_self else function(**kwargs)
+
+    return call
 
 
 def _now(value: Any) -> Any:
@@ -82,22 +154,3 @@ def _now(value: Any) -> Any:
             return value.result()
         raise Unsupported("a resolver had to wait for something not loaded up front")
     return value
-
-
-def complete(value: Any, type_: GraphQLOutputType, field: Field, info: ResolverInfo) -> Any:
-    if isinstance(type_, GraphQLNonNull):
-        completed = complete(value, type_.of_type, field, info)
-        if completed is None:
-            raise Unsupported(f"null for non-null {field.parent_name}.{field.name}")
-        return completed
-    if value is None:
-        return None
-    if isinstance(type_, GraphQLList):
-        item_type = type_.of_type
-        return [complete(item, item_type, field, info) for item in value]
-    if isinstance(type_, GraphQLLeafType):
-        serialized = type_.serialize(value)
-        if serialized is None:
-            raise Unsupported(f"{field.parent_name}.{field.name} did not serialize")
-        return serialized
-    return render(value, field.children, info)
