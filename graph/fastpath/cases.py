@@ -10,16 +10,18 @@ resolvers normal execution uses, which find everything already loaded.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import strawberry
-from sqlalchemy import Select
+from sqlalchemy import Select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db import models
 from graph.context import Context
-from graph.fastpath.render import ResolverInfo
+from graph.fastpath.render import MemoKey, ResolverInfo
 from graph.fastpath.selection import Field, find
 from graph.resolvers.case_table import table_query
 from graph.resolvers.listing import connection_of, fetch
@@ -56,10 +58,27 @@ JOINED: dict[str, _Join] = {
     "responsible": _RESPONSIBLE,
     "createdBy": _join(models.User, "created_by_id"),
 }
+
+
+def _memo_key(foreign_key: str) -> MemoKey:
+    def key(case: Case) -> Hashable:
+        value: Hashable = getattr(case.row, foreign_key)
+        return value
+
+    return key
+
+
 # Case fields that are lists, loaded by their DataLoader for the whole page at once.
 LISTED = {
     "assignedUsers": "assigned_users_by_case_id",
     "assignedGroups": "assigned_groups_by_case_id",
+}
+# Case relations rendered once per distinct foreign key in a page (not customFields: its
+# values are the case's own).
+MEMO = {
+    ("Case", name): _memo_key(join.foreign_key)
+    for name, join in JOINED.items()
+    if name != "customFields"
 }
 # Resolvers that read nothing but `info.context` and the DataLoaders primed here.
 RESOLVED = frozenset(
@@ -69,6 +88,14 @@ RESOLVED = frozenset(
 
 def _case_fields(connection_fields: tuple[Field, ...]) -> set[str]:
     return {f.name for node in find(connection_fields, "edges", "node") for f in node.children}
+
+
+async def _keep_join_order(session: AsyncSession) -> None:
+    """Plans the page statement in the order it is written: the page of cases, then each row's
+    relations. PostgreSQL would otherwise search every order of up to ten joins, which took
+    ~15 ms of planning per request against ~4 ms of executing (measured on the bench data)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL join_collapse_limit = 1"))
 
 
 async def cases_page(
@@ -91,6 +118,8 @@ async def cases_page(
         joined = joined.add_columns(join.alias).outerjoin(
             join.alias, join.alias.id == getattr(models.Case, join.foreign_key)
         )
+    if len(joins) > 2:
+        await context.scope.read(_keep_join_order)
     found = await fetch(
         info, joined, keys, first=arguments.get("first"), after=arguments.get("after")
     )

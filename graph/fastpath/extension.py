@@ -24,7 +24,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
-from graph.fastpath.cases import RESOLVED, cases_page
+from graph.fastpath.cases import MEMO, RESOLVED, cases_page
 from graph.fastpath.render import ResolverInfo, RootRenderer
 from graph.fastpath.selection import DEFINITION, Field, Kind, Unsupported, select
 
@@ -43,7 +43,7 @@ class _Plan:
         self.graphql_field = graphql_field
         # Arguments are read from it; the same text always parses to the same arguments.
         self.node = node
-        self.renderer = RootRenderer(field)
+        self.renderer = RootRenderer(field, MEMO)
 
 
 def _compile(executor: Executor[Any], query_type: GraphQLObjectType) -> _Plan | None:

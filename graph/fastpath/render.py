@@ -16,7 +16,7 @@ to wait (something not primed) sends the request to normal execution instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from types import CoroutineType
 from typing import Any
 
@@ -30,21 +30,29 @@ Render = Callable[[Any, "ResolverInfo"], Any]
 Complete = Callable[[Any, "ResolverInfo"], Any]
 
 
-class ResolverInfo:
-    """What a known-safe resolver reads from `info`: the context, and nothing else."""
+# (the field's source) -> what its rendered value depends on, e.g. a case's status id
+MemoKey = Callable[[Any], Hashable]
 
-    __slots__ = ("context",)
+
+class ResolverInfo:
+    """What a known-safe resolver reads from `info`: the context, and nothing else.
+
+    Also holds, for one request, values already rendered by memoised fields.
+    """
+
+    __slots__ = ("context", "rendered")
 
     def __init__(self, context: Any) -> None:
         self.context = context
+        self.rendered: dict[tuple[object, Hashable], Any] = {}
 
 
 class RootRenderer:
     """Renders the root field's own fields, awaiting where they need to (`totalCount`)."""
 
-    def __init__(self, field: Field) -> None:
+    def __init__(self, field: Field, memo: Mapping[tuple[str, str], MemoKey]) -> None:
         self._children = [
-            (child, compile_completion(child.type, child), compile_field(child))
+            (child, compile_completion(child.type, child, memo), compile_field(child, memo))
             for child in field.children
         ]
 
@@ -61,8 +69,10 @@ class RootRenderer:
         return out
 
 
-def compile_field(field: Field) -> Render:
-    complete = compile_completion(field.type, field)
+def compile_field(field: Field, memo: Mapping[tuple[str, str], MemoKey]) -> Render:
+    """`memo` names fields whose value depends only on a key of their source: each distinct
+    key is rendered once per request (fifty cases, three statuses: three renderings)."""
+    complete = compile_completion(field.type, field, memo)
     if field.kind is Kind.TYPENAME:
         type_name = field.parent_name
         return lambda _source, _info: type_name
@@ -78,16 +88,29 @@ def compile_field(field: Field) -> Render:
         return basic
 
     call = _caller(field)
+    memo_key = memo.get((field.parent_name, field.name))
+    if memo_key is None:
 
-    def resolved(source: Any, info: ResolverInfo) -> Any:
-        return complete(_now(call(source, info)), info)
+        def resolved(source: Any, info: ResolverInfo) -> Any:
+            return complete(_now(call(source, info)), info)
 
-    return resolved
+        return resolved
+    slot = object()
+
+    def memoised(source: Any, info: ResolverInfo) -> Any:
+        key = (slot, memo_key(source))
+        if key not in info.rendered:
+            info.rendered[key] = complete(_now(call(source, info)), info)
+        return info.rendered[key]
+
+    return memoised
 
 
-def compile_completion(type_: GraphQLOutputType, field: Field) -> Complete:
+def compile_completion(
+    type_: GraphQLOutputType, field: Field, memo: Mapping[tuple[str, str], MemoKey]
+) -> Complete:
     if isinstance(type_, GraphQLNonNull):
-        inner = compile_completion(type_.of_type, field)
+        inner = compile_completion(type_.of_type, field, memo)
 
         def non_null(value: Any, info: ResolverInfo) -> Any:
             completed = inner(value, info)
@@ -97,7 +120,7 @@ def compile_completion(type_: GraphQLOutputType, field: Field) -> Complete:
 
         return non_null
     if isinstance(type_, GraphQLList):
-        item = compile_completion(type_.of_type, field)
+        item = compile_completion(type_.of_type, field, memo)
 
         def listed(value: Any, info: ResolverInfo) -> Any:
             return None if value is None else [item(v, info) for v in value]
@@ -115,7 +138,7 @@ def compile_completion(type_: GraphQLOutputType, field: Field) -> Complete:
             return serialized
 
         return leaf
-    children = [(child.key, compile_field(child)) for child in field.children]
+    children = [(child.key, compile_field(child, memo)) for child in field.children]
 
     def rendered(value: Any, info: ResolverInfo) -> Any:
         if value is None:
