@@ -32,6 +32,7 @@ import asyncpg
 import httpx
 
 from bench import database, machine, servers
+from bench.table_view import cpu_seconds
 from graph.ids import to_global_id
 
 REDIS_URL = os.environ.get("WORKCLOUD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -70,11 +71,6 @@ def _rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS")
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Subscribers:
@@ -168,9 +164,9 @@ def fan_out(
         try:
             time.sleep(2 + count / 5000)  # let every subscription reach its listening state
             rss_after = _rss_kib(listening.pid)
-            cpu_before, wall_before = _cpu_seconds(listening.pid), time.monotonic()
+            cpu_before, wall_before = cpu_seconds(listening.pid), time.monotonic()
             time.sleep(10)
-            idle_cpu = (_cpu_seconds(listening.pid) - cpu_before) / (time.monotonic() - wall_before)
+            idle_cpu = (cpu_seconds(listening.pid) - cpu_before) / (time.monotonic() - wall_before)
             results = []
             for i in range(rounds):
                 subscribers.arm()

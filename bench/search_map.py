@@ -34,7 +34,10 @@ SEARCHES = [
     ("nothing matches", "xyzzy"),
 ]
 BOXES = [
-    ("Göteborg, city (about 10 km)", {"south": 57.66, "west": 11.88, "north": 57.76, "east": 12.06}),
+    (
+        "Göteborg, city (about 10 km)",
+        {"south": 57.66, "west": 11.88, "north": 57.76, "east": 12.06},
+    ),
     ("Stockholm region (about 60 km)", {"south": 59.05, "west": 17.6, "north": 59.6, "east": 18.6}),
     ("Kiruna (few cases)", {"south": 67.7, "west": 19.9, "north": 68.0, "east": 20.6}),
     ("the sea off Gotland (none)", {"south": 56.0, "west": 19.5, "north": 56.5, "east": 20.5}),
@@ -46,7 +49,9 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def timed(client: httpx.Client, url: str, body: dict[str, Any], token: str, n: int) -> tuple[float, float, int]:
+def timed(
+    client: httpx.Client, url: str, body: dict[str, Any], token: str, n: int
+) -> tuple[float, float, int]:
     headers = {"Authorization": f"Bearer {token}"}
     found = 0
     for _ in range(5):
@@ -82,11 +87,20 @@ def main() -> None:
         token = sign_in(server.url)
         for label, term in SEARCHES:
             body = {"query": documents.TABLE_VIEW, "variables": {"search": term, "first": 50}}
-            rows.append(("search", label, f"`{term}`", *timed(client, server.url, body, token, args.requests)))
+            rows.append(
+                (
+                    "search",
+                    label,
+                    f"`{term}`",
+                    *timed(client, server.url, body, token, args.requests),
+                )
+            )
         for label, box in BOXES:
             body = {"query": MAP, "variables": {"within": box}}
             rows.append(("map", label, "", *timed(client, server.url, body, token, args.requests)))
-    print(f"\nSearch and map over HTTP at {cases:,} cases, {args.requests} requests each, one at a time — {machine.describe()}\n")
+    print(
+        f"\nSearch and map over HTTP at {cases:,} cases, {args.requests} requests each, one at a time — {machine.describe()}\n"
+    )
     print("| kind | what | term | p50 ms | p95 ms | cases returned |")
     print("|---|---|---|---:|---:|---:|")
     for kind, label, term, p50, p95, found in rows:

@@ -50,13 +50,17 @@ async def count(fast: bool, body_for: Any, token: str | None) -> tuple[dict[int,
             for size in SIZES:
                 seen: list[str] = []
 
-                def statement(_c: Any, _cur: Any, sql: str, *_rest: Any, seen: list[str] = seen) -> None:
+                def statement(
+                    _c: Any, _cur: Any, sql: str, *_rest: Any, seen: list[str] = seen
+                ) -> None:
                     seen.append(sql)
 
                 event.listen(engine, "before_cursor_execute", statement)
                 try:
                     response = await client.post(
-                        "/graphql", json=body_for(size), headers={"Authorization": f"Bearer {token}"}
+                        "/graphql",
+                        json=body_for(size),
+                        headers={"Authorization": f"Bearer {token}"},
                     )
                 finally:
                     event.remove(engine, "before_cursor_execute", statement)
@@ -81,7 +85,9 @@ async def run() -> str:
         "|---:|---:|---:|---:|",
     ]
     for size in SIZES:
-        lines.append(f"| {size} | {fast[size]} | {normal[size]} | <= {TARGET}, same at every size |")
+        lines.append(
+            f"| {size} | {fast[size]} | {normal[size]} | <= {TARGET}, same at every size |"
+        )
     return "\n".join(lines)
 
 

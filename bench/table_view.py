@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,6 +93,7 @@ def main() -> None:
     peer_body = documents.peer_table_view(tenant_pk, status_pk, args.page)
 
     results: dict[str, list[load.Load]] = {}
+    cpu: dict[tuple[str, int], float] = {}
     sizes: dict[str, int] = {}
     with ExitStack() as stack:
         targets: dict[str, tuple[servers.Server, Path]] = {}
@@ -112,7 +114,10 @@ def main() -> None:
             load.run(server.url, script, 8, 3)  # warm-up: caches, JITs, connection pools
         for connections in levels:
             for name, (server, script) in targets.items():
+                cpu_before = cpu_seconds(server.pid)
                 result = load.run(server.url, script, connections, args.seconds)
+                requests = result.requests_per_second * args.seconds
+                cpu[(name, connections)] = (cpu_seconds(server.pid) - cpu_before) / max(requests, 1)
                 results.setdefault(name, []).append(result)
                 print(
                     f"  {name:<6} c={connections:<3} {result.requests_per_second:8.1f} req/s",
@@ -120,7 +125,7 @@ def main() -> None:
                 )
 
     print()
-    print(report(results, sizes, args))
+    print(report(results, sizes, cpu, args))
     if args.json:
         args.json.write_text(
             json.dumps({n: [r.__dict__ for r in rs] for n, rs in results.items()}, indent=1)
@@ -134,20 +139,29 @@ LABELS = {
 }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def report(
-    results: dict[str, list[load.Load]], sizes: dict[str, int], args: argparse.Namespace
+    results: dict[str, list[load.Load]],
+    sizes: dict[str, int],
+    cpu: dict[tuple[str, int], float],
+    args: argparse.Namespace,
 ) -> str:
     lines = [
         f"Table view, page of {args.page}, {args.seconds:g} s per run — {machine.describe()}",
         "",
-        "| server | connections | req/s | p50 ms | p99 ms | errors | response bytes |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| server | connections | req/s | p50 ms | p99 ms | errors | server CPU ms / request | response bytes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, rows in results.items():
         for r in rows:
             lines.append(
                 f"| {LABELS[name]} | {r.connections} | {r.requests_per_second:.1f} | {r.p50_ms:.1f} "
-                f"| {r.p99_ms:.1f} | {r.errors} | {sizes[name]:,} |"
+                f"| {r.p99_ms:.1f} | {r.errors} | {cpu[(name, r.connections)] * 1000:.1f} | {sizes[name]:,} |"
             )
     if "ours" in results:
         lines += [
