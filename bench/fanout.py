@@ -90,6 +90,8 @@ class Subscribers:
             "count": count,
             "query": query,
             "variables": variables,
+            # Seconds to wait for every subscriber's event before counting it missing.
+            "timeout": 120 + count / 50,
         }
         self._send(json.dumps(orders))
         ready = self._read()

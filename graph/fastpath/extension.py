@@ -13,8 +13,9 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from graphql import ExecutionResult, FieldNode, GraphQLObjectType
+from graphql import ExecutionResult, FieldNode, GraphQLObjectType, GraphQLSchema
 from graphql.execution import Executor
 from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import get_argument_values
@@ -31,9 +32,11 @@ from graph.fastpath.selection import DEFINITION, Field, Kind, Unsupported, selec
 log = logging.getLogger("workcloud.fastpath")
 
 _PLANS_MAX = 256
-# Compiled selections by (query text, operation name); None: "not for the fast path".
-# Only documents whose selection cannot depend on variables (no directives) are kept.
-_plans: OrderedDict[tuple[str, str | None], _Plan | None] = OrderedDict()
+# Per schema, compiled selections by (query text, operation name); None: "not for the fast
+# path". Only documents whose selection cannot depend on variables (no directives) are kept.
+_plans: WeakKeyDictionary[GraphQLSchema, OrderedDict[tuple[str, str | None], _Plan | None]] = (
+    WeakKeyDictionary()
+)
 
 
 class _Plan:
@@ -83,13 +86,14 @@ def _plan(executor: Executor[Any], query: str, operation_name: str | None) -> _P
     assert query_type is not None
     if _has_directives(query):
         return _compile(executor, query_type)
+    plans = _plans.setdefault(executor.schema, OrderedDict())
     cache_key = (query, operation_name)
-    if cache_key in _plans:
-        _plans.move_to_end(cache_key)
-        return _plans[cache_key]
-    plan = _plans[cache_key] = _compile(executor, query_type)
-    if len(_plans) > _PLANS_MAX:
-        _plans.popitem(last=False)
+    if cache_key in plans:
+        plans.move_to_end(cache_key)
+        return plans[cache_key]
+    plan = plans[cache_key] = _compile(executor, query_type)
+    if len(plans) > _PLANS_MAX:
+        plans.popitem(last=False)
     return plan
 
 
