@@ -20,7 +20,12 @@ from websockets.asyncio.client import ClientConnection, connect
 
 
 async def _open(url: str, token: str, query: str, variables: dict[str, Any]) -> ClientConnection:
-    socket = await connect(url, subprotocols=["graphql-transport-ws"], max_size=None)  # type: ignore[list-item]
+    socket = await connect(
+        url,
+        subprotocols=["graphql-transport-ws"],
+        max_size=None,
+        open_timeout=600,  # type: ignore[list-item]
+    )
     await socket.send(
         json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
     )
@@ -65,7 +70,7 @@ async def main() -> None:
     orders = json.loads(await reader.readline())
     url, tokens, count = orders["url"], orders["tokens"], orders["count"]
     sockets: list[ClientConnection] = []
-    opening = asyncio.Semaphore(100)
+    opening = asyncio.Semaphore(50)
 
     async def open_one(i: int) -> None:
         async with opening:
