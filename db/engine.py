@@ -59,13 +59,15 @@ def _sqlite_begin_read(connection: Connection) -> None:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         # JSON columns (custom fields, type definitions) are read on every table-view row.
         options: dict[str, Any] = {"echo": echo, "json_deserializer": orjson.loads}
         if not self.is_sqlite:
-            options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # Connections beyond the pool are closed when returned; under steady concurrency
+            # above `pool_size` each request would pay for a new connection.
+            options.update(pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         # Reads never hold SQLite's write lock; on PostgreSQL both are one engine.
         self.read_engine = self.engine

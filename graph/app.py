@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         prefix=settings.broadcast_channel_prefix,
         queue_size=settings.subscription_queue_size,
     )
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
     services = Services(
         settings=settings,
         db=db,

@@ -97,7 +97,7 @@ async def _office(api: Api) -> tuple[Tenant, list[dict[str, Any]]]:
         cases.append(
             await tenant.register_case(
                 title=f"Läckage i tvättstugan {i}",
-                description='Vatten på golvet "igen" – se bild' if i % 2 else None,
+                description='Vatten på golvet "igen" - se bild, 3/4 av ytan' if i % 2 else None,
                 customerId=customer["id"],
                 contactId=contact["id"],
                 objectId=obj["id"],

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     introspection: bool | None = None
 
+    # PostgreSQL connections kept open per instance (20 more are opened under bursts).
+    database_pool_size: int = 20
     # Answer the table view without per-field execution where the selection allows it.
     table_view_fast_path: bool = True
 
