@@ -52,6 +52,9 @@ def _join(model: type[models.Base], foreign_key: str) -> _Join:
     return _Join(model, foreign_key, alias, columns)
 
 
+_CASE_COLUMNS: Bundle[Any] = Bundle(
+    "case", *(getattr(models.Case, a.key) for a in inspect(models.Case).column_attrs)
+)
 _CUSTOMER, _TYPE = _join(models.Customer, "customer_id"), _join(models.CaseType, "type_id")
 _RESPONSIBLE = _join(models.User, "responsible_id")
 # Case fields whose row the page statement joins.
@@ -122,7 +125,10 @@ async def cases_page(
     )
     wanted = _case_fields(connection_fields)
     joins = list(dict.fromkeys(JOINED[name] for name in wanted if name in JOINED))
-    joined: Select[Any] = statement
+    # The same statement, with the case's columns as a bundle rather than an ORM instance.
+    joined: Select[Any] = statement.with_only_columns(
+        _CASE_COLUMNS, *(key.expression for key in keys), maintain_column_froms=True
+    )
     for join in joins:
         joined = joined.add_columns(join.columns).outerjoin(
             join.alias, join.alias.id == getattr(models.Case, join.foreign_key)
