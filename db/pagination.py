@@ -27,6 +27,9 @@ class BadCursor(ValueError):
 class SortKey:
     expression: ColumnElement[Any] | QueryableAttribute[Any]
     descending: bool = False
+    # False for a column that is never NULL: its order needs no NULLS LAST, which an index
+    # scanned backwards (newest first) cannot give, so PostgreSQL would sort every match.
+    nullable: bool = True
 
 
 @dataclass
@@ -89,9 +92,8 @@ def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnEle
 
 
 def ordered(keys: Sequence[SortKey]) -> list[ColumnElement[Any]]:
-    return [
-        (k.expression.desc() if k.descending else k.expression.asc()).nulls_last() for k in keys
-    ]
+    orders = [k.expression.desc() if k.descending else k.expression.asc() for k in keys]
+    return [o.nulls_last() if k.nullable else o for k, o in zip(keys, orders, strict=True)]
 
 
 async def fetch_page(

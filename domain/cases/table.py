@@ -102,6 +102,10 @@ _JOIN_ON: dict[Any, ColumnElement[bool]] = {
 }
 
 
+# Orders by the case's own NOT NULL columns: no NULLS LAST, so their indexes serve both ways.
+_NEVER_NULL = {CaseOrderField.NUMBER, CaseOrderField.CREATED_AT, CaseOrderField.UPDATED_AT}
+
+
 def _sort_expression(order: CaseOrderField, joins: _Joins) -> Any:
     match order:
         case CaseOrderField.NUMBER:
@@ -192,10 +196,14 @@ def table_statement(
     (lower-case, `\\` as escape) matched against `search_text`."""
     joins = _Joins()
     keys = [
-        SortKey(_sort_expression(o.field, joins), o.direction is OrderDirection.DESC)
+        SortKey(
+            _sort_expression(o.field, joins),
+            o.direction is OrderDirection.DESC,
+            nullable=o.field not in _NEVER_NULL,
+        )
         for o in orders or NEWEST_FIRST
     ]
-    keys.append(SortKey(Case.id, keys[-1].descending))
+    keys.append(SortKey(Case.id, keys[-1].descending, nullable=False))
     statement: Select[Any] = select(Case, *(k.expression for k in keys))
     for model in joins.models:
         statement = statement.outerjoin(model, _JOIN_ON[model])
