@@ -55,11 +55,10 @@ def _join(model: type[models.Base], foreign_key: str) -> _Join:
 _CASE_COLUMNS: Bundle[Any] = Bundle(
     "case", *(getattr(models.Case, a.key) for a in inspect(models.Case).column_attrs)
 )
-_CUSTOMER, _TYPE = _join(models.Customer, "customer_id"), _join(models.CaseType, "type_id")
-_RESPONSIBLE = _join(models.User, "responsible_id")
+_TYPE = _join(models.CaseType, "type_id")
 # Case fields whose row the page statement joins.
 JOINED: dict[str, _Join] = {
-    "customer": _CUSTOMER,
+    "customer": _join(models.Customer, "customer_id"),
     "contact": _join(models.Contact, "contact_id"),
     "object": _join(models.CaseObject, "object_id"),
     "project": _join(models.Project, "project_id"),
@@ -67,7 +66,7 @@ JOINED: dict[str, _Join] = {
     "customFields": _TYPE,
     "status": _join(models.CaseStatus, "status_id"),
     "priority": _join(models.CasePriority, "priority_id"),
-    "responsible": _RESPONSIBLE,
+    "responsible": _join(models.User, "responsible_id"),
     "createdBy": _join(models.User, "created_by_id"),
 }
 
