@@ -147,10 +147,12 @@ async def _fan_out_case() -> str:
 def _instances(stack: ExitStack, mode: str) -> tuple[servers.Server, servers.Server]:
     """(where the subscribers are, where the comment is added)."""
     broadcast = "memory://" if mode == "memory" else REDIS_URL
-    listening = stack.enter_context(servers.ours(database.url(), broadcast))
+    # 10,000 sockets from 200 viewers: 50 each, over the default per-viewer limit.
+    limits = {"max_connections_per_viewer": "100"}
+    listening = stack.enter_context(servers.ours(database.url(), broadcast, **limits))
     if mode == "memory":
         return listening, listening
-    return listening, stack.enter_context(servers.ours(database.url(), broadcast))
+    return listening, stack.enter_context(servers.ours(database.url(), broadcast, **limits))
 
 
 def fan_out(
