@@ -90,8 +90,10 @@ async def main() -> None:
         for task in pending:
             task.cancel()
         times = sorted(t.result() for t in done if t.exception() is None)
-        failures = [str(t.exception()) for t in done if t.exception() is not None][:3]
-        _say({"times": times, "missing": len(pending), "failures": failures})
+        failed = [str(t.exception()) for t in done if t.exception() is not None]
+        _say(
+            {"times": times, "missing": len(pending), "failed": len(failed), "failures": failed[:3]}
+        )
     for socket in sockets:
         await socket.close()
 
