@@ -40,9 +40,9 @@ from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
 from graph.subscriptions.shared_rendering import SharedEventExecution
 from graph.trusted_documents import load_manifest, trusted_documents_extension
+from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, FormInstance, Task
 from graph.types.comment import Comment
-from graph.types.common import Node
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification

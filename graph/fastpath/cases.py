@@ -25,8 +25,8 @@ from graph.fastpath.render import MemoKey, ResolverInfo
 from graph.fastpath.selection import Field, find
 from graph.resolvers.case_table import table_query
 from graph.resolvers.listing import connection_of, fetch
+from graph.types.base import Connection
 from graph.types.case import Case
-from graph.types.common import Connection
 
 
 @dataclass(frozen=True)

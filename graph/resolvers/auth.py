@@ -15,7 +15,7 @@ from graph.context import Context
 from graph.errors import rate_limited
 from graph.resolvers.mutation import perform
 from graph.throttle import Throttled
-from graph.types.common import UserError, user_errors
+from graph.types.base import UserError, user_errors
 from graph.types.customer import Contact
 from graph.types.user import User
 from graph.types.viewer import Viewer

@@ -10,7 +10,7 @@ import strawberry
 from domain.cases.state import CaseInput
 from domain.presence import ABSENT
 from graph.ids import our_pk
-from graph.types.common import NOT_SENT, GeoPointInput, sent
+from graph.types.base import NOT_SENT, GeoPointInput, sent
 
 # Input attribute -> (CaseInput attribute, global-id type name of its ids, if any)
 _FIELDS: dict[str, tuple[str, str | None]] = {

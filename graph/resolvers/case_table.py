@@ -17,8 +17,8 @@ from graph.context import Context
 from graph.errors import bad_input
 from graph.ids import our_pk, pk_of
 from graph.resolvers.listing import connection, like_pattern
+from graph.types.base import Connection
 from graph.types.case import Case
-from graph.types.common import Connection
 
 Info = strawberry.Info[Context, None]
 

@@ -15,8 +15,8 @@ from graph.context import Context
 from graph.ids import our_pk, to_global_id
 from graph.resolvers.case_input import RegisterCaseInput, UpdateCaseInput, case_input
 from graph.resolvers.mutation import perform
+from graph.types.base import UserError
 from graph.types.case import Case
-from graph.types.common import UserError
 
 Info = strawberry.Info[Context, None]
 CaseWork = Callable[[AsyncSession, DomainViewer], Awaitable[models.Case]]

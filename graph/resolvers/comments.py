@@ -11,8 +11,8 @@ from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.mutation import perform
+from graph.types.base import UserError
 from graph.types.comment import Comment
-from graph.types.common import UserError
 
 Info = strawberry.Info[Context, None]
 

@@ -14,7 +14,7 @@ from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.listing import connection, like_pattern
 from graph.resolvers.mutation import perform
-from graph.types.common import Connection, GeoPointInput, UserError
+from graph.types.base import Connection, GeoPointInput, UserError
 from graph.types.customer import CaseObject, Contact, Customer, Project
 
 Info = strawberry.Info[Context, None]

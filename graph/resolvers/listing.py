@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.pagination import BadCursor, Page, SortKey, fetch_page
 from graph.context import Context
 from graph.errors import bad_input
-from graph.types.common import Connection
+from graph.types.base import Connection
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from domain.announcements import announcements
 from domain.errors import UserErrors
 from domain.viewer import Viewer
 from graph.context import Context, Services
-from graph.types.common import UserError, user_errors
+from graph.types.base import UserError, user_errors
 
 T = TypeVar("T")
 

@@ -11,9 +11,9 @@ from db import models
 from domain.case_access import may_see
 from graph.context import Context
 from graph.ids import parse_global_id
+from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, FormInstance, Task
 from graph.types.comment import Comment
-from graph.types.common import Node
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification

@@ -15,7 +15,7 @@ from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.listing import connection
 from graph.resolvers.mutation import perform
-from graph.types.common import Connection, UserError
+from graph.types.base import Connection, UserError
 from graph.types.notification import Notification
 
 Info = strawberry.Info[Context, None]

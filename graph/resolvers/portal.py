@@ -14,7 +14,7 @@ from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.listing import connection
 from graph.resolvers.mutation import perform
-from graph.types.common import Connection, UserError
+from graph.types.base import Connection, UserError
 from graph.types.conversation import ConversationMessage
 from graph.types.portal import PortalCase
 

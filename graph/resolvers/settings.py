@@ -15,7 +15,7 @@ from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import our_pk
 from graph.resolvers.mutation import perform
-from graph.types.common import NOT_SENT, UserError, sent
+from graph.types.base import NOT_SENT, UserError, sent
 from graph.types.settings import (
     CaseModuleSettings,
     CasePriority,

@@ -11,7 +11,7 @@ from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.mutation import perform
-from graph.types.common import UserError
+from graph.types.base import UserError
 from graph.types.sms import SmsMessage
 
 Info = strawberry.Info[Context, None]

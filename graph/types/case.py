@@ -19,8 +19,8 @@ from domain.custom_fields import FieldKind, definitions_of
 from domain.errors import NotAllowed
 from graph.ids import to_global_id
 from graph.resolvers.listing import connection
+from graph.types.base import Connection, GeoPoint, Node
 from graph.types.comment import Comment
-from graph.types.common import Connection, GeoPoint, Node
 from graph.types.conversation import ConversationMessage, case_messages
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.settings import CasePriority, CaseStatus, CaseType

@@ -9,7 +9,7 @@ import strawberry
 
 from db import models
 from graph.ids import to_global_id
-from graph.types.common import Node
+from graph.types.base import Node
 from graph.types.user import User
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from domain.conversations import Direction, delivery_of
 from domain.outbox import DeliveryStatus
 from graph.ids import to_global_id
 from graph.resolvers.listing import connection
-from graph.types.common import Connection, Node
+from graph.types.base import Connection, Node
 
 strawberry.enum(Direction, name="MessageDirection")
 strawberry.enum(

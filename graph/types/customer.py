@@ -6,7 +6,7 @@ import strawberry
 
 from db import models
 from graph.ids import to_global_id
-from graph.types.common import GeoPoint, Node
+from graph.types.base import GeoPoint, Node
 
 
 @strawberry.type

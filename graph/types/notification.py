@@ -10,8 +10,8 @@ import strawberry
 from db import models
 from domain.notifications import NotificationKind
 from graph.ids import to_global_id
+from graph.types.base import Node
 from graph.types.comment import Comment
-from graph.types.common import Node
 from graph.types.conversation import ConversationMessage
 from graph.types.user import User
 

@@ -10,7 +10,7 @@ from db import models
 from domain.case_settings import ModuleSettings
 from domain.errors import NotAllowed
 from graph.ids import to_global_id
-from graph.types.common import Connection, Node
+from graph.types.base import Connection, Node
 from graph.types.conversation import ConversationMessage, case_messages
 
 

@@ -11,7 +11,7 @@ from db import models
 from domain.case_settings import ID_FIELDS, ID_LIST_FIELDS, CaseField, ModuleSettings
 from domain.custom_fields import FieldDefinition, FieldKind, definitions_of
 from graph.ids import our_pk, to_global_id
-from graph.types.common import Node
+from graph.types.base import Node
 
 strawberry.enum(CaseField, name="CaseField")
 strawberry.enum(FieldKind, name="CustomFieldKind")

@@ -9,7 +9,7 @@ import strawberry
 from db import models
 from domain.outbox import Channel, DeliveryStatus, delivery_status
 from graph.ids import to_global_id
-from graph.types.common import Node
+from graph.types.base import Node
 
 
 @strawberry.type(description="One SMS to one number; follow its delivery with node(id).")

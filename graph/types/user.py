@@ -7,7 +7,7 @@ import strawberry
 from db import models
 from domain.viewer import Role
 from graph.ids import to_global_id
-from graph.types.common import Node
+from graph.types.base import Node
 
 strawberry.enum(Role, name="Role")
 

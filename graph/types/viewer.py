@@ -7,7 +7,7 @@ import strawberry
 from domain.viewer import Viewer as DomainViewer
 from domain.viewer import ViewerKind
 from graph.resolvers.notifications import viewer_notifications, viewer_unread_count
-from graph.types.common import Connection
+from graph.types.base import Connection
 from graph.types.customer import Contact
 from graph.types.notification import Notification
 from graph.types.user import User

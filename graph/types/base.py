@@ -1,4 +1,4 @@
-"""Types every family uses: Node, UserError, GeoPoint and Relay connections."""
+"""The types every family builds on: Node, UserError, GeoPoint and Relay connections."""
 
 from __future__ import annotations
 
