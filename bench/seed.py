@@ -333,8 +333,8 @@ class Seeder:
                 _Written(number, title, description),  # type: ignore[arg-type]
                 [customer[1] if customer else None, contact[1] if contact else None,
                  obj[1] if obj else None, type_name, status[1], priority_name,
-                 *sorted(users_by_id[u[0]][1] for u in assigned_users),
-                 *sorted(groups_by_id[g[0]] for g in assigned_groups)],
+                 *sorted([*(users_by_id[u[0]][1] for u in assigned_users),
+                          *(groups_by_id[g[0]] for g in assigned_groups)])],
             )  # fmt: skip
             row = (
                 first_id + i, options.tenant_id, number, title, description,

@@ -8,7 +8,7 @@ option that cases show calls `refresh_search_text_where` for the cases concerned
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,12 @@ _NAMED = [
     (CaseStatus, "status_id"),
     (CasePriority, "priority_id"),
 ]
+
+
+def compose(case: Case, names: Iterable[str | None]) -> str:
+    """The search text of `case`: its number, title and description, then the names it shows."""
+    parts = [str(case.number), case.title, case.description, *names]
+    return "\n".join(p for p in parts if p).lower()
 
 
 async def _assignee_names(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -76,9 +82,7 @@ async def refresh_search_text(session: AsyncSession, cases: Sequence[Case]) -> N
     assignees = await _assignee_names(session, [c.id for c in cases])
     for case in cases:
         own = [named[attribute].get(getattr(case, attribute)) for _model, attribute in _NAMED]
-        parts = [str(case.number), case.title, case.description, *own]
-        parts += sorted(assignees.get(case.id, []))
-        case.search_text = "\n".join(p for p in parts if p).lower()
+        case.search_text = compose(case, [*own, *sorted(assignees.get(case.id, []))])
     await session.flush()
 
 
