@@ -155,6 +155,16 @@ def _instances(stack: ExitStack, mode: str) -> tuple[servers.Server, servers.Ser
     return listening, stack.enter_context(servers.ours(database.url(), broadcast, **limits))
 
 
+def _settle(pid: int, idle: float = 0.05, window: float = 0.5, limit: float = 900) -> None:
+    """Waits until the server has finished starting the subscriptions: its CPU goes quiet."""
+    quiet = 0
+    deadline = time.monotonic() + limit
+    while quiet < 3 and time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(window)
+        quiet = quiet + 1 if (cpu_seconds(pid) - before) / window < idle else 0
+
+
 def fan_out(
     mode: str, count: int, tokens: list[tuple[int, str, str]], case_id: str, rounds: int
 ) -> FanOut:
@@ -166,7 +176,7 @@ def fan_out(
             listening.url, [t[2] for t in tokens[1:]], count, COMMENT_ADDED, {"caseId": case_id}
         )
         try:
-            time.sleep(2 + count / 5000)  # let every subscription reach its listening state
+            _settle(listening.pid)  # every subscription started and listening
             rss_after = _rss_kib(listening.pid)
             cpu_before, wall_before = cpu_seconds(listening.pid), time.monotonic()
             time.sleep(10)

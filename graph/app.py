@@ -32,6 +32,7 @@ from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
 from graph.subscriptions.bus import EventBus
 from graph.subscriptions.event_reads import EventReads
+from graph.subscriptions.hub import LiveHub
 from graph.throttle import SignInThrottle
 from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
 from graph.websocket import KeepAliveTransportWSHandler, handler_with_interval
@@ -172,12 +173,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         queue_size=settings.subscription_queue_size,
     )
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    event_reads = EventReads(db)
     services = Services(
         settings=settings,
         db=db,
         bus=bus,
         throttle=SignInThrottle(settings),
-        event_reads=EventReads(db),
+        event_reads=event_reads,
+        live=LiveHub(bus, event_reads, db),
     )
     view = GraphQLView(services)
     sender = OutboxSender.from_settings(settings, services.db)
@@ -197,6 +200,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await sender.stop()
             await scheduler.stop()
             await readiness.stop()
+            await services.live.close()
             await services.bus.disconnect()
             await services.throttle.close()
             await services.db.dispose()

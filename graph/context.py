@@ -9,7 +9,8 @@ an extension opens for each operation, and that subscriptions renew for each eve
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from graph.loaders import Loaders
     from graph.subscriptions.bus import EventBus
     from graph.subscriptions.event_reads import EventReads
+    from graph.subscriptions.hub import LiveHub
 
 T = TypeVar("T")
 
@@ -42,6 +44,7 @@ class Services:
     bus: EventBus
     throttle: SignInThrottle
     event_reads: EventReads
+    live: LiveHub
 
 
 @dataclass
@@ -135,6 +138,16 @@ class OperationScope:
 
 
 _current_scope: ContextVar[OperationScope | None] = ContextVar("operation_scope", default=None)
+
+
+@contextmanager
+def use_scope(scope: OperationScope) -> Iterator[None]:
+    """Runs resolvers outside an operation (a live event's rendering) in `scope`."""
+    token = _current_scope.set(scope)
+    try:
+        yield
+    finally:
+        _current_scope.reset(token)
 
 
 class OperationScopeExtension(SchemaExtension):

@@ -7,6 +7,8 @@ those go to the log only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from asyncpg.exceptions import PostgresConnectionError
 from graphql import GraphQLError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -61,19 +63,28 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, (GraphQLError, DomainError))
 
 
+def _anonymised(error: GraphQLError) -> GraphQLError:
+    assert error.original_error is not None
+    code, message = classify(error.original_error)
+    return GraphQLError(
+        message=message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={"code": code},
+    )
+
+
+def mask_unexpected(errors: Sequence[GraphQLError]) -> list[GraphQLError]:
+    """What MaskUnexpectedErrors does, for results produced outside an operation."""
+    return [_anonymised(e) if _is_unexpected(e) else e for e in errors]
+
+
 class MaskUnexpectedErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=_is_unexpected)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        assert error.original_error is not None
-        code, message = classify(error.original_error)
-        return GraphQLError(
-            message=message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
-            extensions={"code": code},
-        )
+        return _anonymised(error)

@@ -1,18 +1,105 @@
-"""The graphql-transport-ws connection, with the keep-alive pings Strawberry does not send.
+"""The graphql-transport-ws connection: keep-alive pings, and subscriptions parked in the hub.
 
-Proxies and load balancers drop WebSockets that stay silent; the protocol's own
-`ping` message keeps them open (clients answer with `pong`).
+Proxies and load balancers drop WebSockets that stay silent; the protocol's own `ping`
+message keeps them open (clients answer with `pong`).
+
+A subscription that has replayed what its client missed is parked in the hub
+(graph/subscriptions/hub.py): its operation stays registered here, so that `complete`,
+a reused id and the per-socket limit work as for any operation, but it has no task of its
+own any more; the hub sends its events through this socket's outlet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
+from collections.abc import Callable, Coroutine
 from typing import Any
 
+import orjson
+from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
+
+from graph.subscriptions.hub import LiveSubscriber, Parked, ParkingSpot, Request, parking
+
+# Messages a client that stopped reading may fall behind by before it is cut off (1013).
+BACKLOG_LIMIT = 256
+PING = '{"type":"ping"}'
+
+
+class SocketOutlet:
+    """Sends text on one WebSocket in order, without a task or a wait per message.
+
+    Sending usually completes at once (the transport takes the bytes); only when the
+    client reads slower than it is sent to does the server's send wait, and then the
+    rest of that send and everything after it go through one task, in order. A client
+    that falls `limit` messages behind is closed with 1013 (try again later).
+    """
+
+    def __init__(self, websocket: WebSocket, limit: int = BACKLOG_LIMIT) -> None:
+        self._websocket = websocket
+        self._limit = limit
+        self._backlog: deque[str] | None = None
+        self._closed = False
+
+    def send_text(self, text: str) -> None:
+        if self._closed:
+            return
+        if self._backlog is not None:
+            if len(self._backlog) >= self._limit:
+                self._too_slow()
+            else:
+                self._backlog.append(text)
+            return
+        sending = self._send(text)
+        try:
+            waiting_for = sending.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            self._closed = True  # the socket is gone; its handler is shutting down
+            return
+        self._backlog = deque()
+        self._finisher = asyncio.ensure_future(self._finish(sending, waiting_for))
+
+    def _send(self, text: str) -> Coroutine[Any, Any, None]:
+        return self._websocket.send({"type": "websocket.send", "text": text})
+
+    async def _finish(self, sending: Coroutine[Any, Any, None], waiting_for: Any) -> None:
+        """Drives the send that had to wait to its end, then sends the backlog in order."""
+        try:
+            while True:
+                if waiting_for is None:
+                    await asyncio.sleep(0)
+                else:
+                    # What a task does with the future a coroutine yields: wait for it.
+                    waiting_for._asyncio_future_blocking = False
+                    await waiting_for
+                try:
+                    waiting_for = sending.send(None)
+                except StopIteration:
+                    break
+            while self._backlog:
+                await self._websocket.send({"type": "websocket.send", "text": self._backlog[0]})
+                self._backlog.popleft()
+        except Exception:
+            self._closed = True
+        finally:
+            sending.close()
+            self._backlog = None
+
+    def _too_slow(self) -> None:
+        self._closed = True
+        self._backlog = None
+        self._closer = asyncio.ensure_future(self._close(1013, "too slow"))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._websocket.close(code=code, reason=reason), timeout=2)
 
 
 class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
@@ -20,21 +107,53 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
 
     def on_request_accepted(self) -> None:
         super().on_request_accepted()
-        self._pinger: asyncio.Task[None] | None = None
+        self._outlet = SocketOutlet(self.websocket.ws)  # type: ignore[attr-defined]
+        self._parked: dict[str, Callable[[], None]] = {}
+        # A timer, not a task: an idle socket should cost as little as possible.
+        self._pinger: asyncio.TimerHandle | None = None
         if self.ping_interval > 0:
-            self._pinger = asyncio.create_task(self._ping_forever())
+            self._pinger = asyncio.get_running_loop().call_later(self.ping_interval, self._ping)
 
-    async def _ping_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.ping_interval)
-            if self.connection_acknowledged:
-                await self.send_message({"type": "ping"})
+    def _ping(self) -> None:
+        if self.connection_acknowledged:
+            self._outlet.send_text(PING)
+        self._pinger = asyncio.get_running_loop().call_later(self.ping_interval, self._ping)
+
+    async def run_operation(self, operation: Operation[Any, None]) -> None:
+        request = Request(
+            self.schema, operation.query, operation.variables, operation.operation_name
+        )
+        spot = ParkingSpot(self, operation.id, request)
+        spot.on_park = self._park
+        parking.set(spot)
+        with contextlib.suppress(Parked):
+            await super().run_operation(operation)
+
+    def _park(self, subscriber: LiveSubscriber, leave: Callable[[], None]) -> None:
+        self._parked[subscriber.operation_id] = leave
+
+    # The hub's side (hub.Outlet).
+    def send_text(self, text: str) -> None:
+        self._outlet.send_text(text)
+
+    def end(self, operation_id: str) -> None:
+        leave = self._parked.pop(operation_id, None)
+        if leave is None:
+            return
+        leave()
+        self.operations.pop(operation_id, None)
+        message = {"id": operation_id, "type": "complete"}
+        self._outlet.send_text(orjson.dumps(message).decode())
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        leave = self._parked.pop(operation_id, None)
+        if leave is not None:
+            leave()
+        await super().cleanup_operation(operation_id)
 
     async def shutdown(self) -> None:
         if self._pinger is not None:
             self._pinger.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._pinger
         await super().shutdown()
 
 

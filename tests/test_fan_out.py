@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
+import pytest
+
+from domain import channels
+from graph.ids import pk_of
 from tests.client import Api, GraphQLSocket, Tenant
 
 FULL = """subscription($caseId: ID!) { commentAdded(caseId: $caseId) {
@@ -65,3 +70,69 @@ async def test_each_subscriber_gets_exactly_its_own_selection(api: Api) -> None:
     assert other["case"] == {"title": "Trasig entréport"}
     assert payloads[2] == full
     assert payloads[3] == other
+
+
+def _operation_tasks() -> list[asyncio.Task[Any]]:
+    return [
+        t
+        for t in asyncio.all_tasks()
+        if getattr(t.get_coro(), "__qualname__", "").endswith("run_operation")
+    ]
+
+
+async def test_live_subscribers_have_no_task_of_their_own(api: Api) -> None:
+    tenant = await api.new_tenant()
+    case_id = await tenant.create_case("Fläkten i källaren")
+    case_pk = pk_of(case_id, "Case")
+    assert case_pk is not None
+    channel = channels.case_comments(tenant.pk, case_pk)
+    async with AsyncExitStack() as stack:
+        sockets = []
+        for document in [FULL, OTHER, FULL]:
+            socket = await stack.enter_async_context(api.ws(tenant.admin_token))
+            await socket.subscribe(document, {"caseId": case_id})
+            sockets.append(socket)
+        await _until(lambda: len(api.services.live.subscribers_of(channel)) == 3)
+        # Parked in the channel's dispatcher: no operation task waits per subscriber.
+        assert _operation_tasks() == []
+        await api.data(ADD_COMMENT, {"caseId": case_id, "body": "Bytt filter"}, tenant.admin_token)
+        bodies = [(await s.receive())["payload"]["data"]["commentAdded"] for s in sockets]
+        assert bodies[0]["body"] == bodies[2]["body"] == "Bytt filter"
+        assert set(bodies[1]) == {"by", "case"}
+
+
+async def test_complete_ends_a_live_subscription_and_frees_its_id(api: Api) -> None:
+    tenant = await api.new_tenant()
+    case_id = await tenant.create_case("Läckande kran")
+    case_pk = pk_of(case_id, "Case")
+    assert case_pk is not None
+    channel = channels.case_comments(tenant.pk, case_pk)
+    async with api.ws(tenant.admin_token) as socket:
+        operation = await socket.subscribe(FULL, {"caseId": case_id})
+        await _until(lambda: len(api.services.live.subscribers_of(channel)) == 1)
+        await socket.send({"id": operation, "type": "complete"})
+        await _until(lambda: not api.services.live.subscribers_of(channel))
+        await api.data(ADD_COMMENT, {"caseId": case_id, "body": "Ingen hör"}, tenant.admin_token)
+        with pytest.raises(TimeoutError):
+            await socket.receive(timeout=0.5)
+        # The same id may subscribe again (a duplicate live id would close the socket).
+        await socket.send(
+            {
+                "id": operation,
+                "type": "subscribe",
+                "payload": {"query": FULL, "variables": {"caseId": case_id}},
+            }
+        )
+        await _until(lambda: len(api.services.live.subscribers_of(channel)) == 1)
+        await api.data(ADD_COMMENT, {"caseId": case_id, "body": "Nu igen"}, tenant.admin_token)
+        message = await socket.receive()
+        assert message["id"] == operation
+        assert message["payload"]["data"]["commentAdded"]["body"] == "Nu igen"
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.02)

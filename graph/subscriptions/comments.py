@@ -12,8 +12,9 @@ from domain.case_access import visible_case
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.subscriptions.event_reads import EventReads
-from graph.subscriptions.live import TableStream, follow
+from graph.subscriptions.hub import Access
+from graph.subscriptions.live import follow
+from graph.subscriptions.stream import TableStream
 from graph.types.comment import Comment
 
 Info = strawberry.Info[Context, None]
@@ -36,15 +37,13 @@ class CommentSubscription:
         if case is None:
             raise NotFound("The case was not found.")
 
-        async def still_allowed(reads: EventReads) -> bool:
-            return await reads.may_see_case(viewer, case.id)
-
         rows = follow(
             info.context,
             channels.case_comments(viewer.tenant_id, case.id),
             TableStream(models.Comment, models.Comment.case_id == case.id),
             after=after_pk,
-            still_allowed=still_allowed,
+            access=Access(case_id=case.id),
+            to_payload=Comment.from_row,
         )
-        async for row in rows:
-            yield Comment.from_row(row)
+        async for payload in rows:
+            yield payload

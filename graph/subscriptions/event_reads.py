@@ -10,7 +10,7 @@ share one fetch of the new rows between every subscriber of a channel.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,9 @@ from db.engine import Database
 from db.models import AccessToken, Case, utcnow
 from domain.case_access import may_see
 from domain.viewer import Viewer
+
+# Tokens per statement: well below every database's limit on bound parameters.
+_CHUNK = 1000
 
 
 class EventReads:
@@ -50,27 +53,36 @@ class EventReads:
             task.add_done_callback(lambda _done: self._fetches.pop(key, None))
         return await asyncio.shield(task)
 
-    async def _valid_tokens(self, token_ids: Sequence[int]) -> list[bool]:
-        # System-wide by id: the subscriber's own token, whatever its tenant.
+    async def valid_tokens(self, token_ids: Collection[int]) -> set[int]:
+        """Which of these tokens are still good: neither revoked nor expired."""
+        # System-wide by id: each subscriber's own token, whatever its tenant.
+        ids = sorted(token_ids)
+        valid: set[int] = set()
         async with self._db.session(None) as session:
-            valid = set(
-                (
-                    await session.scalars(
-                        select(AccessToken.id).where(
-                            AccessToken.id.in_(token_ids),
-                            AccessToken.revoked_at.is_(None),
-                            AccessToken.expires_at > utcnow(),
+            for start in range(0, len(ids), _CHUNK):
+                valid.update(
+                    (
+                        await session.scalars(
+                            select(AccessToken.id).where(
+                                AccessToken.id.in_(ids[start : start + _CHUNK]),
+                                AccessToken.revoked_at.is_(None),
+                                AccessToken.expires_at > utcnow(),
+                            )
                         )
-                    )
-                ).all()
-            )
+                    ).all()
+                )
+        return valid
+
+    async def cases_by_id(self, case_ids: Collection[int]) -> dict[int, Case]:
+        # Unscoped by tenant on purpose: `may_see` compares each case's tenant with the viewer's.
+        async with self._db.session(None) as session:
+            cases = await session.scalars(select(Case).where(Case.id.in_(case_ids)))
+            return {case.id: case for case in cases.all()}
+
+    async def _valid_tokens(self, token_ids: Sequence[int]) -> list[bool]:
+        valid = await self.valid_tokens(token_ids)
         return [t in valid for t in token_ids]
 
     async def _cases_by_id(self, case_ids: Sequence[int]) -> list[Case | None]:
-        # Unscoped by tenant on purpose: `may_see` compares each case's tenant with the viewer's.
-        async with self._db.session(None) as session:
-            found = {
-                c.id: c
-                for c in (await session.scalars(select(Case).where(Case.id.in_(case_ids)))).all()
-            }
+        found = await self.cases_by_id(case_ids)
         return [found.get(c) for c in case_ids]

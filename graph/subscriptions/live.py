@@ -1,67 +1,32 @@
 """Replay, then live: the rows of one stream after a cursor, with no gap and no duplicate.
 
-Subscribe to the channel first and let events buffer; replay from the database every row
-after the client's cursor; then go live. Each event names its row and the row before it in
-the same stream (`prev`). Ids within a stream follow commit order (db/streams.py), so when
-`prev` is the last row delivered the event's row is simply next; otherwise something was
-missed (an event lost while Redis restarted, or events arriving out of order) and the rows
-after the last delivered one are read again. Rows are always read from the database, and
-access is checked anew for every event; what all subscribers of an event read alike is
-read once for all of them (event_reads.py).
+Listen on the channel first and let events gather; replay from the database every row
+after the client's cursor; then go live. On a graphql-transport-ws socket, going live means
+parking the subscription in the hub (hub.py), whose one dispatcher per channel serves all
+of its subscribers. Elsewhere (the legacy graphql-ws protocol) the subscription keeps its
+own loop over its own listener. Either way rows are read from the database, never taken
+from the event, and access is checked anew before every event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
 
 from domain.errors import NotAllowed
 from graph.context import Context
-from graph.subscriptions.bus import ListenerOverflow, Resync
+from graph.subscriptions.bus import ListenerOverflow
 from graph.subscriptions.event_reads import EventReads
-
-REPLAY_BATCH = 100
-
-
-class StreamRow(Protocol):
-    @property
-    def id(self) -> int: ...
-
+from graph.subscriptions.hub import Access, LiveSubscriber, Parked, parking
+from graph.subscriptions.stream import REPLAY_BATCH, StreamRow, TableStream, contiguous
 
 M = TypeVar("M", bound=StreamRow)
-
-# May this subscriber still see the stream? Asked before every event.
-StillAllowed = Callable[[EventReads], Awaitable[bool]]
-
-
-class TableStream(Generic[M]):
-    """A stream read from one table: the rows of `model` that match `condition`, by id."""
-
-    def __init__(self, model: type[M], condition: ColumnElement[bool]) -> None:
-        self._model: Any = model
-        self._condition = condition
-
-    async def rows_after(self, session: AsyncSession, after: int | None, limit: int) -> list[M]:
-        statement = select(self._model).where(self._condition)
-        if after is not None:
-            statement = statement.where(self._model.id > after)
-        return list((await session.scalars(statement.order_by(self._model.id).limit(limit))).all())
-
-    async def rows_by_id(self, session: AsyncSession, ids: Sequence[int]) -> list[M]:
-        statement = select(self._model).where(self._condition, self._model.id.in_(ids))
-        return list((await session.scalars(statement.order_by(self._model.id))).all())
-
-    async def newest(self, session: AsyncSession) -> int | None:
-        newest: int | None = await session.scalar(
-            select(func.max(self._model.id)).where(self._condition)
-        )
-        return newest
+P = TypeVar("P")
 
 
 async def follow(
@@ -70,16 +35,66 @@ async def follow(
     stream: TableStream[M],
     *,
     after: int | None,
-    still_allowed: StillAllowed,
-) -> AsyncIterator[M]:
+    access: Access,
+    to_payload: Callable[[M], P],
+) -> AsyncIterator[P]:
     """`stream`'s rows after `after` (or from now), then live ones as `channel` announces them."""
+    spot = parking.get()
+    if spot is None or spot.taken:
+        async for row in _follow_alone(context, channel, stream, after=after, access=access):
+            yield to_payload(row)
+        return
+    spot.taken = True
+    viewer = context.signed_in()
+    hub = context.services.live
+    subscriber = LiveSubscriber(
+        outlet=spot.outlet,
+        operation_id=spot.operation_id,
+        request=spot.request,
+        context=context,
+        viewer=viewer,
+        access=access,
+        to_payload=to_payload,
+    )
+    await hub.join(channel, stream, viewer.tenant_id, subscriber)
+    try:
+        watermark = after
+        if after is None:
+            # Live only: start from whatever is newest right now.
+            watermark = await context.scope.read(stream.newest)
+        else:
+            async for row in _read_after(context, stream, watermark):
+                watermark = row.id
+                yield to_payload(row)
+    except BaseException:
+        hub.leave(subscriber)
+        raise
+    hub.go_live(subscriber, watermark)
+    spot.on_park(subscriber, lambda: hub.leave(subscriber))
+    raise Parked()
+
+
+async def still_allowed(reads: EventReads, context: Context, access: Access) -> bool:
+    viewer = context.signed_in()
+    if access.case_id is None:
+        return await reads.still_signed_in(viewer)
+    return await reads.may_see_case(viewer, access.case_id)
+
+
+async def _follow_alone(
+    context: Context,
+    channel: str,
+    stream: TableStream[M],
+    *,
+    after: int | None,
+    access: Access,
+) -> AsyncIterator[M]:
     scope = context.scope
     services = context.services
     tenant_id = context.signed_in().tenant_id
     async with services.bus.listen(channel) as listener:
         watermark = after
         if after is None:
-            # Live only: start from whatever is newest right now.
             watermark = await scope.read(stream.newest)
         else:
             async for row in _read_after(context, stream, watermark):
@@ -88,19 +103,16 @@ async def follow(
         while True:
             await scope.release()
             try:
-                items: list[dict[str, Any] | Resync] = [
-                    await listener.get(),
-                    *listener.pending(),
-                ]
+                items: list[Any] = [await listener.get(), *listener.pending()]
             except ListenerOverflow:
                 await _drop_slow_client(context)
                 raise NotAllowed(
                     "This subscriber fell too far behind and was disconnected."
                 ) from None
             await scope.renew()
-            if not await still_allowed(services.event_reads):
+            if not await still_allowed(services.event_reads, context, access):
                 return
-            if _contiguous(items, watermark):
+            if contiguous(items, watermark):
                 ids = [int(item["id"]) for item in items if isinstance(item, dict)]
                 fresh = [i for i in ids if watermark is None or i > watermark]
 
@@ -115,22 +127,6 @@ async def follow(
                 async for row in _read_after(context, stream, watermark):
                     watermark = row.id
                     yield row
-
-
-def _contiguous(items: Sequence[dict[str, Any] | Resync], watermark: int | None) -> bool:
-    """Whether these events follow on from `watermark` with nothing missing between."""
-    last = watermark
-    for item in items:
-        if isinstance(item, Resync):
-            return False
-        item_id = int(item["id"])
-        if last is not None and item_id <= last:
-            continue  # already delivered (a replayed row's event arriving late)
-        prev = item.get("prev")
-        if prev != last:
-            return False
-        last = item_id
-    return True
 
 
 async def _read_after(

@@ -13,8 +13,9 @@ from domain.conversations import conversations_enabled
 from domain.errors import NotAllowed, NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.subscriptions.event_reads import EventReads
-from graph.subscriptions.live import TableStream, follow
+from graph.subscriptions.hub import Access
+from graph.subscriptions.live import follow
+from graph.subscriptions.stream import TableStream
 from graph.types.conversation import ConversationMessage
 
 Info = strawberry.Info[Context, None]
@@ -44,15 +45,13 @@ class MessageSubscription:
         if not await info.context.scope.read(conversations_enabled):
             raise NotAllowed("The customer-conversations tab is turned off.")
 
-        async def still_allowed(reads: EventReads) -> bool:
-            return await reads.may_see_case(viewer, case.id)
-
         rows = follow(
             info.context,
             channels.case_messages(viewer.tenant_id, case.id),
             TableStream(models.ConversationMessage, models.ConversationMessage.case_id == case.id),
             after=after_pk,
-            still_allowed=still_allowed,
+            access=Access(case_id=case.id),
+            to_payload=ConversationMessage.from_row,
         )
-        async for row in rows:
-            yield ConversationMessage.from_row(row)
+        async for payload in rows:
+            yield payload

@@ -11,8 +11,9 @@ from domain import channels
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.subscriptions.event_reads import EventReads
-from graph.subscriptions.live import TableStream, follow
+from graph.subscriptions.hub import Access
+from graph.subscriptions.live import follow
+from graph.subscriptions.stream import TableStream
 from graph.types.notification import Notification
 
 Info = strawberry.Info[Context, None]
@@ -30,15 +31,13 @@ class NotificationSubscription:
         if after is not None and after_pk is None:
             raise NotFound("`after` is not a notification id.")
 
-        async def still_allowed(reads: EventReads) -> bool:
-            return await reads.still_signed_in(viewer)
-
         rows = follow(
             info.context,
             channels.user_notifications(viewer.tenant_id, user_id),
             TableStream(models.Notification, models.Notification.recipient_id == user_id),
             after=after_pk,
-            still_allowed=still_allowed,
+            access=Access(),
+            to_payload=Notification.from_row,
         )
-        async for row in rows:
-            yield Notification.from_row(row)
+        async for payload in rows:
+            yield payload

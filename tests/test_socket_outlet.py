@@ -1,0 +1,69 @@
+"""The outlet the live hub sends through: in order, without waiting, and never unbounded."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from graph.websocket import SocketOutlet
+
+
+class Peer:
+    """Stands in for Starlette's WebSocket: `send` waits while the client does not read."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        self.reading = asyncio.Event()
+        self.reading.set()
+        self.closed_with: int | None = None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.reading.wait()
+        self.received.append(message["text"])
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closed_with = code
+
+
+async def test_sends_complete_at_once_while_the_client_reads() -> None:
+    peer = Peer()
+    outlet = SocketOutlet(peer)  # type: ignore[arg-type]
+    for i in range(3):
+        outlet.send_text(str(i))
+    # No task and no turn of the event loop needed.
+    assert peer.received == ["0", "1", "2"]
+
+
+async def test_a_client_that_catches_up_gets_everything_in_order() -> None:
+    peer = Peer()
+    outlet = SocketOutlet(peer, limit=10)  # type: ignore[arg-type]
+    outlet.send_text("a")
+    peer.reading.clear()
+    for text in "bcdef":
+        outlet.send_text(text)
+    await asyncio.sleep(0.01)
+    assert peer.received == ["a"]
+    peer.reading.set()
+    outlet_done = asyncio.get_running_loop().time() + 2
+    while peer.received != list("abcdef"):
+        assert asyncio.get_running_loop().time() < outlet_done, peer.received
+        await asyncio.sleep(0.01)
+    outlet.send_text("g")  # back to sending at once
+    assert peer.received == list("abcdefg")
+    assert peer.closed_with is None
+
+
+async def test_a_client_that_stops_reading_is_closed_with_1013() -> None:
+    peer = Peer()
+    outlet = SocketOutlet(peer, limit=5)  # type: ignore[arg-type]
+    peer.reading.clear()
+    for i in range(20):
+        outlet.send_text(str(i))
+    await asyncio.sleep(0.01)
+    assert peer.closed_with == 1013
+    peer.reading.set()
+    await asyncio.sleep(0.01)
+    outlet.send_text("after")
+    # At most the message that was being sent and the backlog's limit; nothing after.
+    assert len(peer.received) <= 6
+    assert "after" not in peer.received
