@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -48,6 +48,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _closed_by_the_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Refuses a pooled connection the server has closed; the pool then opens a new one.
+
+    PostgreSQL closes its end when it restarts or a backend is terminated, and asyncpg sees
+    that without a round trip. A pre-ping costs three (BEGIN, `;`, ROLLBACK) on every
+    checkout; a connection that dies silently fails its statement instead, which
+    invalidates the whole pool, and the next checkout connects anew.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise exc.DisconnectionError("the server closed this connection")
+
+
 def _sqlite_begin_write(connection: Connection) -> None:
     # Take the write lock up front: a deferred transaction that later writes can fail
     # with "database is locked" instead of waiting its turn.
@@ -67,7 +79,7 @@ class Database:
         if not self.is_sqlite:
             # Connections beyond the pool are closed when returned; under steady concurrency
             # above `pool_size` each request would pay for a new connection.
-            options.update(pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+            options.update(pool_size=pool_size, max_overflow=20)
             # asyncpg prepares every statement, and after five runs PostgreSQL may settle on
             # a generic plan that ignores the values: then `search_text LIKE '%läck%'` (one
             # case in sixteen) or a map box over Stockholm takes the trigram or lat/lng index
@@ -76,6 +88,8 @@ class Database:
             # cases: the Stockholm map box 1.1 s with plans cached, 20 ms planned per run).
             options["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        if not self.is_sqlite:
+            event.listen(self.engine.sync_engine, "checkout", _closed_by_the_server)
         # Reads never hold SQLite's write lock; on PostgreSQL both are one engine.
         self.read_engine = self.engine
         if self.is_sqlite:
@@ -120,6 +134,17 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+
+
+async def single_statement(session: AsyncSession) -> None:
+    """Lets a session that reads with one statement run it outside a transaction.
+
+    On PostgreSQL that saves the BEGIN and ROLLBACK round trips around it; a single
+    statement sees one snapshot either way. Does nothing once the session has begun.
+    """
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _scoped(session: AsyncSession, tenant_id: int | None) -> AsyncSession:
