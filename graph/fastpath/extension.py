@@ -25,8 +25,8 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
-from graph.fastpath.cases import MEMO, RESOLVED, cases_page
-from graph.fastpath.render import ResolverInfo, RootRenderer
+from graph.fastpath.cases import cases_page
+from graph.fastpath.render import PagePlan
 from graph.fastpath.selection import DEFINITION, Field, Kind, Unsupported, select
 
 log = logging.getLogger("workcloud.fastpath")
@@ -46,7 +46,7 @@ class _Plan:
         self.graphql_field = graphql_field
         # Arguments are read from it; the same text always parses to the same arguments.
         self.node = node
-        self.renderer = RootRenderer(field, MEMO)
+        self.page = PagePlan(field)
 
 
 def _compile(executor: Executor[Any], query_type: GraphQLObjectType) -> _Plan | None:
@@ -66,15 +66,15 @@ def _compile(executor: Executor[Any], query_type: GraphQLObjectType) -> _Plan | 
     connection_type = graphql_field.type.of_type
     try:
         sub = executor.collect_subfields(connection_type, details).grouped_field_set
-        children = select(executor, connection_type, sub, RESOLVED)
+        children = select(executor, connection_type, sub)
+        definition = graphql_field.extensions[DEFINITION]
+        field = Field(
+            key, "cases", Kind.RESOLVED, graphql_field.type, definition, children, query_type.name
+        )
+        return _Plan(key, field, graphql_field, details[0].node)
     except Unsupported as reason:
         log.debug("table view not on the fast path: %s", reason)
         return None
-    definition = graphql_field.extensions[DEFINITION]
-    field = Field(
-        key, "cases", Kind.RESOLVED, graphql_field.type, definition, children, query_type.name
-    )
-    return _Plan(key, field, graphql_field, details[0].node)
 
 
 def _has_directives(query: str) -> bool:
@@ -140,7 +140,5 @@ class TableViewFastPath(SchemaExtension):
         if plan is None:
             return None
         arguments = _arguments(plan, built, schema)
-        connection = await cases_page(execution.context, arguments, plan.field.children)
-        info = ResolverInfo(execution.context)
-        data = {plan.key: await plan.renderer.render(connection, info)}
+        data = {plan.key: await cases_page(execution.context, arguments, plan.page)}
         return ExecutionResult(data=data, errors=None)

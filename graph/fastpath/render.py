@@ -1,179 +1,283 @@
-"""Renders Strawberry objects along a compiled selection, straight into response dicts.
+"""Renders a page of the table view from rows, along a compiled selection, into response dicts.
 
-Does what graphql-core's executor does for these fields, minus its per-field machinery:
-a plain attribute through Strawberry's default resolver, a known resolver called with an
-`info` that carries the context, leaves through the schema's own `serialize`. Where normal
-execution would report an error (a null in a non-null position, a resolver raising), the
-renderer gives up and normal execution answers instead.
-
-Each field is turned, once per compiled document, into a closure that knows its type's
-shape, so rendering a row is a few calls per value rather than a walk over types. Below
-the connection's own fields everything is already loaded (see `cases.py`), so rows render
-synchronously: a resolver's coroutine runs to its end on the spot, and one that would have
-to wait (something not primed) sends the request to normal execution instead.
+Each field is turned, once per compiled document, into a closure that knows where its
+columns are in the row (see `rows.py` for what each field reads), so rendering a row is a
+few calls per value. Leaves go through the schema's own `serialize`; objects that are not
+rows (a location, the page info, a custom field) are rendered from the Strawberry objects
+normal execution would build, through Strawberry's default resolver. Where normal execution
+would report an error (a null in a non-null position) the renderer gives up with
+`Unsupported`, and normal execution answers instead.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Hashable, Mapping
-from types import CoroutineType
+from collections.abc import Callable, Hashable
 from typing import Any
 
-from graphql import GraphQLLeafType, GraphQLList, GraphQLNonNull, GraphQLOutputType
+from graphql import (
+    GraphQLID,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLOutputType,
+    GraphQLString,
+)
 
+from db.pagination import Page
+from domain.custom_fields import definitions_of
+from graph.fastpath.rows import ROW_TYPES, CustomFields, Joined, Listed, RowType, Value
 from graph.fastpath.selection import Field, Kind, Unsupported
+from graph.types.base import PageInfo
+from graph.types.case import CustomFieldValue
 
-# (source, info) -> the field's response value
-Render = Callable[[Any, "ResolverInfo"], Any]
-# (resolved value, info) -> its response value
-Complete = Callable[[Any, "ResolverInfo"], Any]
-
-
-# (the field's source) -> what its rendered value depends on, e.g. a case's status id
-MemoKey = Callable[[Any], Hashable]
-
-
-class ResolverInfo:
-    """What a known-safe resolver reads from `info`: the context, and nothing else.
-
-    Also holds, for one request, values already rendered by memoised fields.
-    """
-
-    __slots__ = ("context", "rendered")
-
-    def __init__(self, context: Any) -> None:
-        self.context = context
-        self.rendered: dict[tuple[object, Hashable], Any] = {}
+# Per request: memoised renderings and the listed rows, by the slot of the field asking.
+State = dict[object, Any]
+# (value, state) -> its response value
+Complete = Callable[[Any, State], Any]
+# (row, state) -> a field's response value
+Read = Callable[[Any, State], Any]
 
 
-class RootRenderer:
-    """Renders the root field's own fields, awaiting where they need to (`totalCount`)."""
+class Columns:
+    """Where each (relation, column) a plan reads sits in its rows; relation None: the row's
+    own table, else the name of the case field whose joined row it is."""
 
-    def __init__(self, field: Field, memo: Mapping[tuple[str, str], MemoKey]) -> None:
-        self._children = [
-            (child, compile_completion(child.type, child, memo), compile_field(child, memo))
-            for child in field.children
+    def __init__(self, offset: int = 0) -> None:
+        self.offset = offset
+        self.wanted: dict[tuple[str | None, str], int] = {}
+
+    def at(self, relation: str | None, name: str) -> int:
+        return self.offset + self.wanted.setdefault((relation, name), len(self.wanted))
+
+
+class PagePlan:
+    """A compiled `cases` selection: what to read, and how to render what was read."""
+
+    def __init__(self, root: Field) -> None:
+        self.page = Columns()
+        # One statement per list relation, its rows being (case id, *columns).
+        self.listed: dict[Listed, Columns] = {}
+        self.counts = False
+        self._fields = [(child.key, self._connection_field(child)) for child in root.children]
+
+    @property
+    def joins(self) -> list[str]:
+        return list(dict.fromkeys(r for r, _ in self.page.wanted if r is not None))
+
+    def render(self, found: Page[Any], count: int | None, listed: State) -> dict[str, Any]:
+        state: State = dict(listed)
+        return {key: render(found, count, state) for key, render in self._fields}
+
+    def _connection_field(self, field: Field) -> Callable[[Page[Any], int | None, State], Any]:
+        if field.kind is Kind.TYPENAME:
+            name = field.parent_name
+            return lambda _found, _count, _state: name
+        if field.name == "totalCount":
+            self.counts = True
+            complete = compile_completion(field.type, field)
+            return lambda _found, count, state: complete(count, state)
+        if field.name == "pageInfo":
+            complete = compile_completion(field.type, field)
+            return lambda found, _count, state: complete(_page_info(found), state)
+        if field.name == "edges":
+            edge = self._edge(field)
+            return lambda found, _count, state: [
+                edge(cursor, row, state)
+                for cursor, row in zip(found.cursors, found.extras, strict=True)
+            ]
+        raise Unsupported(f"{field.parent_name}.{field.name}")
+
+    def _edge(self, field: Field) -> Callable[[str, Any, State], dict[str, Any]]:
+        parts = [(child.key, self._edge_field(child)) for child in field.children]
+        return lambda cursor, row, state: {key: part(cursor, row, state) for key, part in parts}
+
+    def _edge_field(self, field: Field) -> Callable[[str, Any, State], Any]:
+        if field.kind is Kind.TYPENAME:
+            name = field.parent_name
+            return lambda _cursor, _row, _state: name
+        if field.name == "cursor":
+            leaf = compile_completion(field.type, field)
+            return lambda cursor, _row, state: leaf(cursor, state)
+        if field.name == "node":
+            node = self._row("Case", field.children, self.page, None)
+            return lambda _cursor, row, state: node(row, state)
+        raise Unsupported(f"{field.parent_name}.{field.name}")
+
+    def _row(
+        self, type_name: str, fields: tuple[Field, ...], columns: Columns, relation: str | None
+    ) -> Read:
+        row_type = ROW_TYPES[type_name]
+        reads = [
+            (f.key, self._row_field(row_type, type_name, f, columns, relation)) for f in fields
         ]
+        return lambda row, state: {key: read(row, state) for key, read in reads}
 
-    async def render(self, source: Any, info: ResolverInfo) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for child, complete, rendered in self._children:
-            if child.kind is Kind.RESOLVED:
-                value = _caller(child)(source, info)
-                if isinstance(value, (CoroutineType, asyncio.Future)):
-                    value = await value
-                out[child.key] = complete(value, info)
-            else:
-                out[child.key] = rendered(source, info)
-        return out
+    def _row_field(
+        self,
+        row_type: RowType,
+        type_name: str,
+        field: Field,
+        columns: Columns,
+        relation: str | None,
+    ) -> Read:
+        if field.kind is Kind.TYPENAME:
+            return lambda _row, _state: type_name
+        spec = row_type.fields.get(field.name)
+        if spec is None:
+            raise Unsupported(f"{type_name}.{field.name}")
+        if isinstance(spec, Value):
+            return _value(spec, field, [columns.at(relation, c) for c in spec.columns])
+        if isinstance(spec, Joined):
+            return self._joined(spec, field, columns)
+        if isinstance(spec, Listed):
+            return self._listed(spec, field, columns.at(relation, "id"))
+        return self._custom_fields(spec, field, columns)
+
+    def _joined(self, spec: Joined, field: Field, columns: Columns) -> Read:
+        """Each distinct related row is rendered once per request (three statuses, not fifty)."""
+        relation = field.name
+        key_at = columns.at(relation, "id")
+        render = self._row(spec.type_name, field.children, columns, relation)
+        required = isinstance(field.type, GraphQLNonNull)
+        slot = object()
+
+        def joined(row: Any, state: State) -> Any:
+            # An outer join that found nothing (no foreign key, or another tenant's row).
+            key = row[key_at]
+            if key is None:
+                if required:
+                    raise Unsupported(f"null for non-null Case.{relation}")
+                return None
+            rendered: dict[Hashable, Any] = state.setdefault(slot, {})
+            found = rendered.get(key)
+            if found is None:
+                found = rendered[key] = render(row, state)
+            return found
+
+        return joined
+
+    def _listed(self, spec: Listed, field: Field, case_id_at: int) -> Read:
+        columns = self.listed.setdefault(spec, Columns(offset=1))
+        key_at = columns.at(None, "id")
+        render = self._row(spec.type_name, field.children, columns, None)
+        slot = object()
+
+        def listed(row: Any, state: State) -> list[Any]:
+            rendered: dict[Hashable, Any] = state.setdefault(slot, {})
+            items = []
+            for item in state[spec].get(row[case_id_at], ()):
+                key = item[key_at]
+                found = rendered.get(key)
+                if found is None:
+                    found = rendered[key] = render(item, state)
+                items.append(found)
+            return items
+
+        return listed
+
+    def _custom_fields(self, spec: CustomFields, field: Field, columns: Columns) -> Read:
+        """What `Case.custom_fields` gives: one value per field of the case's type, in order."""
+        values_at = columns.at(None, "custom_fields")
+        type_at = columns.at(spec.relation, "id")
+        definitions_at = columns.at(spec.relation, "fields")
+        complete = compile_completion(field.type, field)
+        slot = object()
+
+        def custom_fields(row: Any, state: State) -> Any:
+            type_id = row[type_at]
+            parsed: dict[Hashable, Any] = state.setdefault(slot, {})
+            definitions = parsed.get(type_id)
+            if definitions is None:
+                raw = row[definitions_at] if type_id is not None else None
+                definitions = parsed[type_id] = definitions_of(raw)
+            values = row[values_at] or {}
+            return complete(
+                [
+                    CustomFieldValue(key=d.key, label=d.label, value=values.get(d.key))
+                    for d in definitions
+                ],
+                state,
+            )
+
+        return custom_fields
 
 
-def compile_field(field: Field, memo: Mapping[tuple[str, str], MemoKey]) -> Render:
-    """`memo` names fields whose value depends only on a key of their source: each distinct
-    key is rendered once per request (fifty cases, three statuses: three renderings)."""
-    complete = compile_completion(field.type, field, memo)
-    if field.kind is Kind.TYPENAME:
-        type_name = field.parent_name
-        return lambda _source, _info: type_name
-    definition = field.definition
-    assert definition is not None
-    if field.kind is Kind.BASIC:
-        # What `StrawberryField.get_result` does for a field without a resolver.
-        default_resolver, name = definition.default_resolver, definition.python_name
-
-        def basic(source: Any, info: ResolverInfo) -> Any:
-            return complete(default_resolver(source, name), info)
-
-        return basic
-
-    call = _caller(field)
-    memo_key = memo.get((field.parent_name, field.name))
-    if memo_key is None:
-
-        def resolved(source: Any, info: ResolverInfo) -> Any:
-            return complete(_now(call(source, info)), info)
-
-        return resolved
-    slot = object()
-
-    def memoised(source: Any, info: ResolverInfo) -> Any:
-        key = (slot, memo_key(source))
-        if key not in info.rendered:
-            info.rendered[key] = complete(_now(call(source, info)), info)
-        return info.rendered[key]
-
-    return memoised
+def _page_info(found: Page[Any]) -> PageInfo:
+    cursors = found.cursors
+    return PageInfo(
+        has_next_page=found.has_next,
+        has_previous_page=found.has_previous,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
 
 
-def compile_completion(
-    type_: GraphQLOutputType, field: Field, memo: Mapping[tuple[str, str], MemoKey]
-) -> Complete:
+def _value(spec: Value, field: Field, at: list[int]) -> Read:
+    complete = compile_completion(field.type, field)
+    read = spec.read
+    if read is None:
+        (only,) = at
+        return lambda row, state: complete(row[only], state)
+    if len(at) == 1:
+        (only,) = at
+        return lambda row, state: complete(read(row[only]), state)
+    return lambda row, state: complete(read(*[row[i] for i in at]), state)
+
+
+def compile_completion(type_: GraphQLOutputType, field: Field) -> Complete:
+    """Completes a resolved Python value as graphql-core would; objects by their attributes."""
     if isinstance(type_, GraphQLNonNull):
-        inner = compile_completion(type_.of_type, field, memo)
+        inner = compile_completion(type_.of_type, field)
 
-        def non_null(value: Any, info: ResolverInfo) -> Any:
-            completed = inner(value, info)
+        def non_null(value: Any, state: State) -> Any:
+            completed = inner(value, state)
             if completed is None:
                 raise Unsupported(f"null for non-null {field.parent_name}.{field.name}")
             return completed
 
         return non_null
     if isinstance(type_, GraphQLList):
-        item = compile_completion(type_.of_type, field, memo)
+        item = compile_completion(type_.of_type, field)
 
-        def listed(value: Any, info: ResolverInfo) -> Any:
-            return None if value is None else [item(v, info) for v in value]
+        def listed(value: Any, state: State) -> Any:
+            return None if value is None else [item(v, state) for v in value]
 
         return listed
     if isinstance(type_, GraphQLLeafType):
         serialize = type_.serialize
+        # What graphql-core's String and ID give a str: the str itself.
+        text = type_ is GraphQLString or type_ is GraphQLID
 
-        def leaf(value: Any, _info: ResolverInfo) -> Any:
+        def leaf(value: Any, _state: State) -> Any:
             if value is None:
                 return None
+            if text and type(value) is str:
+                return value
             serialized = serialize(value)
             if serialized is None:
                 raise Unsupported(f"{field.parent_name}.{field.name} did not serialize")
             return serialized
 
         return leaf
-    children = [(child.key, compile_field(child, memo)) for child in field.children]
+    children = [(child.key, _attribute(child)) for child in field.children]
 
-    def rendered(value: Any, info: ResolverInfo) -> Any:
+    def rendered(value: Any, state: State) -> Any:
         if value is None:
             return None
-        return {key: render(value, info) for key, render in children}
+        return {key: render(value, state) for key, render in children}
 
     return rendered
 
 
-def _caller(field: Field) -> Callable[[Any, ResolverInfo], Any]:
-    """Calls the field's resolver as Strawberry would: with `self` and `info` if it takes them."""
-    resolver = field.definition.base_resolver  # type: ignore[union-attr]
-    assert resolver is not None, "only fields with resolvers are RESOLVED"
-    function: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]
-    takes_self = resolver.self_parameter is not None
-    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
-
-    def call(source: Any, info: ResolverInfo) -> Any:
-        kwargs = {info_name: info} if info_name is not None else {}
-        return function(source, **kwargs) if takes_self else function(**kwargs)
-
-    return call
-
-
-def _now(value: Any) -> Any:
-    """The result of a resolver that has everything it needs already loaded."""
-    if isinstance(value, CoroutineType):
-        try:
-            value.send(None)
-        except StopIteration as finished:
-            return finished.value
-        value.close()
-        raise Unsupported("a resolver had to wait for something not loaded up front")
-    if isinstance(value, asyncio.Future):
-        if value.done():
-            return value.result()
-        raise Unsupported("a resolver had to wait for something not loaded up front")
-    return value
+def _attribute(field: Field) -> Complete:
+    """A field of an object that is not a row: Strawberry's default resolver, then completion."""
+    if field.kind is Kind.TYPENAME:
+        type_name = field.parent_name
+        return lambda _source, _state: type_name
+    if field.kind is not Kind.BASIC:
+        raise Unsupported(f"{field.parent_name}.{field.name} has a resolver")
+    definition = field.definition
+    assert definition is not None
+    complete = compile_completion(field.type, field)
+    default_resolver, name = definition.default_resolver, definition.python_name
+    return lambda source, state: complete(default_resolver(source, name), state)

@@ -3,13 +3,13 @@
 Fields are collected exactly as graphql-core collects them (aliases, fragments, inline
 fragments, @skip/@include with the request's variables), so response keys come out in the
 same order and merged the same way. Anything the renderer cannot produce byte for byte
-like normal execution makes the whole selection `Unsupported`: fields with arguments, with
-resolvers not known to be safe, abstract types, @defer/@stream, introspection.
+like normal execution makes the whole selection `Unsupported`: fields with arguments or
+extensions, abstract types, @defer/@stream, introspection. Which resolved fields can be read
+from rows is the renderer's to say (see `rows.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -36,7 +36,7 @@ class Unsupported(Exception):
 class Kind(Enum):
     TYPENAME = "typename"
     BASIC = "basic"  # a plain attribute: Strawberry's default resolver
-    RESOLVED = "resolved"  # a resolver known to need only `info.context`
+    RESOLVED = "resolved"  # a field with a resolver of its own
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,9 @@ def select(
     executor: Executor[Any],
     parent: GraphQLObjectType,
     grouped: GroupedFieldSet,
-    resolved: Collection[tuple[str, str]],
 ) -> tuple[Field, ...]:
-    """The fields of `grouped` on `parent`; `resolved`: (type, field) with safe resolvers."""
-    return tuple(
-        _field(executor, parent, key, details, resolved) for key, details in grouped.items()
-    )
+    """The fields of `grouped` on `parent`."""
+    return tuple(_field(executor, parent, key, details) for key, details in grouped.items())
 
 
 def _field(
@@ -67,7 +64,6 @@ def _field(
     parent: GraphQLObjectType,
     key: str,
     details: FieldDetailsList,
-    resolved: Collection[tuple[str, str]],
 ) -> Field:
     if any(d.defer_usage is not None or d.fragment_variable_values for d in details):
         raise Unsupported("incremental delivery or fragment variables")
@@ -82,26 +78,13 @@ def _field(
         raise Unsupported(f"{parent.name}.{name} is not a Strawberry field")
     if graphql_field.args or definition.extensions or definition.permission_classes:
         raise Unsupported(f"{parent.name}.{name} takes arguments or has extensions")
-    if definition.is_basic_field:
-        kind = Kind.BASIC
-    elif (parent.name, name) in resolved:
-        kind = Kind.RESOLVED
-    else:
-        raise Unsupported(f"{parent.name}.{name} has a resolver")
+    kind = Kind.BASIC if definition.is_basic_field else Kind.RESOLVED
     named = get_named_type(graphql_field.type)
     children: tuple[Field, ...] = ()
     if is_object_type(named):
         assert isinstance(named, GraphQLObjectType)
         sub = executor.collect_subfields(named, details).grouped_field_set
-        children = select(executor, named, sub, resolved)
+        children = select(executor, named, sub)
     elif not is_leaf_type(named):
         raise Unsupported(f"{parent.name}.{name} is abstract")
     return Field(key, name, kind, graphql_field.type, definition, children, parent.name)
-
-
-def find(fields: tuple[Field, ...], *path: str) -> list[Field]:
-    """Every field reached by following GraphQL field names `path` down from `fields`."""
-    found = [f for f in fields if f.name == path[0]]
-    if len(path) == 1:
-        return found
-    return [g for f in found for g in find(f.children, *path[1:])]
