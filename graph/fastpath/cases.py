@@ -15,7 +15,8 @@ from collections import defaultdict
 from typing import Any, cast
 
 import strawberry
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Text, func, select
+from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -50,8 +51,11 @@ def _aliases() -> dict[str, tuple[Any, str]]:
 _JOINED = _aliases()
 
 
-def _column(relation: str | None, name: str) -> Any:
-    return getattr(models.Case if relation is None else _JOINED[relation][0], name)
+def _column(relation: str | None, name: str, as_text: bool) -> Any:
+    column = getattr(models.Case if relation is None else _JOINED[relation][0], name)
+    if as_text:
+        return cast_as(column, Text).label(f"{relation or 'case'}_{name}_text")
+    return column
 
 
 async def _keep_join_order(session: AsyncSession) -> None:
@@ -67,7 +71,7 @@ def _listing(spec: Listed, columns: Columns, case_ids: list[int]) -> Select[Any]
     model: Any = ROW_TYPES[spec.type_name].model
     link: Any = spec.link
     return (
-        select(link.case_id, *(getattr(model, name) for _, name in columns.wanted))
+        select(link.case_id, *(getattr(model, name) for _, name, _ in columns.wanted))
         .join(model, model.id == getattr(link, spec.link_key))
         .where(link.case_id.in_(case_ids))
         .order_by(model.name, model.id)
@@ -97,7 +101,7 @@ async def cases_page(context: Context, arguments: dict[str, Any], plan: PagePlan
     page: Select[Any] = statement.with_only_columns(
         models.Case.id,
         *(key.expression for key in keys),
-        *(_column(relation, name) for relation, name in plan.page.wanted),
+        *(_column(relation, name, as_text) for relation, name, as_text in plan.page.wanted),
         maintain_column_froms=True,
     )
     for relation in joins:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import orjson
 from graphql import (
     GraphQLID,
     GraphQLLeafType,
@@ -21,14 +22,14 @@ from graphql import (
     GraphQLNonNull,
     GraphQLOutputType,
     GraphQLString,
+    get_named_type,
 )
 
 from db.pagination import Page
-from domain.custom_fields import definitions_of
+from domain.custom_fields import FieldDefinition, definitions_of
 from graph.fastpath.rows import ROW_TYPES, CustomFields, Joined, Listed, RowType, Value
 from graph.fastpath.selection import Field, Kind, Unsupported
 from graph.types.base import PageInfo
-from graph.types.case import CustomFieldValue
 
 # Per request: memoised renderings and the listed rows, by the slot of the field asking.
 State = dict[object, Any]
@@ -44,10 +45,12 @@ class Columns:
 
     def __init__(self, offset: int = 0) -> None:
         self.offset = offset
-        self.wanted: dict[tuple[str | None, str], int] = {}
+        # (relation, column, read as its JSON text rather than parsed) -> position
+        self.wanted: dict[tuple[str | None, str, bool], int] = {}
 
-    def at(self, relation: str | None, name: str) -> int:
-        return self.offset + self.wanted.setdefault((relation, name), len(self.wanted))
+    def at(self, relation: str | None, name: str, *, as_text: bool = False) -> int:
+        key = (relation, name, as_text)
+        return self.offset + self.wanted.setdefault(key, len(self.wanted))
 
 
 class PagePlan:
@@ -62,7 +65,7 @@ class PagePlan:
 
     @property
     def joins(self) -> list[str]:
-        return list(dict.fromkeys(r for r, _ in self.page.wanted if r is not None))
+        return list(dict.fromkeys(r for r, _, _ in self.page.wanted if r is not None))
 
     def render(self, found: Page[Any], count: int | None, listed: State) -> dict[str, Any]:
         state: State = dict(listed)
@@ -176,30 +179,76 @@ class PagePlan:
         return listed
 
     def _custom_fields(self, spec: CustomFields, field: Field, columns: Columns) -> Read:
-        """What `Case.custom_fields` gives: one value per field of the case's type, in order."""
+        """What `Case.custom_fields` gives: one value per field of the case's type, in order.
+
+        Only the value differs between cases of a type: each item's other keys are rendered
+        once per type, and copied (in the selection's order) with the case's value. The type's
+        definitions come as JSON text, parsed once per type rather than once per row.
+        """
         values_at = columns.at(None, "custom_fields")
         type_at = columns.at(spec.relation, "id")
-        definitions_at = columns.at(spec.relation, "fields")
-        complete = compile_completion(field.type, field)
+        definitions_at = columns.at(spec.relation, "fields", as_text=True)
+        item = _custom_field_value(field)
         slot = object()
 
-        def custom_fields(row: Any, state: State) -> Any:
+        def custom_fields(row: Any, state: State) -> list[dict[str, Any]]:
             type_id = row[type_at]
-            parsed: dict[Hashable, Any] = state.setdefault(slot, {})
-            definitions = parsed.get(type_id)
-            if definitions is None:
-                raw = row[definitions_at] if type_id is not None else None
-                definitions = parsed[type_id] = definitions_of(raw)
+            per_type: dict[Hashable, Any] = state.setdefault(slot, {})
+            templates = per_type.get(type_id)
+            if templates is None:
+                text = row[definitions_at] if type_id is not None else None
+                raw = orjson.loads(text) if text is not None else None
+                templates = per_type[type_id] = [item.template(d) for d in definitions_of(raw)]
             values = row[values_at] or {}
-            return complete(
-                [
-                    CustomFieldValue(key=d.key, label=d.label, value=values.get(d.key))
-                    for d in definitions
-                ],
-                state,
-            )
+            return [item.fill(template, values.get(key)) for key, template in templates]
 
         return custom_fields
+
+
+class _CustomFieldValueItem:
+    """Renders a `CustomFieldValue` as its field `key`, `label` and `value` give it."""
+
+    def __init__(self, field: Field) -> None:
+        self.constant: dict[str, Callable[[FieldDefinition], Any]] = {}
+        self.value_keys: list[str] = []
+        self.value = compile_completion(GraphQLString, field)
+        for child in field.children:
+            if child.kind is Kind.TYPENAME:
+                self.constant[child.key] = _typename_of(child.parent_name)
+            elif child.name == "key":
+                self.constant[child.key] = lambda d: d.key
+            elif child.name == "label":
+                self.constant[child.key] = lambda d: d.label
+            elif child.name == "value":
+                self.value = compile_completion(child.type, child)
+                self.value_keys.append(child.key)
+            else:
+                raise Unsupported(f"{child.parent_name}.{child.name}")
+        self.order = [child.key for child in field.children]
+
+    def template(self, definition: FieldDefinition) -> tuple[str, dict[str, Any]]:
+        # The keys in the selection's order; the value's place is held until `fill`.
+        return definition.key, {
+            key: self.constant[key](definition) if key in self.constant else None
+            for key in self.order
+        }
+
+    def fill(self, template: dict[str, Any], value: Any) -> dict[str, Any]:
+        rendered = dict(template)
+        for key in self.value_keys:
+            rendered[key] = self.value(value, {})
+        return rendered
+
+
+def _typename_of(name: str) -> Callable[[FieldDefinition], str]:
+    return lambda _definition: name
+
+
+def _custom_field_value(field: Field) -> _CustomFieldValueItem:
+    named = get_named_type(field.type)
+    if named is None or named.name != "CustomFieldValue":
+        raise Unsupported(f"{field.parent_name}.{field.name}")
+    return _CustomFieldValueItem(field)
 
 
 def _page_info(found: Page[Any]) -> PageInfo:
