@@ -73,3 +73,23 @@ async def test_a_window_upside_down_is_bad_input(api: Api) -> None:
     box = {"south": 58.0, "west": 11.0, "north": 57.0, "east": 12.0}
     codes = await api.error_codes(MAP, {"filter": {"within": box}}, tenant.admin_token)
     assert codes == ["BAD_USER_INPUT"]
+
+
+async def test_a_window_pages_newest_first_past_cases_outside_it(api: Api) -> None:
+    tenant = await api.new_tenant()
+    for i in range(5):
+        await tenant.register_case(title=f"Göteborg {i}", location={"lat": 57.7, "lng": 11.97})
+        await tenant.register_case(title=f"Malmö {i}", location={"lat": 55.6, "lng": 12.98})
+    await tenant.register_case(title="Utan plats")
+    page = """query($after: String) { cases(filter: {within: {south: 57.6, west: 11.8,
+      north: 57.8, east: 12.1}}, first: 2, after: $after) {
+      pageInfo { hasNextPage endCursor } edges { node { title } } } }"""
+    seen: list[str] = []
+    after = None
+    while True:
+        data = (await api.data(page, {"after": after}, tenant.admin_token))["cases"]
+        seen += [e["node"]["title"] for e in data["edges"]]
+        if not data["pageInfo"]["hasNextPage"]:
+            break
+        after = data["pageInfo"]["endCursor"]
+    assert seen == [f"Göteborg {i}" for i in reversed(range(5))]
