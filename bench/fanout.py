@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -165,8 +166,23 @@ def _settle(pid: int, idle: float = 0.05, window: float = 0.5, limit: float = 90
         quiet = quiet + 1 if (cpu_seconds(pid) - before) / window < idle else 0
 
 
+def _profiler(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
+    """py-spy on the listening server while the rounds run (collapsed stacks, `--profile`)."""
+    if path is None:
+        return None
+    command = ["py-spy", "record", "-r", "1000", "--format", "raw", "-o", path, "--pid", str(pid)]
+    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return profiler
+
+
 def fan_out(
-    mode: str, count: int, tokens: list[tuple[int, str, str]], case_id: str, rounds: int
+    mode: str,
+    count: int,
+    tokens: list[tuple[int, str, str]],
+    case_id: str,
+    rounds: int,
+    profile: str | None = None,
 ) -> FanOut:
     with ExitStack() as stack:
         listening, writing = _instances(stack, mode)
@@ -182,6 +198,7 @@ def fan_out(
             time.sleep(10)
             idle_cpu = (cpu_seconds(listening.pid) - cpu_before) / (time.monotonic() - wall_before)
             results = []
+            profiler = _profiler(listening.pid, profile)
             for i in range(rounds):
                 subscribers.arm()
                 sent = time.monotonic()
@@ -200,6 +217,9 @@ def fan_out(
                 lost = answer["missing"] + answer["failed"]
                 results.append(Delivery(times[0], statistics.median(times), times[-1], lost))
                 time.sleep(1)
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(60)
         finally:
             subscribers.close()
     middle = sorted(results, key=lambda d: d.last_ms)[len(results) // 2]
@@ -246,6 +266,7 @@ def main() -> None:
     parser.add_argument(
         "--notifications", type=int, default=200, help="rounds of the lobby test; 0 skips it"
     )
+    parser.add_argument("--profile", help="py-spy's collapsed stacks of the rounds to this file")
     args = parser.parse_args()
     _raise_file_limit()
     tokens = asyncio.run(database.mint_tokens(201))
@@ -253,7 +274,7 @@ def main() -> None:
     rows: list[FanOut] = []
     for mode in args.modes.split(","):
         for count in [int(n) for n in args.subscribers.split(",") if n]:
-            result = fan_out(mode, count, tokens, case_id, args.rounds)
+            result = fan_out(mode, count, tokens, case_id, args.rounds, args.profile)
             rows.append(result)
             d = result.delivery
             print(f"  {mode:<6} N={count:<6} last {d.last_ms:8.1f} ms", flush=True)

@@ -99,7 +99,6 @@ class LiveSubscriber:
     request: Request
     context: Any  # graph.context.Context
     viewer: Viewer
-    access: Access
     to_payload: Callable[[Any], Any]
     watermark: int | None = None
     live: bool = False
@@ -109,6 +108,8 @@ class LiveSubscriber:
     channel: LiveChannel | None = None
     id_json: str = field(init=False)
     render_key: RenderKey = field(init=False)
+    # The channel's own small number for `render_key`, cheap to group by per event.
+    render_id: int = 0
 
     def __post_init__(self) -> None:
         self.id_json = orjson.dumps(self.operation_id).decode()
@@ -153,12 +154,21 @@ class LiveHub:
         self._channels: dict[str, LiveChannel] = {}
 
     async def join(
-        self, channel: str, stream: TableStream[Any], tenant_id: int, subscriber: LiveSubscriber
+        self,
+        channel: str,
+        stream: TableStream[Any],
+        access: Access,
+        subscriber: LiveSubscriber,
     ) -> None:
-        """Adds a subscriber that is still replaying; the channel listens from now on."""
+        """Adds a subscriber that is still replaying; the channel listens from now on.
+
+        A channel's name says what it carries (a case's comments, a user's notifications),
+        so its stream and what is re-checked per event are the same for every subscriber.
+        """
         live = self._channels.get(channel)
         if live is None or live.closing:
-            live = self._channels[channel] = LiveChannel(self, channel, stream, tenant_id)
+            tenant_id = subscriber.viewer.tenant_id
+            live = self._channels[channel] = LiveChannel(self, channel, stream, access, tenant_id)
         subscriber.channel = live
         live.add(subscriber)
         await live.listening()
@@ -189,11 +199,15 @@ class LiveHub:
 
 
 class LiveChannel:
-    def __init__(self, hub: LiveHub, name: str, stream: TableStream[Any], tenant_id: int) -> None:
+    def __init__(
+        self, hub: LiveHub, name: str, stream: TableStream[Any], access: Access, tenant_id: int
+    ) -> None:
         self.hub = hub
         self.name = name
         self.stream = stream
+        self.access = access
         self.tenant_id = tenant_id
+        self._render_ids: dict[RenderKey, int] = {}
         self.subscribers: set[LiveSubscriber] = set()
         self.closing = False
         self._ready = asyncio.Event()
@@ -210,6 +224,9 @@ class LiveChannel:
         if self._linger is not None:
             self._linger.cancel()
             self._linger = None
+        subscriber.render_id = self._render_ids.setdefault(
+            subscriber.render_key, len(self._render_ids)
+        )
         self.subscribers.add(subscriber)
 
     def remove(self, subscriber: LiveSubscriber) -> None:
@@ -281,21 +298,21 @@ class LiveChannel:
         verdicts = await self._verdicts(live)
         # Subscribers at the same place in the stream asking the same thing get the same
         # characters: one group each, read and rendered once.
-        groups: dict[tuple[int | None, RenderKey], list[LiveSubscriber]] = defaultdict(list)
+        groups: dict[tuple[int | None, int], list[LiveSubscriber]] = defaultdict(list)
         for subscriber in live:
-            if verdicts[(subscriber.viewer.token_id, subscriber.access.case_id)]:
-                groups[(subscriber.watermark, subscriber.render_key)].append(subscriber)
+            if verdicts[subscriber.viewer.token_id]:
+                groups[(subscriber.watermark, subscriber.render_id)].append(subscriber)
             elif not subscriber.gone:
                 subscriber.outlet.end(subscriber.operation_id)
         if not groups:
             return
         due = await self._due(groups, events, resync)
         rendered = await self._render(groups, due)
-        for (mark, render_key), members in groups.items():
+        for (mark, render_id), members in groups.items():
             rows = due[mark]
             if not rows:
                 continue
-            messages = [rendered[(row.id, render_key)] for row in rows]
+            messages = [rendered[(row.id, render_id)] for row in rows]
             last = rows[-1].id
             for subscriber in members:
                 if subscriber.gone:
@@ -305,24 +322,22 @@ class LiveChannel:
                 subscriber.watermark = last
                 subscriber.missed = False
 
-    async def _verdicts(self, live: list[LiveSubscriber]) -> dict[tuple[int, int | None], bool]:
-        """May each (token, case) still see the stream? One statement for all tokens."""
+    async def _verdicts(self, live: list[LiveSubscriber]) -> dict[int, bool]:
+        """May each token's viewer still see the stream? One statement for all tokens."""
         reads = self.hub._reads
-        viewers = {(s.viewer.token_id, s.access.case_id): s.viewer for s in live}
-        signed_in = await reads.valid_tokens({token for token, _case in viewers})
-        case_ids = {case for _token, case in viewers if case is not None}
-        cases = await reads.cases_by_id(case_ids) if case_ids else {}
-        verdicts = {}
-        for (token, case_id), viewer in viewers.items():
-            case = cases.get(case_id) if case_id is not None else None
-            verdicts[(token, case_id)] = token in signed_in and (
-                case_id is None or (case is not None and may_see(viewer, case))
-            )
-        return verdicts
+        viewers = {s.viewer.token_id: s.viewer for s in live}
+        signed_in = await reads.valid_tokens(viewers)
+        case_id = self.access.case_id
+        case = (await reads.cases_by_id([case_id])).get(case_id) if case_id is not None else None
+        return {
+            token: token in signed_in
+            and (case_id is None or (case is not None and may_see(viewer, case)))
+            for token, viewer in viewers.items()
+        }
 
     async def _due(
         self,
-        groups: dict[tuple[int | None, RenderKey], list[LiveSubscriber]],
+        groups: dict[tuple[int | None, int], list[LiveSubscriber]],
         events: list[dict[str, Any]],
         resync: bool,
     ) -> dict[int | None, list[Any]]:
@@ -355,14 +370,14 @@ class LiveChannel:
 
     async def _render(
         self,
-        groups: dict[tuple[int | None, RenderKey], list[LiveSubscriber]],
+        groups: dict[tuple[int | None, int], list[LiveSubscriber]],
         due: dict[int | None, list[Any]],
-    ) -> dict[tuple[int, RenderKey], tuple[str, str]]:
+    ) -> dict[tuple[int, int], tuple[str, str]]:
         """Executes each distinct request once per row, in one scope shared by all of them."""
-        wanted: dict[tuple[int, RenderKey], tuple[LiveSubscriber, Any]] = {}
-        for (mark, render_key), members in groups.items():
+        wanted: dict[tuple[int, int], tuple[LiveSubscriber, Any]] = {}
+        for (mark, render_id), members in groups.items():
             for row in due[mark]:
-                wanted.setdefault((row.id, render_key), (members[0], row))
+                wanted.setdefault((row.id, render_id), (members[0], row))
         if not wanted:
             return {}
         scope = OperationScope(self.hub._db, self.tenant_id)

@@ -53,10 +53,9 @@ async def follow(
         request=spot.request,
         context=context,
         viewer=viewer,
-        access=access,
         to_payload=to_payload,
     )
-    await hub.join(channel, stream, viewer.tenant_id, subscriber)
+    await hub.join(channel, stream, access, subscriber)
     try:
         watermark = after
         if after is None:
