@@ -12,8 +12,8 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -162,7 +162,34 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             raise ConnectionRejectionError()
         context.viewer = viewer
         context.bearer_token = token
+        context.connection_params = None  # read; not worth keeping for the socket's life
         return await super().on_ws_connect(context)
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+class GraphQLApp(Starlette):
+    """Starlette, except that a WebSocket at /graphql goes straight to the GraphQL view.
+
+    A socket may stay open for days, and every ASGI layer it passes through keeps a frame
+    for all that time: the router and the exception middlewares add nothing to a socket
+    that only ever speaks GraphQL, so it skips them (the size limits still apply).
+    """
+
+    def __init__(self, *, graphql_socket: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._graphql_socket = graphql_socket
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _route_path(scope) == "/graphql":
+            scope["app"] = self
+            await self._graphql_socket(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -205,10 +232,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.throttle.close()
             await services.db.dispose()
 
-    app = Starlette(
+    app = GraphQLApp(
+        graphql_socket=TransportLimits(
+            view,
+            max_body=settings.max_request_bytes,
+            max_message=settings.max_websocket_message_bytes,
+        ),
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", view),
             Route("/health", readiness.endpoint, methods=["GET"]),
             Route("/inbound/email", inbound_email(services), methods=["POST"]),
         ],

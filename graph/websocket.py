@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -22,6 +23,10 @@ from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
 )
 
 from graph.subscriptions.hub import LiveSubscriber, Parked, ParkingSpot, Request, parking
@@ -131,6 +136,20 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
 
     def _park(self, subscriber: LiveSubscriber, leave: Callable[[], None]) -> None:
         self._parked[subscriber.operation_id] = leave
+        operation = self.operations.get(subscriber.operation_id)
+        if operation is not None:
+            operation.task = None  # it ends now; the hub holds the subscription
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        self.connection_init_timeout_task = None  # done with: nothing to keep per socket
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload = message.get("payload")
+        if isinstance(payload, dict) and type(payload.get("query")) is str:
+            # Thousands of sockets subscribe with the same few documents: keep one copy.
+            payload["query"] = sys.intern(payload["query"])
+        await super().handle_subscribe(message)
 
     # The hub's side (hub.Outlet).
     def send_text(self, text: str) -> None:
@@ -147,9 +166,11 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
 
     async def cleanup_operation(self, operation_id: str) -> None:
         leave = self._parked.pop(operation_id, None)
-        if leave is not None:
-            leave()
-        await super().cleanup_operation(operation_id)
+        if leave is None:
+            await super().cleanup_operation(operation_id)
+            return
+        leave()
+        self.operations.pop(operation_id, None)
 
     async def shutdown(self) -> None:
         if self._pinger is not None:
