@@ -11,8 +11,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import IntEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Table,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import SessionTransaction
+
+_HELD = "advisory_locks"
+
+# One round trip for every key. unnest yields the array in order and each row's lock is
+# taken as the row is read, so the keys are locked in the order given (ascending). The
+# function returns void, which is not null.
+_KEY = func.unnest(bindparam("keys", type_=ARRAY(BigInteger))).column_valued("k")
+_LOCK_ALL = select(func.count()).where(func.pg_advisory_xact_lock(_KEY).is_not(None))
 
 
 class Stream(IntEnum):
@@ -22,9 +41,56 @@ class Stream(IntEnum):
 
 
 async def serialize_appends(session: AsyncSession, stream: Stream, keys: Iterable[int]) -> None:
-    """Holds, until this transaction ends, the right to append to these streams."""
+    """Holds, until this transaction ends, the right to append to these streams.
+
+    All keys in one statement; keys this transaction already holds cost nothing.
+    """
     if session.get_bind().dialect.name != "postgresql":
         return
+    held = _held(session)
     # Sorted, so two writers locking overlapping sets cannot deadlock.
-    for key in sorted(set(keys)):
-        await session.execute(select(func.pg_advisory_xact_lock((int(stream) << 48) | key)))
+    keys = sorted({(int(stream) << 48) | int(k) for k in keys} - held)
+    if not keys:
+        return
+    await session.execute(_LOCK_ALL, {"keys": keys})
+    held.update(keys)
+
+
+def locked_for_append(session: AsyncSession, stream: Stream, key: int) -> ColumnElement[bool]:
+    """`serialize_appends` for one key, as a condition of a statement the writer runs anyway
+    (e.g. the UPDATE of the row the stream belongs to): the lock costs no round trip of its
+    own, and is taken before that statement locks its row, as a separate statement would be.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return true()
+    lock_key = (int(stream) << 48) | int(key)
+    _held(session).add(lock_key)
+    return func.pg_advisory_xact_lock(lock_key).is_not(None)  # void: always true
+
+
+def _held(session: AsyncSession) -> set[int]:
+    """The keys locked in the session's current transaction (advisory xact locks end with it)."""
+    transaction = session.sync_session.get_transaction()
+    remembered: tuple[SessionTransaction | None, set[int]] | None = session.info.get(_HELD)
+    if remembered is None or remembered[0] is not transaction:
+        remembered = (transaction, set())
+        session.info[_HELD] = remembered
+    return remembered[1]
+
+
+def previous_id(table: Table, stream_column: str) -> ColumnElement[int | None]:
+    """For the RETURNING of an INSERT into `table`: the id of the row before the new one in
+    its stream (`stream_column`: its case, its recipient). The INSERT runs after the stream's
+    lock was taken, so it sees every row committed before; it saves a query of its own.
+    """
+    prior = table.alias("prior")
+
+    def inserted(column: str) -> ColumnElement[int]:
+        # The row being inserted (SQLAlchemy does not correlate a RETURNING subquery).
+        return literal_column(f"{table.name}.{column}", BigInteger)
+
+    return (
+        select(func.max(prior.c.id))
+        .where(prior.c[stream_column] == inserted(stream_column), prior.c.id < inserted("id"))
+        .scalar_subquery()
+    )

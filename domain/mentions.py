@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,15 +28,25 @@ def mentioned_handles(body: str) -> list[str]:
     return handles
 
 
-async def mentioned_users(session: AsyncSession, body: str) -> list[User]:
+@dataclass(frozen=True)
+class MentionedUser:
+    id: int
+    email: str
+    email_on_mention: bool
+
+
+async def mentioned_users(session: AsyncSession, body: str) -> list[MentionedUser]:
     """The users of the session's tenant that `body` mentions; unknown handles stay text."""
     handles = mentioned_handles(body)
     if not handles:
         return []
-    users = (
-        await session.scalars(
-            select(User).where(User.handle_key.in_(handles), User.active.is_(True))
+    rows = await session.execute(
+        select(User.handle_key, User.id, User.email, User.email_on_mention).where(
+            User.handle_key.in_(handles), User.active.is_(True)
         )
-    ).all()
-    by_handle = {u.handle_key: u for u in users}
+    )
+    by_handle = {
+        handle: MentionedUser(id=id_, email=email, email_on_mention=on_mention)
+        for handle, id_, email, on_mention in rows.all()
+    }
     return [by_handle[h] for h in handles if h in by_handle]

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CaseAssignedGroup, CaseAssignedUser, GroupMember, Notification, utcnow
-from db.streams import Stream, serialize_appends
+from db.streams import Stream, previous_id, serialize_appends
 from domain import channels
 from domain.announcements import announce
+
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+Upsert = postgresql.Insert | sqlite.Insert
 
 
 class NotificationKind(StrEnum):
@@ -38,14 +41,12 @@ async def notify(
 ) -> list[int]:
     """One notification per recipient, announced on each recipient's channel after commit.
 
-    With `dedupe_keys`, a recipient whose key already exists gets nothing: that is how
-    "exactly once" holds for reminders even with several instances racing.
+    With `dedupe_keys`, a recipient whose key already exists gets nothing.
     """
     recipients = sorted(set(recipient_ids))
     if not recipients:
         return []
     await serialize_appends(session, Stream.USER_NOTIFICATIONS, recipients)
-    previous = await _latest_ids(session, recipients)
     now = utcnow()
     rows: list[dict[str, Any]] = [
         {
@@ -61,32 +62,42 @@ async def notify(
         }
         for r in recipients
     ]
+    return await insert_notifications(session, upsert(session).values(rows))
+
+
+def upsert(session: AsyncSession) -> Upsert:
+    """An INSERT of notifications with the dialect's ON CONFLICT, written without the ORM."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Notification)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Notification.id, Notification.recipient_id)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_NOTIFICATIONS)
+
+
+async def insert_notifications(session: AsyncSession, insert: Upsert) -> list[int]:
+    """Runs an INSERT of notifications (VALUES or SELECT) and announces every row it created.
+
+    The caller holds the recipients' streams (db/streams.py). A row whose `dedupe_key`
+    exists already is skipped: that is how "exactly once" holds for reminders even with
+    several instances racing.
+    """
+    columns = _NOTIFICATIONS.c
+    statement = insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+        columns.id,
+        columns.tenant_id,
+        columns.recipient_id,
+        previous_id(_NOTIFICATIONS, "recipient_id"),
     )
-    created = (await session.execute(statement)).all()
-    for notification_id, recipient_id in created:
+    created = sorted((await session.execute(statement)).all())
+    latest: dict[int, int | None] = {}
+    for notification_id, tenant_id, recipient_id, before in created:
+        # Several new rows for one recipient: each follows the one created just before it.
+        prev = latest.get(recipient_id, before)
         announce(
             session,
             channels.user_notifications(tenant_id, recipient_id),
             id=notification_id,
-            prev=previous.get(recipient_id),
+            prev=prev,
         )
+        latest[recipient_id] = notification_id
     return [row[0] for row in created]
-
-
-async def _latest_ids(session: AsyncSession, recipients: Collection[int]) -> dict[int, int]:
-    rows = await session.execute(
-        select(Notification.recipient_id, func.max(Notification.id))
-        .where(Notification.recipient_id.in_(recipients))
-        .group_by(Notification.recipient_id)
-    )
-    return {recipient: latest for recipient, latest in rows.all()}
 
 
 async def assignees_of(session: AsyncSession, case_id: int) -> set[int]:

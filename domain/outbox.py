@@ -10,14 +10,20 @@ sends anything, and a message is never lost between the write and the delivery.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OutboxMessage
 from db.tenancy import session_tenant
 from domain import channels
 from domain.announcements import announce
+
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 
 # Names the case whose reply address the mail carries; the SMTP transport turns it into
 # Reply-To (and threading headers) with the configured inbound domain.
@@ -60,13 +66,49 @@ def _tenant(session: AsyncSession) -> int:
     return tenant_id
 
 
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 async def _queue(session: AsyncSession, row: OutboxMessage) -> OutboxMessage:
     session.add(row)
     await session.flush()
-    # Wakes the senders once the transaction has committed; they also poll, so nothing
-    # depends on this arriving.
-    announce(session, channels.outbox(), id=row.id)
+    _wake_senders(session, row.id)
     return row
+
+
+def _wake_senders(session: AsyncSession, row_id: int | None = None) -> None:
+    # Once the transaction has committed; the senders also poll, so nothing depends on
+    # this arriving.
+    announce(session, channels.outbox(), id=row_id)
+
+
+async def queue_emails(session: AsyncSession, emails: Sequence[Email]) -> None:
+    """Several e-mails in one statement, with one wake-up for the senders."""
+    if not emails:
+        return
+    tenant_id = _tenant(session)
+    await session.execute(
+        insert(_OUTBOX).values(
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "channel": Channel.EMAIL.value,
+                    "recipient": e.to,
+                    "subject": e.subject,
+                    "body": e.body,
+                    "headers": e.headers,
+                    "status": OutboxStatus.PENDING.value,
+                }
+                for e in emails
+            ]
+        )
+    )
+    _wake_senders(session)
 
 
 async def queue_email(

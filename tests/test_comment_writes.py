@@ -1,0 +1,112 @@
+"""Adding a comment: a fixed handful of statements, and appends to a case in commit order."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import func, select
+
+from db.models import Case, Comment, Notification, OutboxMessage
+from db.streams import Stream, serialize_appends
+from domain import channels
+from graph.ids import pk_of
+from tests.client import Api
+
+ADD_COMMENT = """mutation($caseId: ID!, $body: String!) {
+  addComment(input: {caseId: $caseId, body: $body}) { comment { id body } userErrors { code } } }"""
+SIGNED_IN = "{ viewer { kind } }"
+
+
+async def _statements(api: Api, query: str, variables: dict[str, Any], token: str) -> int:
+    async with api.counting_statements() as counter:
+        data = await api.data(query, variables, token)
+    if "addComment" in data:
+        assert data["addComment"]["userErrors"] == [], data
+    return counter.count
+
+
+async def test_a_comment_costs_the_same_few_statements_however_many_it_mentions(
+    api: Api,
+) -> None:
+    tenant = await api.new_tenant()
+    for handle in ["sara", "erik", "nils"]:
+        await tenant.create_user(handle.title(), handle=handle)
+    case_id = await tenant.create_case("Fläkten låter")
+    token = tenant.admin_token
+    # What any signed-in request costs (the token, on SQLite also its BEGIN).
+    signed_in = await _statements(api, SIGNED_IN, {}, token)
+
+    def comment(body: str) -> dict[str, str]:
+        return {"caseId": case_id, "body": body}
+
+    plain = await _statements(api, ADD_COMMENT, comment("Bytt filter."), token) - signed_in
+    one = await _statements(api, ADD_COMMENT, comment("@sara titta"), token) - signed_in
+    three = await _statements(api, ADD_COMMENT, comment("@sara @erik @nils titta"), token)
+    # The case (checked, touched and its comments locked), the comment with the id before it.
+    # On SQLite also BEGIN IMMEDIATE.
+    assert plain <= 3, plain
+    # Plus the users, the mentions, their notifications (and their streams' locks), the mail.
+    assert one <= 7, one
+    assert three - signed_in == one
+
+    case_pk = pk_of(case_id, "Case")
+    async with api.db.session(tenant.pk) as session:
+        comments = await session.scalar(
+            select(func.count()).select_from(Comment).where(Comment.case_id == case_pk)
+        )
+        notified = await session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.case_id == case_pk)
+        )
+        mails = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.tenant_id == tenant.pk, OutboxMessage.subject.contains("mentioned")
+            )
+        )
+    assert (comments, notified, mails) == (3, 4, 4)
+
+
+async def test_each_event_names_the_row_before_it_in_its_stream(api: Api) -> None:
+    tenant = await api.new_tenant()
+    sara = await tenant.create_user("Sara", handle="sara")
+    sara_pk = pk_of(sara["id"], "User")
+    case_id = await tenant.create_case()
+    case_pk = pk_of(case_id, "Case")
+    assert case_pk is not None and sara_pk is not None
+    bus = api.services.bus
+    async with (
+        bus.listen(channels.case_comments(tenant.pk, case_pk)) as comments,
+        bus.listen(channels.user_notifications(tenant.pk, sara_pk)) as lobby,
+    ):
+        await asyncio.sleep(0.2)  # listening
+        added = []
+        for i in range(3):
+            data = await api.data(
+                ADD_COMMENT, {"caseId": case_id, "body": f"@sara {i}"}, tenant.admin_token
+            )
+            added.append(pk_of(data["addComment"]["comment"]["id"], "Comment"))
+        said = [await asyncio.wait_for(comments.get(), 5) for _ in added]
+        told = [await asyncio.wait_for(lobby.get(), 5) for _ in added]
+    assert [(e["id"], e["prev"]) for e in said] == list(zip(added, [None, *added[:2]], strict=True))
+    notified = [e["id"] for e in told]
+    assert [e["prev"] for e in told] == [None, *notified[:2]]
+
+
+async def test_a_comment_waits_for_whoever_is_appending_to_the_case(api: Api) -> None:
+    tenant = await api.new_tenant()
+    case_id = await tenant.create_case()
+    case_pk = pk_of(case_id, "Case")
+    assert case_pk is not None
+    comment = {"caseId": case_id, "body": "Efter"}
+    async with api.db.transaction(tenant.pk) as session:
+        # On SQLite the transaction's first statement takes the write lock, which is the lock.
+        assert await session.get(Case, case_pk) is not None
+        await serialize_appends(session, Stream.CASE_COMMENTS, [case_pk])
+        adding = asyncio.create_task(api.data(ADD_COMMENT, comment, tenant.admin_token))
+        await asyncio.sleep(0.5)
+        # Its id would otherwise be taken before this transaction's append commits.
+        assert not adding.done()
+    data = await asyncio.wait_for(adding, 10)
+    assert data["addComment"]["comment"]["body"] == "Efter"
