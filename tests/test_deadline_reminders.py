@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from db.engine import Database
 from db.models import Case, CaseAssignedGroup, Group, GroupMember, Notification
-from domain.deadline_reminders import Phase, phase_of, send_due_reminders
+from domain.deadline_reminders import Phase, phase_of, reminder_key, send_due_reminders
 from graph.ids import pk_of
 from tests.client import Api, Tenant
 from workcloud.scheduler import remind_once
@@ -108,3 +108,79 @@ async def test_reminder_without_responsible_goes_to_assigned_group(api: Api) -> 
             select(func.count()).select_from(Notification).where(Notification.case_id == case_pk)
         )
     assert total == 2
+
+
+async def _pass_at(api: Api, now: datetime) -> tuple[int, int]:
+    """One pass as a server runs it: (reminders created, statements it took)."""
+    async with api.counting_statements() as counter, api.db.transaction(None) as session:
+        created = await send_due_reminders(session, now)
+    return created, counter.count
+
+
+async def test_a_pass_costs_the_same_few_statements_however_many_cases_are_due(
+    api: Api,
+) -> None:
+    tenant = await api.new_tenant()
+    erik = await tenant.create_user("Erik")
+    sara = await tenant.create_user("Sara")
+    johan = await tenant.create_user("Johan")
+    jour = await tenant.create_group("Jour", [sara["id"], johan["id"]])
+    # Ten days ahead, where the servers' own sweeps (run at the real time) leave them be.
+    then = datetime.now(UTC) + timedelta(days=10)
+    await _case_due(tenant, then + timedelta(minutes=30), erik["id"])
+    one = await _pass_at(api, then)
+
+    for i in range(8):
+        await _case_due(tenant, then + timedelta(minutes=i), erik["id"])
+    grouped = await _case_due(tenant, then - timedelta(hours=1), None)
+    async with api.db.transaction(tenant.pk) as session:
+        session.add(CaseAssignedGroup(case_id=grouped, group_id=pk_of(jour["id"], "Group")))
+    for _ in range(20):  # in the window, but not within the lead
+        await _case_due(tenant, then + timedelta(days=3), erik["id"])
+    many = await _pass_at(api, then)
+    again = await _pass_at(api, then)
+
+    assert one[0] == 1
+    assert many[0] == 8 + 2
+    assert again[0] == 0
+    # What is due and not yet sent (one query), the recipients' streams, one INSERT ... SELECT;
+    # on SQLite also BEGIN IMMEDIATE. Nothing due: the query alone.
+    assert many[1] == one[1] <= 4, (one, many)
+    assert again[1] < one[1]
+
+
+async def test_reminder_keys_are_those_of_reminders_sent_before(api: Api) -> None:
+    """The key is built in SQL now; a reminder sent under the key made in Python stays sent."""
+    tenant = await api.new_tenant()
+    erik = await tenant.create_user("Erik")
+    erik_pk = pk_of(erik["id"], "User")
+    assert erik_pk is not None
+    then = datetime.now(UTC).replace(microsecond=0) + timedelta(days=20)
+    exact = await _case_due(tenant, then, erik["id"])
+    fraction = await _case_due(tenant, then + timedelta(microseconds=5), erik["id"])
+    sent_before = await _case_due(tenant, then + timedelta(minutes=1, microseconds=120), erik["id"])
+    async with api.db.transaction(None) as session:
+        session.add(
+            Notification(
+                tenant_id=tenant.pk,
+                recipient_id=erik_pk,
+                kind="DEADLINE_REMINDER",
+                case_id=sent_before,
+                dedupe_key=reminder_key(
+                    sent_before,
+                    then + timedelta(minutes=1, microseconds=120),
+                    Phase.DUE_SOON,
+                    erik_pk,
+                ),
+            )
+        )
+
+    created, _statements = await _pass_at(api, then - timedelta(minutes=10))
+    assert created == 2
+    assert await _reminders(api, exact) == [
+        (erik_pk, reminder_key(exact, then, Phase.DUE_SOON, erik_pk))
+    ]
+    assert await _reminders(api, fraction) == [
+        (erik_pk, reminder_key(fraction, then + timedelta(microseconds=5), Phase.DUE_SOON, erik_pk))
+    ]
+    assert len(await _reminders(api, sent_before)) == 1
