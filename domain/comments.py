@@ -24,6 +24,7 @@ MAX_BODY = 20_000
 # Rows written as they are, without the ORM's unit of work (this is the hot path of the lobby).
 _COMMENTS = cast(Table, Comment.__table__)
 _MENTIONS = cast(Table, CommentMention.__table__)
+_PREVIOUS = previous_id(_COMMENTS, "case_id")
 
 
 async def add_comment(
@@ -55,7 +56,7 @@ async def add_comment(
                 body=text,
                 created_at=now,
             )
-            .returning(_COMMENTS.c.id, previous_id(_COMMENTS, "case_id"))
+            .returning(_COMMENTS.c.id, _PREVIOUS)
         )
     ).one()
     comment = Comment(

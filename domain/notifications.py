@@ -17,6 +17,7 @@ from domain import channels
 from domain.announcements import announce
 
 _NOTIFICATIONS = cast(Table, Notification.__table__)
+_PREVIOUS = previous_id(_NOTIFICATIONS, "recipient_id")
 Upsert = postgresql.Insert | sqlite.Insert
 
 
@@ -83,7 +84,7 @@ async def insert_notifications(session: AsyncSession, insert: Upsert) -> list[in
         columns.id,
         columns.tenant_id,
         columns.recipient_id,
-        previous_id(_NOTIFICATIONS, "recipient_id"),
+        _PREVIOUS,
     )
     created = sorted((await session.execute(statement)).all())
     latest: dict[int, int | None] = {}
