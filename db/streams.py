@@ -56,16 +56,24 @@ async def serialize_appends(session: AsyncSession, stream: Stream, keys: Iterabl
     held.update(keys)
 
 
-def locked_for_append(session: AsyncSession, stream: Stream, key: int) -> ColumnElement[bool]:
-    """`serialize_appends` for one key, as a condition of a statement the writer runs anyway
-    (e.g. the UPDATE of the row the stream belongs to): the lock costs no round trip of its
-    own, and is taken before that statement locks its row, as a separate statement would be.
+def locked_for_append(
+    session: AsyncSession, stream: Stream, keys: Iterable[int]
+) -> ColumnElement[bool]:
+    """`serialize_appends` as a condition of a statement the writer runs anyway (the UPDATE
+    of the case, the INSERT of the comment): the locks cost no round trip of their own, and
+    are taken before that statement locks or writes its row, as a separate statement would be.
     """
     if session.get_bind().dialect.name != "postgresql":
         return true()
-    lock_key = (int(stream) << 48) | int(key)
-    _held(session).add(lock_key)
-    return func.pg_advisory_xact_lock(lock_key).is_not(None)  # void: always true
+    held = _held(session)
+    wanted = sorted({(int(stream) << 48) | int(k) for k in keys} - held)
+    held.update(wanted)
+    if not wanted:
+        return true()
+    if len(wanted) == 1:
+        return func.pg_advisory_xact_lock(wanted[0]).is_not(None)  # void: always true
+    # Evaluated once, before any row: every key, in order.
+    return _LOCK_ALL.params(keys=wanted).scalar_subquery() >= 0
 
 
 def _held(session: AsyncSession) -> set[int]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import BigInteger, Table, Text, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, Comment, CommentMention, utcnow
+from db.models.base import UTCDateTime
 from db.streams import Stream, locked_for_append, previous_id
 from domain import channels, validation
 from domain.announcements import announce
@@ -46,16 +47,19 @@ async def add_comment(
     mentioned = await mentioned_users(session, text)
     # Every staff user of the tenant may see the case, so every mentioned one is told.
     recipients = [u for u in mentioned if u.id != author_id]
+    # The recipients' notification streams are locked by the same statement, after the
+    # case's row (as every writer takes them) and before their notifications are written.
+    row = select(
+        literal(case.tenant_id, BigInteger),
+        literal(case.id, BigInteger),
+        literal(author_id, BigInteger),
+        literal(text, Text),
+        literal(now, UTCDateTime()),
+    ).where(locked_for_append(session, Stream.USER_NOTIFICATIONS, [u.id for u in recipients]))
     comment_id, previous = (
         await session.execute(
             insert(_COMMENTS)
-            .values(
-                tenant_id=case.tenant_id,
-                case_id=case.id,
-                author_id=author_id,
-                body=text,
-                created_at=now,
-            )
+            .from_select(["tenant_id", "case_id", "author_id", "body", "created_at"], row)
             .returning(_COMMENTS.c.id, _PREVIOUS)
         )
     ).one()
@@ -113,7 +117,7 @@ async def _touch_visible_case(
         return None
     case = await session.scalar(
         update(Case)
-        .where(Case.id == case_id, locked_for_append(session, Stream.CASE_COMMENTS, case_id))
+        .where(Case.id == case_id, locked_for_append(session, Stream.CASE_COMMENTS, [case_id]))
         .values(updated_at=at)
         .returning(Case)
         # Nothing in this session holds the case yet: no need to look for it.
