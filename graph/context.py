@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
-from db.engine import Database
+from db.engine import Database, single_statement
 from domain.errors import NotAllowed, NotSignedIn
 from domain.viewer import Viewer
 from graph.throttle import SignInThrottle
@@ -91,9 +91,13 @@ class Context:
 class OperationScope:
     """One operation's read session (used by one coroutine at a time) and its loaders."""
 
-    def __init__(self, db: Database, tenant_id: int | None) -> None:
+    def __init__(self, db: Database, tenant_id: int | None, *, transaction: bool = True) -> None:
         self._db = db
         self._tenant_id = tenant_id
+        # Without one, each statement reads its own snapshot and no BEGIN/ROLLBACK is sent
+        # (PostgreSQL): for reads that need no consistency between them, like a live
+        # event's rendering of rows already committed.
+        self._transaction = transaction
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._loaders: Loaders | None = None
@@ -113,6 +117,8 @@ class OperationScope:
         async with self._lock:
             if self._session is None:
                 self._session = self._db.session(self._tenant_id)
+                if not self._transaction:
+                    await single_statement(self._session)
             return await work(self._session)
 
     def switch_tenant(self, tenant_id: int) -> None:

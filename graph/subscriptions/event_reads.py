@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
-from db.engine import Database
+from db.engine import Database, single_statement
 from db.models import AccessToken, Case, utcnow
 from domain.case_access import may_see
 from domain.viewer import Viewer
@@ -59,6 +59,7 @@ class EventReads:
         ids = sorted(token_ids)
         valid: set[int] = set()
         async with self._db.session(None) as session:
+            await single_statement(session)
             for start in range(0, len(ids), _CHUNK):
                 valid.update(
                     (
@@ -76,6 +77,7 @@ class EventReads:
     async def cases_by_id(self, case_ids: Collection[int]) -> dict[int, Case]:
         # Unscoped by tenant on purpose: `may_see` compares each case's tenant with the viewer's.
         async with self._db.session(None) as session:
+            await single_statement(session)
             cases = await session.scalars(select(Case).where(Case.id.in_(case_ids)))
             return {case.id: case for case in cases.all()}
 

@@ -33,6 +33,7 @@ from graphql import DocumentNode, GraphQLError, parse
 from graphql.execution import execute_subscription_event
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from db.engine import single_statement
 from domain.case_access import may_see
 from domain.viewer import Viewer
 from graph.context import OperationScope, use_scope
@@ -350,6 +351,7 @@ class LiveChannel:
         fresh = sorted({int(event["id"]) for event in events}) if following else []
         due: dict[int | None, list[Any]] = {}
         async with self.hub._db.session(self.tenant_id) as session:
+            await single_statement(session)
             by_id = list(await self.stream.rows_by_id(session, fresh)) if fresh else []
             for mark, reread in marks.items():
                 if reread:
@@ -380,7 +382,7 @@ class LiveChannel:
                 wanted.setdefault((row.id, render_id), (members[0], row))
         if not wanted:
             return {}
-        scope = OperationScope(self.hub._db, self.tenant_id)
+        scope = OperationScope(self.hub._db, self.tenant_id, transaction=False)
         with use_scope(scope):
             try:
                 payloads = await asyncio.gather(
