@@ -35,7 +35,7 @@ from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.hub import LiveHub
 from graph.throttle import SignInThrottle
 from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
-from graph.websocket import KeepAliveTransportWSHandler, handler_with_interval
+from graph.websocket import LiveSocketHandler, live_socket_handler
 from messaging.sender import OutboxSender
 from workcloud.scheduler import Scheduler
 from workcloud.settings import Settings, apply, get_settings
@@ -84,8 +84,10 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
         )
         self.services = services
         # Keep-alive pings, and trusted documents refused per operation.
-        keep_alive = handler_with_interval(settings.ws_ping_interval)
-        handler: type[KeepAliveTransportWSHandler] = type(
+        keep_alive = live_socket_handler(
+            settings.ws_ping_interval, settings.subscription_queue_size
+        )
+        handler: type[LiveSocketHandler] = type(
             "SocketHandler", (TrustedSocketHandler, keep_alive), {}
         )
         self.graphql_transport_ws_handler_class = handler

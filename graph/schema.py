@@ -38,7 +38,6 @@ from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
-from graph.subscriptions.shared_rendering import SharedEventExecution
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, FormInstance, Task
@@ -140,6 +139,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        execution_context_class=SharedEventExecution,
         **schema_kwargs,
     )

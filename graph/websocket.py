@@ -31,7 +31,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from graph.subscriptions.hub import LiveSubscriber, Parked, ParkingSpot, Request, parking
 
-# Messages a client that stopped reading may fall behind by before it is cut off (1013).
+# Messages a client that stopped reading may fall behind by before it is cut off (1013);
+# the app sets it from WORKCLOUD_SUBSCRIPTION_QUEUE_SIZE.
 BACKLOG_LIMIT = 256
 PING = '{"type":"ping"}'
 
@@ -107,12 +108,15 @@ class SocketOutlet:
             await asyncio.wait_for(self._websocket.close(code=code, reason=reason), timeout=2)
 
 
-class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
+class LiveSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    """Strawberry's graphql-transport-ws handler, with pings and parked subscriptions."""
+
     ping_interval: float = 15.0
+    backlog_limit: int = BACKLOG_LIMIT
 
     def on_request_accepted(self) -> None:
         super().on_request_accepted()
-        self._outlet = SocketOutlet(self.websocket.ws)  # type: ignore[attr-defined]
+        self._outlet = SocketOutlet(self.websocket.ws, self.backlog_limit)  # type: ignore[attr-defined]
         self._parked: dict[str, Callable[[], None]] = {}
         # A timer, not a task: an idle socket should cost as little as possible.
         self._pinger: asyncio.TimerHandle | None = None
@@ -178,5 +182,6 @@ class KeepAliveTransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
         await super().shutdown()
 
 
-def handler_with_interval(interval: float) -> type[KeepAliveTransportWSHandler]:
-    return type("KeepAliveHandler", (KeepAliveTransportWSHandler,), {"ping_interval": interval})
+def live_socket_handler(ping_interval: float, backlog_limit: int) -> type[LiveSocketHandler]:
+    settings = {"ping_interval": ping_interval, "backlog_limit": backlog_limit}
+    return type("LiveSocketHandler", (LiveSocketHandler,), settings)

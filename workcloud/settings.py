@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     broadcast_url: str = EMBEDDED_BROADCAST_URL
     # Prefix of every channel name, so deployments (or test runs) can share one Redis.
     broadcast_channel_prefix: str = "workcloud."
-    # Events a live subscription may have waiting before it is dropped as too slow.
+    # Messages a socket (and events a channel) may have waiting before it is dropped as too slow.
     subscription_queue_size: int = 256
     # How often this instance looks for deadlines to remind about, in seconds (0: never).
     deadline_reminder_interval: float = 30.0

@@ -66,7 +66,7 @@ class Access:
 
 
 class Outlet(Protocol):
-    """One subscriber's socket, as the hub sees it (websocket.LiveSocketHandler)."""
+    """One subscriber's socket, as the hub sees it (graph/websocket.py LiveSocketHandler)."""
 
     def send_text(self, text: str) -> None: ...
 
@@ -132,7 +132,7 @@ class ParkingSpot:
 
 
 class _Wake:
-    pass
+    """A nudge through a channel's own queue: someone went live after missing events."""
 
 
 WAKE = _Wake()
@@ -236,7 +236,6 @@ class LiveChannel:
             self._linger = asyncio.get_running_loop().call_later(LINGER_SECONDS, self._idle)
 
     def wake(self) -> None:
-        """A nudge through the channel's own queue: someone went live after missing events."""
         if self._listener is not None:
             self._listener.offer(WAKE)
 
