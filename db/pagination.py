@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_
+from sqlalchemy import ColumnElement, Select, Subquery, and_, false, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -103,16 +103,31 @@ async def fetch_page(
     *,
     first: int | None,
     after: str | None,
+    then_join: Callable[[Subquery], Select[Any]] | None = None,
 ) -> Page[Any]:
     """Rows of `statement` (its first column is the item), ordered by `keys`, after a cursor.
 
     The statement selects the item followed by one column per sort key, in order; any
     columns after those come back, per item, in `Page.extras`.
+
+    With `then_join`, the page is chosen by `statement` alone (cursor, order and limit
+    inside a subquery) and `then_join(page)` adds what else each of its rows needs, so
+    only the page's rows are joined, not every match. It selects the subquery's item and
+    sort key columns first, as `statement` does, then its extras; it is put in order here.
     """
     size = page_size(first)
     if after is not None:
         statement = statement.where(after_condition(keys, decode_cursor(after, len(keys))))
-    rows = (await session.execute(statement.order_by(*ordered(keys)).limit(size + 1))).all()
+    statement = statement.order_by(*ordered(keys)).limit(size + 1)
+    if then_join is not None:
+        page = statement.subquery("page")
+        columns = list(page.c)
+        on_page = [
+            SortKey(column, key.descending, key.nullable)
+            for key, column in zip(keys, columns[1 : 1 + len(keys)], strict=True)
+        ]
+        statement = then_join(page).order_by(*ordered(on_page))
+    rows = (await session.execute(statement)).all()
     has_next = len(rows) > size
     rows = rows[:size]
     width = 1 + len(keys)

@@ -3,7 +3,9 @@
 Normal execution loads a page of cases and then, through DataLoaders, one statement per
 related table (customer, contact, object, type, status, priority, users, groups, ...).
 Here the page statement selects just the columns the selection reads and outer-joins every
-single-valued relation it asks for; assigned users and groups come in one statement each.
+single-valued relation it asks for, to the page's rows only: the page is chosen from `cases`
+(filters, search, cursor, order, limit) in a subquery, and the joins are made outside it.
+Assigned users and groups come in one statement each.
 All are ORM statements of the operation's session, so the tenant criterion of
 `db/tenancy.py` applies to every table, joined ones included (in their ON clause). The
 page is rendered straight from these rows (`render.py`).
@@ -12,29 +14,21 @@ page is rendered straight from these rows (`render.py`).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any
 
-import strawberry
-from sqlalchemy import Select, Text, func, select
+from sqlalchemy import Select, Subquery, Text, func, select
 from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db import models
+from db.pagination import BadCursor, Page, SortKey, fetch_page
 from graph.context import Context
+from graph.errors import bad_input
 from graph.fastpath.render import Columns, PagePlan, State
 from graph.fastpath.rows import ROW_TYPES, Joined, Listed
 from graph.resolvers.case_table import table_query
-from graph.resolvers.listing import fetch
-
-
-class _ResolverInfo:
-    """What `fetch` reads from `info`: the context."""
-
-    __slots__ = ("context",)
-
-    def __init__(self, context: Context) -> None:
-        self.context = context
 
 
 def _aliases() -> dict[str, tuple[Any, str]]:
@@ -56,6 +50,48 @@ def _column(relation: str | None, name: str, as_text: bool) -> Any:
     if as_text:
         return cast_as(column, Text).label(f"{relation or 'case'}_{name}_text")
     return column
+
+
+def _own_label(name: str, as_text: bool) -> str:
+    return f"own_{name}_text" if as_text else f"own_{name}"
+
+
+def _deferred_join(
+    statement: Select[Any], keys: list[SortKey], plan: PagePlan
+) -> tuple[Select[Any], Callable[[Subquery], Select[Any]]]:
+    """The page chosen from `cases` alone (its id, sort keys, own columns and the foreign
+    keys of the relations), and the joins of those relations to the chosen rows."""
+    wanted = list(plan.page.wanted)
+    joins = plan.joins
+    chosen: Select[Any] = statement.with_only_columns(
+        models.Case.id.label("page_case"),
+        *(key.expression.label(f"key_{i}") for i, key in enumerate(keys)),
+        *(
+            _column(None, name, as_text).label(_own_label(name, as_text))
+            for relation, name, as_text in wanted
+            if relation is None
+        ),
+        *(getattr(models.Case, _JOINED[r][1]).label(f"fk_{r}") for r in joins),
+        maintain_column_froms=True,
+    )
+
+    def join(page: Subquery) -> Select[Any]:
+        joined = select(
+            page.c.page_case,
+            *(page.c[f"key_{i}"] for i in range(len(keys))),
+            *(
+                page.c[_own_label(name, as_text)]
+                if relation is None
+                else _column(relation, name, as_text)
+                for relation, name, as_text in wanted
+            ),
+        ).select_from(page)
+        for relation in joins:
+            alias = _JOINED[relation][0]
+            joined = joined.outerjoin(alias, alias.id == page.c[f"fk_{relation}"])
+        return joined
+
+    return chosen, join
 
 
 async def _keep_join_order(session: AsyncSession) -> None:
@@ -86,9 +122,33 @@ async def _rows(context: Context, statement: Select[Any]) -> list[Any]:
     return rows
 
 
+async def _fetch(
+    context: Context,
+    statement: Select[Any],
+    keys: list[SortKey],
+    plan: PagePlan,
+    arguments: dict[str, Any],
+) -> Page[Any]:
+    """The page as `listing.fetch` gives it, with the same errors for bad paging arguments."""
+    first = arguments.get("first")
+    if first is not None and first < 0:
+        raise bad_input("`first` must not be negative.")
+    chosen, join = _deferred_join(statement, keys, plan)
+
+    async def page(session: AsyncSession) -> Page[Any]:
+        return await fetch_page(
+            session, chosen, keys, first=first, after=arguments.get("after"), then_join=join
+        )
+
+    try:
+        found: Page[Any] = await context.scope.read(page)
+    except BadCursor as error:
+        raise bad_input(str(error)) from error
+    return found
+
+
 async def cases_page(context: Context, arguments: dict[str, Any], plan: PagePlan) -> dict[str, Any]:
     """What `Query.cases` answers for these arguments, rendered along `plan`."""
-    info = cast(strawberry.Info[Context, None], _ResolverInfo(context))
     viewer = context.staff()
     statement, keys = table_query(
         viewer,
@@ -97,22 +157,10 @@ async def cases_page(context: Context, arguments: dict[str, Any], plan: PagePlan
         arguments.get("search"),
         arguments.get("order_by"),
     )
-    joins = plan.joins
-    page: Select[Any] = statement.with_only_columns(
-        models.Case.id,
-        *(key.expression for key in keys),
-        *(_column(relation, name, as_text) for relation, name, as_text in plan.page.wanted),
-        maintain_column_froms=True,
-    )
-    for relation in joins:
-        alias, foreign_key = _JOINED[relation]
-        page = page.outerjoin(alias, alias.id == getattr(models.Case, foreign_key))
     scope = context.scope
-    if len(joins) > 2:
+    if len(plan.joins) > 2:
         await scope.read(_keep_join_order)
-    found = await fetch(
-        info, page, keys, first=arguments.get("first"), after=arguments.get("after")
-    )
+    found = await _fetch(context, statement, keys, plan, arguments)
     listed: State = {}
     for spec, columns in plan.listed.items():
         grouped: dict[int, list[Any]] = defaultdict(list)
