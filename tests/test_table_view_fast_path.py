@@ -6,6 +6,7 @@ here is sent to both and the raw response bodies must be identical.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -211,6 +212,52 @@ async def test_the_table_view_reads_exactly_as_normal_execution(api: Api, normal
     assert b"errors" in bad_cursor
     await _same(api, normal_api, token, TABLE_VIEW, {"first": -1})
     await _same(api, normal_api, None, TABLE_VIEW, {"first": 5})
+
+
+async def test_pages_of_matches_deep_in_the_table_read_the_same_to_the_last(
+    api: Api, normal_api: Api
+) -> None:
+    """The page is chosen from the cases before their relations are joined: paging two at
+    a time through matches that lie under newer cases that do not match, in every order
+    (also by a joined option), gives normal execution's pages, each match once."""
+    tenant, _cases = await _office(api)
+    for i in range(12):
+        await tenant.register_case(title=f"Fönsterbyte {i}")
+    statuses = list((await tenant.options())["statuses"].values())
+    orders: list[list[dict[str, str]] | None] = [
+        None,
+        *(
+            [{"field": name, "direction": direction}]
+            for name, direction in [
+                ("STATUS", "DESC"),
+                ("PRIORITY", "ASC"),
+                ("CUSTOMER", "DESC"),
+                ("TYPE", "ASC"),
+                ("DEADLINE", "ASC"),
+                ("TITLE", "DESC"),
+                ("NUMBER", "ASC"),
+            ]
+        ),
+        [{"field": "STATUS", "direction": "ASC"}, {"field": "DEADLINE", "direction": "DESC"}],
+    ]
+    for order_by, filter, expected in [
+        *((order_by, None, 7) for order_by in orders),
+        (None, {"statusIds": statuses[:1]}, 3),
+        ([{"field": "CUSTOMER", "direction": "ASC"}], {"statusIds": statuses[1:]}, 4),
+    ]:
+        seen: list[str] = []
+        after = None
+        while True:
+            variables = {"search": "tvätt", "orderBy": order_by, "filter": filter, "first": 2}
+            body = await _same(
+                api, normal_api, tenant.admin_token, TABLE_VIEW, {**variables, "after": after}
+            )
+            page = json.loads(body)["data"]["cases"]
+            seen += [edge["node"]["id"] for edge in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        assert len(seen) == len(set(seen)) == expected, (order_by, filter)
 
 
 async def test_the_table_view_costs_the_same_few_statements_at_any_page_size(api: Api) -> None:
