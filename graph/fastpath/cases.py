@@ -15,20 +15,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
+import strawberry
 from sqlalchemy import Select, Subquery, Text, func, select
 from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db import models
-from db.pagination import BadCursor, Page, SortKey, fetch_page
+from db.pagination import SortKey
 from graph.context import Context
-from graph.errors import bad_input
 from graph.fastpath.render import Columns, PagePlan, State
 from graph.fastpath.rows import ROW_TYPES, Joined, Listed
 from graph.resolvers.case_table import table_query
+from graph.resolvers.listing import fetch
+
+
+class _ResolverInfo:
+    """What `fetch` reads from `info`: the context."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
 
 
 def _aliases() -> dict[str, tuple[Any, str]]:
@@ -122,31 +132,6 @@ async def _rows(context: Context, statement: Select[Any]) -> list[Any]:
     return rows
 
 
-async def _fetch(
-    context: Context,
-    statement: Select[Any],
-    keys: list[SortKey],
-    plan: PagePlan,
-    arguments: dict[str, Any],
-) -> Page[Any]:
-    """The page as `listing.fetch` gives it, with the same errors for bad paging arguments."""
-    first = arguments.get("first")
-    if first is not None and first < 0:
-        raise bad_input("`first` must not be negative.")
-    chosen, join = _deferred_join(statement, keys, plan)
-
-    async def page(session: AsyncSession) -> Page[Any]:
-        return await fetch_page(
-            session, chosen, keys, first=first, after=arguments.get("after"), then_join=join
-        )
-
-    try:
-        found: Page[Any] = await context.scope.read(page)
-    except BadCursor as error:
-        raise bad_input(str(error)) from error
-    return found
-
-
 async def cases_page(context: Context, arguments: dict[str, Any], plan: PagePlan) -> dict[str, Any]:
     """What `Query.cases` answers for these arguments, rendered along `plan`."""
     viewer = context.staff()
@@ -160,7 +145,16 @@ async def cases_page(context: Context, arguments: dict[str, Any], plan: PagePlan
     scope = context.scope
     if len(plan.joins) > 2:
         await scope.read(_keep_join_order)
-    found = await _fetch(context, statement, keys, plan, arguments)
+    chosen, join = _deferred_join(statement, keys, plan)
+    info = cast(strawberry.Info[Context, None], _ResolverInfo(context))
+    found = await fetch(
+        info,
+        chosen,
+        keys,
+        first=arguments.get("first"),
+        after=arguments.get("after"),
+        then_join=join,
+    )
     listed: State = {}
     for spec, columns in plan.listed.items():
         grouped: dict[int, list[Any]] = defaultdict(list)

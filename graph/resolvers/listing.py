@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.pagination import BadCursor, Page, SortKey, fetch_page
@@ -30,13 +30,16 @@ async def fetch(
     *,
     first: int | None,
     after: str | None,
+    then_join: Callable[[Subquery], Select[Any]] | None = None,
 ) -> Page[Any]:
     """One page of `statement` (see `fetch_page`), with bad paging arguments as GraphQL errors."""
     if first is not None and first < 0:
         raise bad_input("`first` must not be negative.")
 
     async def page(session: AsyncSession) -> Any:
-        return await fetch_page(session, statement, keys, first=first, after=after)
+        return await fetch_page(
+            session, statement, keys, first=first, after=after, then_join=then_join
+        )
 
     try:
         found: Page[Any] = await info.context.scope.read(page)
