@@ -29,7 +29,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     SubscribeMessage,
 )
 
-from graph.subscriptions.hub import LiveSubscriber, Parked, ParkingSpot, Request, parking
+from graph.subscriptions.parking import LiveSubscriber, Parked, ParkingSpot, Request, parking
 
 # Messages a client that stopped reading may fall behind by before it is cut off (1013);
 # the app sets it from WORKCLOUD_SUBSCRIPTION_QUEUE_SIZE.

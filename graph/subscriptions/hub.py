@@ -20,13 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Awaitable, Sequence
+from typing import Any
 
 import orjson
 from graphql import DocumentNode, GraphQLError, parse
@@ -35,11 +32,11 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from db.engine import single_statement
 from domain.case_access import may_see
-from domain.viewer import Viewer
 from graph.context import OperationScope, use_scope
 from graph.faults import mask_unexpected
 from graph.subscriptions.bus import RESYNC, EventBus, ListenerOverflow, Resync
 from graph.subscriptions.event_reads import EventReads
+from graph.subscriptions.parking import Access, LiveSubscriber, RenderKey
 from graph.subscriptions.stream import REPLAY_BATCH, TableStream, contiguous
 
 log = logging.getLogger("workcloud.live")
@@ -50,94 +47,11 @@ LINGER_SECONDS = 10.0
 RETRY_SECONDS = 1.0
 
 
-class Parked(BaseException):
-    """The subscription now lives in the hub: its operation task ends without `complete`.
-
-    A BaseException, so that nothing on the way out (graphql-core, Strawberry's stream,
-    the extensions) mistakes it for an error to report; the socket handler catches it.
-    """
-
-
-@dataclass(frozen=True)
-class Access:
-    """What is re-checked before every event: the sign-in, and the case if there is one."""
-
-    case_id: int | None = None
-
-
-class Outlet(Protocol):
-    """One subscriber's socket, as the hub sees it (graph/websocket.py LiveSocketHandler)."""
-
-    def send_text(self, text: str) -> None: ...
-
-    def end(self, operation_id: str) -> None:
-        """Completes the operation: the subscriber may no longer see the stream."""
-
-
-@dataclass(frozen=True)
-class Request:
-    """A subscription operation as the client sent it, to execute again for every event."""
-
-    schema: Any  # strawberry.Schema
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
-
-    @functools.cached_property
-    def share_key(self) -> tuple[str, str, str]:
-        variables = json.dumps(self.variables, sort_keys=True, default=str)
-        return (self.query, self.operation_name or "", variables)
-
-
-# (document, operation name, variables, kind of viewer, tenant): who gets the same payload.
-RenderKey = tuple[Any, ...]
-
-
-@dataclass(eq=False)
-class LiveSubscriber:
-    outlet: Outlet
-    operation_id: str
-    request: Request
-    context: Any  # graph.context.Context
-    viewer: Viewer
-    to_payload: Callable[[Any], Any]
-    watermark: int | None = None
-    live: bool = False
-    # Events came while it was still replaying: read after its watermark once it is live.
-    missed: bool = False
-    gone: bool = False
-    channel: LiveChannel | None = None
-    id_json: str = field(init=False)
-    render_key: RenderKey = field(init=False)
-    # The channel's own small number for `render_key`, cheap to group by per event.
-    render_id: int = 0
-
-    def __post_init__(self) -> None:
-        self.id_json = orjson.dumps(self.operation_id).decode()
-        # No resolver of a payload type depends on who asks beyond the kind of viewer and
-        # the tenant: what a viewer may see is settled by channel and by the access check.
-        self.render_key = (*self.request.share_key, self.viewer.kind, self.viewer.tenant_id)
-
-
-class ParkingSpot:
-    """Set by the socket handler around one operation; `follow` parks the operation here."""
-
-    def __init__(self, outlet: Outlet, operation_id: str, request: Request) -> None:
-        self.outlet = outlet
-        self.operation_id = operation_id
-        self.request = request
-        self.taken = False
-        # Told once the subscription is parked, with what takes it out of the hub again.
-        self.on_park: Callable[[LiveSubscriber, Callable[[], None]], None] = lambda _s, _l: None
-
-
 class _Wake:
     """A nudge through a channel's own queue: someone went live after missing events."""
 
 
 WAKE = _Wake()
-
-parking: ContextVar[ParkingSpot | None] = ContextVar("parking", default=None)
 
 
 @functools.lru_cache(maxsize=512)

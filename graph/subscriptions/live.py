@@ -22,7 +22,7 @@ from domain.errors import NotAllowed
 from graph.context import Context
 from graph.subscriptions.bus import ListenerOverflow
 from graph.subscriptions.event_reads import EventReads
-from graph.subscriptions.hub import Access, LiveSubscriber, Parked, parking
+from graph.subscriptions.parking import Access, LiveSubscriber, Parked, parking
 from graph.subscriptions.stream import REPLAY_BATCH, StreamRow, TableStream, contiguous
 
 M = TypeVar("M", bound=StreamRow)

@@ -13,8 +13,8 @@ from domain.conversations import conversations_enabled
 from domain.errors import NotAllowed, NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.subscriptions.hub import Access
 from graph.subscriptions.live import follow
+from graph.subscriptions.parking import Access
 from graph.subscriptions.stream import TableStream
 from graph.types.conversation import ConversationMessage
 

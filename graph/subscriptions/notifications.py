@@ -11,8 +11,8 @@ from domain import channels
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.subscriptions.hub import Access
 from graph.subscriptions.live import follow
+from graph.subscriptions.parking import Access
 from graph.subscriptions.stream import TableStream
 from graph.types.notification import Notification
 
