@@ -158,8 +158,12 @@ def _instances(stack: ExitStack, mode: str) -> tuple[servers.Server, servers.Ser
     return listening, stack.enter_context(servers.ours(database.url(), broadcast, **limits))
 
 
-def _settle(pid: int, idle: float = 0.05, window: float = 0.5, limit: float = 900) -> None:
-    """Waits until the server has finished starting the subscriptions: its CPU goes quiet."""
+def _settle(pid: int, idle: float = 0.25, window: float = 0.5, limit: float = 900) -> None:
+    """Waits until the server has finished starting the subscriptions: its CPU goes quiet.
+
+    Starting subscriptions keeps a core busy; idle, 10,000 sockets' keep-alive pings take
+    a few per cent of it, so a quarter of a core over three windows in a row means done.
+    """
     quiet = 0
     deadline = time.monotonic() + limit
     while quiet < 3 and time.monotonic() < deadline:
