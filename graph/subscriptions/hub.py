@@ -209,18 +209,26 @@ class LiveChannel:
                 subscriber.missed = True
         if not live:
             return
-        verdicts = await self._verdicts(live)
         # Subscribers at the same place in the stream asking the same thing get the same
         # characters: one group each, read and rendered once.
-        groups: dict[tuple[int | None, int], list[LiveSubscriber]] = defaultdict(list)
+        everyone: dict[tuple[int | None, int], list[LiveSubscriber]] = defaultdict(list)
         for subscriber in live:
-            if verdicts[subscriber.viewer.token_id]:
-                groups[(subscriber.watermark, subscriber.render_id)].append(subscriber)
-            elif not subscriber.gone:
-                subscriber.outlet.end(subscriber.operation_id)
-        if not groups:
-            return
-        due = await self._due(groups, events, resync)
+            everyone[(subscriber.watermark, subscriber.render_id)].append(subscriber)
+        # The checks and the rows at once: what is read for a subscriber that may no longer
+        # see the stream is simply not sent.
+        verdicts, due = await asyncio.gather(
+            self._verdicts(live), self._due(everyone, events, resync)
+        )
+        groups: dict[tuple[int | None, int], list[LiveSubscriber]] = {}
+        for key, members in everyone.items():
+            allowed = []
+            for subscriber in members:
+                if verdicts[subscriber.viewer.token_id]:
+                    allowed.append(subscriber)
+                elif not subscriber.gone:
+                    subscriber.outlet.end(subscriber.operation_id)
+            if allowed:
+                groups[key] = allowed
         rendered = await self._render(groups, due)
         for (mark, render_id), members in groups.items():
             rows = due[mark]
