@@ -155,7 +155,7 @@ class LiveSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
             payload["query"] = sys.intern(payload["query"])
         await super().handle_subscribe(message)
 
-    # The hub's side (hub.Outlet).
+    # The hub's side (parking.Outlet).
     def send_text(self, text: str) -> None:
         self._outlet.send_text(text)
 
