@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import orjson
@@ -234,12 +235,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.throttle.close()
             await services.db.dispose()
 
+    limits = partial(
+        TransportLimits,
+        max_body=settings.max_request_bytes,
+        max_message=settings.max_websocket_message_bytes,
+    )
     app = GraphQLApp(
-        graphql_socket=TransportLimits(
-            view,
-            max_body=settings.max_request_bytes,
-            max_message=settings.max_websocket_message_bytes,
-        ),
+        graphql_socket=limits(view),
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/health", readiness.endpoint, methods=["GET"]),
@@ -247,9 +249,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(
-                TransportLimits,
-                max_body=settings.max_request_bytes,
-                max_message=settings.max_websocket_message_bytes,
+                limits,
                 body_limits={"/inbound/email": settings.inbound_max_bytes},
             )
         ],

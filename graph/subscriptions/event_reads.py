@@ -1,10 +1,11 @@
 """What every subscriber of an event must read, read once for all of them.
 
-When an event arrives, every subscriber on the channel wakes in the same turn of the event
-loop and asks the same things: is my token still good, may I still see this case, which row
-is new. Answering each on its own costs queries per subscriber; these batch what is asked
-together into one query (DataLoaders without a cache: nothing is kept past the moment), and
-share one fetch of the new rows between every subscriber of a channel.
+Is each token still good, may its viewer still see this case, which rows are new. The
+hub (hub.py) asks for all of a channel's subscribers at once (`valid_tokens`,
+`cases_by_id`). Subscriptions with a loop of their own (the legacy graphql-ws protocol)
+wake in the same turn of the event loop and ask one by one; the DataLoaders here (without a
+cache: nothing is kept past the moment) batch those into one query, and `rows` shares one
+fetch of the new rows between them.
 """
 
 from __future__ import annotations
