@@ -429,7 +429,7 @@ async def _fill(seeder: Seeder, options: Options) -> dict[str, int]:
     return counts
 
 
-async def _tenant(db: Database) -> Options:
+async def _tenant(db: Database, name: str) -> Options:
     async with db.transaction(None) as session:
         tenant, admin = await create_tenant(
             session,
@@ -440,7 +440,7 @@ async def _tenant(db: Database) -> Options:
             admin_handle="anna",
         )
         tenant_id, admin_id = tenant.id, admin.id
-    connection = await asyncpg.connect(database.dsn())
+    connection = await asyncpg.connect(database.dsn(name))
     try:
         types = [
             (r["id"], r["name"])
@@ -493,7 +493,7 @@ async def seed(name: str, cases: int, seed_value: int) -> dict[str, int]:
     db = Database(database.url(name))
     try:
         await db.migrate()
-        options = await _tenant(db)
+        options = await _tenant(db, name)
     finally:
         await db.dispose()
     connection = await asyncpg.connect(database.dsn(name))
