@@ -1,4 +1,5 @@
-"""Names of the live channels: per case (comments, conversation) and per user (notifications)."""
+"""Names of the live channels: per case (comments, conversation), per user (notifications),
+and system-wide ones (ended sign-ins, the outbox)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ def case_messages(tenant_id: int, case_id: int) -> str:
 
 def user_notifications(tenant_id: int, user_id: int) -> str:
     return f"t{tenant_id}.user{user_id}.notifications"
+
+
+def ended_sign_ins() -> str:
+    """System-wide: tokens just revoked, so that every instance closes the sockets they opened."""
+    return "ended-sign-ins"
 
 
 def outbox() -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CaseObject, Contact, Customer, Project
 from db.tenancy import ALL_TENANTS
-from domain import validation
+from domain import signin, validation
 from domain.errors import Problems
 from domain.passwords import hash_password, password_problem
 
@@ -114,6 +114,8 @@ async def enable_portal_access(
     assert contact is not None
     contact.portal_email = contact.email
     contact.portal_password_hash = await asyncio.to_thread(hash_password, password)
+    # A new password ends every portal session signed in with the old one.
+    await signin.revoke_all_for_contact(session, contact.id)
     await session.flush()
     return contact
 

@@ -7,11 +7,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import single_statement
 from db.models import AccessToken, Contact, User, utcnow
+from domain import channels
+from domain.announcements import announce
 from domain.errors import Problems, UserError, UserErrorCode, UserErrors
 from domain.passwords import hash_password, password_problem, verify_password
 from domain.viewer import Role, Viewer, ViewerKind
@@ -19,7 +21,7 @@ from domain.viewer import Role, Viewer, ViewerKind
 _WRONG = UserError(("email",), "Wrong e-mail or password.", UserErrorCode.INVALID)
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -37,7 +39,7 @@ async def _issue(
 ) -> tuple[str, AccessToken]:
     token = secrets.token_urlsafe(32)
     row = AccessToken(
-        token_hash=_digest(token),
+        token_hash=token_digest(token),
         tenant_id=tenant_id,
         user_id=user_id,
         contact_id=contact_id,
@@ -108,6 +110,7 @@ async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
             select(
                 AccessToken.id,
                 AccessToken.tenant_id,
+                AccessToken.expires_at,
                 User.id,
                 User.role,
                 User.name,
@@ -121,7 +124,7 @@ async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
             .outerjoin(User, User.id == AccessToken.user_id)
             .outerjoin(Contact, Contact.id == AccessToken.contact_id)
             .where(
-                AccessToken.token_hash == _digest(token),
+                AccessToken.token_hash == token_digest(token),
                 AccessToken.revoked_at.is_(None),
                 AccessToken.expires_at > utcnow(),
             )
@@ -129,8 +132,8 @@ async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
     ).first()
     if found is None:
         return None
-    token_id, tenant_id, user_id, role, user_name, active, contact_id, customer_id, *rest = found
-    contact_name, has_portal_access = rest
+    token_id, tenant_id, expires_at, user_id, role, user_name, active, contact_id, *rest = found
+    customer_id, contact_name, has_portal_access = rest
     if user_id is not None:
         if not active:
             return None
@@ -141,6 +144,7 @@ async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
             user_id=user_id,
             role=Role(role),
             name=user_name,
+            expires_at=expires_at,
         )
     if contact_id is not None and has_portal_access:
         return Viewer(
@@ -150,47 +154,69 @@ async def viewer_for_token(session: AsyncSession, token: str) -> Viewer | None:
             contact_id=contact_id,
             customer_id=customer_id,
             name=contact_name,
+            expires_at=expires_at,
         )
     return None
 
 
 async def revoke_token(session: AsyncSession, token_id: int) -> None:
-    await session.execute(
-        update(AccessToken).where(AccessToken.id == token_id).values(revoked_at=utcnow())
-    )
+    await _revoke(session, AccessToken.id == token_id)
 
 
 async def revoke_all_for_user(
     session: AsyncSession, user_id: int, *, except_token_id: int | None = None
 ) -> None:
-    statement = update(AccessToken).where(
-        AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None)
-    )
+    condition = AccessToken.user_id == user_id
     if except_token_id is not None:
-        statement = statement.where(AccessToken.id != except_token_id)
-    await session.execute(statement.values(revoked_at=utcnow()))
+        condition = condition & (AccessToken.id != except_token_id)
+    await _revoke(session, condition)
+
+
+async def revoke_all_for_contact(
+    session: AsyncSession, contact_id: int, *, except_token_id: int | None = None
+) -> None:
+    condition = AccessToken.contact_id == contact_id
+    if except_token_id is not None:
+        condition = condition & (AccessToken.id != except_token_id)
+    await _revoke(session, condition)
+
+
+async def _revoke(session: AsyncSession, condition: ColumnElement[bool]) -> None:
+    """Revokes the tokens that match; once committed, every instance closes their sockets."""
+    revoked = (
+        await session.scalars(
+            update(AccessToken)
+            .where(condition, AccessToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+            .returning(AccessToken.id)
+        )
+    ).all()
+    if revoked:
+        announce(session, channels.ended_sign_ins(), tokens=sorted(revoked))
 
 
 async def change_password(
     session: AsyncSession, viewer: Viewer, current_password: str, new_password: str
 ) -> None:
-    """A staff viewer's new password; every other token of that user stops working."""
-    user = await session.get(User, viewer.user_id) if viewer.user_id is not None else None
-    password_hash = user.password_hash if user is not None else None
+    """The viewer's new password (staff user or portal contact); every other token of theirs
+    stops working, and their sockets close."""
+    person: User | Contact | None
+    if viewer.user_id is not None:
+        person = await session.get(User, viewer.user_id)
+        password_hash = person.password_hash if person is not None else None
+    else:
+        person = await session.get(Contact, viewer.contact_id)
+        password_hash = person.portal_password_hash if person is not None else None
     problems = Problems()
     if not await asyncio.to_thread(verify_password, password_hash, current_password):
         problems.invalid("currentPassword", "The current password is wrong.")
     if (message := password_problem(new_password)) is not None:
         problems.invalid("newPassword", message)
     problems.raise_if_any()
-    assert user is not None
-    user.password_hash = await asyncio.to_thread(hash_password, new_password)
-    await revoke_all_for_user(session, user.id, except_token_id=viewer.token_id)
-
-
-async def revoke_all_for_contact(session: AsyncSession, contact_id: int) -> None:
-    await session.execute(
-        update(AccessToken)
-        .where(AccessToken.contact_id == contact_id, AccessToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    new_hash = await asyncio.to_thread(hash_password, new_password)
+    if isinstance(person, User):
+        person.password_hash = new_hash
+        await revoke_all_for_user(session, person.id, except_token_id=viewer.token_id)
+    elif isinstance(person, Contact):
+        person.portal_password_hash = new_hash
+        await revoke_all_for_contact(session, person.id, except_token_id=viewer.token_id)

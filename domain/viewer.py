@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import NotAllowed
@@ -28,6 +29,8 @@ class Viewer:
     customer_id: int | None = None
     role: Role | None = None
     name: str = ""
+    # When the token stops working on its own (an open socket is closed then).
+    expires_at: datetime | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -28,7 +30,9 @@ from graph.context import Context, Services
 from graph.faults import classify
 from graph.health import Readiness
 from graph.inbound_email import inbound_email
-from graph.limits import TOO_MANY_CONNECTIONS, TransportLimits, ViewerConnections
+from graph.legacy_websocket import LegacySocketHandler
+from graph.limits import TransportLimits
+from graph.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
 from graph.subscriptions.bus import EventBus
@@ -75,6 +79,7 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             keep_alive=True,
             keep_alive_interval=20,
+            connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
             # The legacy protocol has no per-operation error to refuse an untrusted document.
             subscription_protocols=(
@@ -92,7 +97,12 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             "SocketHandler", (TrustedSocketHandler, keep_alive), {}
         )
         self.graphql_transport_ws_handler_class = handler
-        self.connections = ViewerConnections(settings.max_connections_per_viewer)
+        self.graphql_ws_handler_class = type(
+            "LegacySocketHandler",
+            (LegacySocketHandler,),
+            {"init_timeout": settings.ws_init_timeout_seconds},
+        )
+        self.connections = OpenSockets(settings.max_connections_per_viewer)
         path = settings.trusted_documents
         self.trusted_documents = load_manifest(path) if path is not None else None
 
@@ -160,13 +170,22 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
         if viewer is None:
             raise ConnectionRejectionError()
         socket = context.request
-        if not self.connections.acquire((viewer.kind, viewer.user_id, viewer.contact_id), socket):
+        if not self.connections.acquire(viewer, socket):
             socket.state.close_with = (TOO_MANY_CONNECTIONS, "Too many connections")
             raise ConnectionRejectionError()
         context.viewer = viewer
         context.bearer_token = token
         context.connection_params = None  # read; not worth keeping for the socket's life
         return await super().on_ws_connect(context)
+
+    async def still_signed_in(self, context: Context) -> bool:
+        """Reads the socket's token again before an operation runs on it: the operation runs
+        as the viewer is now (a changed role included), or not at all."""
+        viewer = await viewer_for(self.services, context.bearer_token)
+        if viewer is None or context.viewer is None or viewer.token_id != context.viewer.token_id:
+            return False
+        context.viewer = viewer
+        return True
 
 
 def _route_path(scope: Scope) -> str:
@@ -224,9 +243,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         scheduler = Scheduler(services.db, services.bus, settings.deadline_reminder_interval)
         scheduler.start()
         sender.start(wakeups=lambda: services.bus.listen(channels.outbox()))
+        sign_ins = asyncio.create_task(
+            view.connections.follow(services.bus, services.event_reads.valid_tokens),
+            name="ended-sign-ins",
+        )
         try:
             yield
         finally:
+            sign_ins.cancel()
+            with suppress(asyncio.CancelledError):
+                await sign_ins
             await sender.stop()
             await scheduler.stop()
             await readiness.stop()

@@ -1,16 +1,15 @@
-"""Transport limits: request body size, WebSocket message size, sockets per viewer.
+"""Transport limits: request body size and WebSocket message size.
 
 The body limit answers 413 with a GraphQL-shaped JSON error before the body is parsed;
-an oversized WebSocket message closes the socket with 1009 (message too big); a viewer
-over the connection limit is closed with 4429 at `connection_init`. Query depth, tokens
-and aliases are limited inside the schema (graph/schema.py).
+an oversized WebSocket message closes the socket with 1009 (message too big). Sockets per
+viewer are limited where sockets are tracked (graph/open_sockets.py); query depth, tokens
+and aliases inside the schema (graph/schema.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
 
 from graphql import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,7 +17,6 @@ from strawberry.extensions import SchemaExtension
 
 from graph.over_http import GRAPHQL_RESPONSE_JSON
 
-TOO_MANY_CONNECTIONS = 4429
 MESSAGE_TOO_BIG = 1009
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 # How much of an oversized body is read (and dropped) before answering 413.
@@ -157,36 +155,6 @@ class TransportLimits:
                 await send(message)
 
         await self.app(scope, limited_receive, guarded_send)
-
-
-class ViewerConnections:
-    """Open WebSockets per viewer (a user or a portal contact), within this instance."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._open: dict[Hashable, set[int]] = {}
-        self._owner: dict[int, Hashable] = {}
-
-    def acquire(self, viewer_key: Hashable, socket: Any) -> bool:
-        """Registers `socket` for the viewer; False when the viewer is at the limit."""
-        sockets = self._open.setdefault(viewer_key, set())
-        if len(sockets) >= self.limit:
-            return False
-        sockets.add(id(socket))
-        self._owner[id(socket)] = viewer_key
-        return True
-
-    def release(self, socket: Any) -> None:
-        viewer_key = self._owner.pop(id(socket), None)
-        if viewer_key is None:
-            return
-        sockets = self._open.get(viewer_key, set())
-        sockets.discard(id(socket))
-        if not sockets:
-            self._open.pop(viewer_key, None)
-
-    def count(self, viewer_key: Hashable) -> int:
-        return len(self._open.get(viewer_key, ()))
 
 
 NUL = "\x00"

@@ -26,15 +26,19 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    Message,
     SubscribeMessage,
 )
 
+from graph.open_sockets import SIGN_IN_ENDED
 from graph.subscriptions.parking import LiveSubscriber, Parked, ParkingSpot, Request, parking
 
 # Messages a client that stopped reading may fall behind by before it is cut off (1013);
 # the app sets it from WORKCLOUD_SUBSCRIPTION_QUEUE_SIZE.
 BACKLOG_LIMIT = 256
 PING = '{"type":"ping"}'
+# Operation ids are the client's own (graphql-ws uses UUIDs); anything longer is not one.
+MAX_ID_LENGTH = 128
 
 
 class SocketOutlet:
@@ -144,6 +148,22 @@ class LiveSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
         if operation is not None:
             operation.task = None  # it ends now; the hub holds the subscription
 
+    async def handle_message(self, message: Message) -> None:
+        problem = malformed(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        # Signed in at connection_init, but every operation runs with the token as it is
+        # now: revoked or expired since, the socket is closed instead.
+        if (
+            message["type"] == "subscribe"
+            and self.connection_acknowledged
+            and not await self.view.still_signed_in(self.context)  # type: ignore[attr-defined]
+        ):
+            await self.websocket.close(code=SIGN_IN_ENDED, reason="Forbidden")
+            return
+        await super().handle_message(message)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         self.connection_init_timeout_task = None  # done with: nothing to keep per socket
@@ -180,6 +200,29 @@ class LiveSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
         if self._pinger is not None:
             self._pinger.cancel()
         await super().shutdown()
+
+
+def malformed(message: object) -> str | None:
+    """Why a graphql-transport-ws message is not one the protocol allows, or None."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "Failed to parse message"
+    if message["type"] != "subscribe":
+        return None
+    operation_id, payload = message.get("id"), message.get("payload")
+    if not isinstance(operation_id, str) or not operation_id or len(operation_id) > MAX_ID_LENGTH:
+        return "Invalid operation id"
+    if not isinstance(payload, dict):
+        return "Invalid subscribe payload"
+    kinds: tuple[tuple[str, type | tuple[type, ...]], ...] = (
+        ("query", str),
+        ("operationName", str),
+        ("variables", dict),
+        ("extensions", (dict, str)),
+    )
+    for key, kind in kinds:
+        if payload.get(key) is not None and not isinstance(payload[key], kind):
+            return f"Invalid subscribe payload: {key}"
+    return None
 
 
 def live_socket_handler(ping_interval: float, backlog_limit: int) -> type[LiveSocketHandler]:

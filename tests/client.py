@@ -9,13 +9,16 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+from sqlalchemy import event, update
 from websockets.asyncio.client import ClientConnection, connect
 
 from db.engine import Database
+from db.models import AccessToken
+from domain import signin
 from domain.tenants import create_tenant
 from graph.context import Services
 from messaging.sender import OutboxSender
@@ -128,6 +131,15 @@ class Api:
             yield client
 
     @asynccontextmanager
+    async def raw_ws(
+        self, protocol: str = "graphql-transport-ws"
+    ) -> AsyncIterator[ClientConnection]:
+        """A socket at /graphql that has said nothing yet (for protocol-level tests)."""
+        url = self.base_url.replace("http", "ws", 1) + "/graphql"
+        async with connect(url, subprotocols=[protocol]) as socket:  # type: ignore[list-item]
+            yield socket
+
+    @asynccontextmanager
     async def counting_statements(self) -> AsyncIterator[StatementCounter]:
         counter = StatementCounter()
 
@@ -155,6 +167,19 @@ class Api:
         )
         token: str = data["login"]["token"]
         return token
+
+    async def end_sign_in_quietly(self, token: str, *, after_seconds: float = 0.0) -> None:
+        """Makes a token stop working in `after_seconds` (expiry) or now (revocation), in the
+        database alone: as if the announcement of a revocation had been lost on the way."""
+        row = AccessToken.token_hash == signin.token_digest(token)
+        async with self.db.transaction(None) as session:
+            if after_seconds > 0:
+                moment = datetime.now(UTC) + timedelta(seconds=after_seconds)
+                await session.execute(update(AccessToken).where(row).values(expires_at=moment))
+            else:
+                await session.execute(
+                    update(AccessToken).where(row).values(revoked_at=datetime.now(UTC))
+                )
 
     async def new_tenant(self, name: str = "Kvarnen Service AB") -> Tenant:
         """Set-up only: a tenant and its admin, created the way `create-tenant` does."""

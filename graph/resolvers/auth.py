@@ -13,7 +13,7 @@ from domain.errors import UserErrors
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.errors import rate_limited
-from graph.resolvers.mutation import perform
+from graph.resolvers.mutation import commit_then_publish, perform
 from graph.throttle import Throttled
 from graph.types.base import UserError, user_errors
 from graph.types.customer import Contact
@@ -105,9 +105,10 @@ class AuthMutation:
 
     @strawberry.mutation(description="Revokes the token this request was made with.")
     async def logout(self, info: Info) -> LogoutPayload:
-        viewer = info.context.signed_in()
-        async with info.context.db.transaction(viewer.tenant_id) as session:
+        async def work(session: AsyncSession, viewer: DomainViewer) -> None:
             await signin.revoke_token(session, viewer.token_id)
+
+        await commit_then_publish(info.context.services, info.context.signed_in(), work)
         return LogoutPayload(ok=True)
 
     @strawberry.mutation(
