@@ -75,7 +75,13 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         # JSON columns (custom fields, type definitions) are read on every table-view row.
-        options: dict[str, Any] = {"echo": echo, "json_deserializer": orjson.loads}
+        options: dict[str, Any] = {
+            "echo": echo,
+            "json_deserializer": orjson.loads,
+            # A failed statement's error (and so the log) never carries its values: they
+            # can be tokens, e-mail addresses, message bodies.
+            "hide_parameters": True,
+        }
         if not self.is_sqlite:
             # Connections beyond the pool are closed when returned; under steady concurrency
             # above `pool_size` each request would pay for a new connection.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import strawberry
 from asyncpg.exceptions import PostgresConnectionError
 from graphql import GraphQLError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -16,6 +17,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
 from domain.errors import DomainError
 
@@ -88,3 +91,15 @@ class MaskUnexpectedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         return _anonymised(error)
+
+
+class FaultLoggingSchema(strawberry.Schema):
+    """Logs only our own faults: an error the client caused (not signed in, not allowed, an
+    invalid document or input) is an answer, and anyone could fill the log with them."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if _is_unexpected(error):
+                StrawberryLogger.error(error, execution_context)

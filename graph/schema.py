@@ -20,7 +20,7 @@ from strawberry.tools import merge_types
 from graph.access import RootFieldAccess
 from graph.context import OperationScopeExtension
 from graph.fastpath.extension import TableViewFastPath
-from graph.faults import MaskUnexpectedErrors
+from graph.faults import FaultLoggingSchema, MaskUnexpectedErrors
 from graph.limits import RefuseNulCharacters
 from graph.resolvers.auth import AuthMutation, AuthQuery
 from graph.resolvers.case_table import CaseQuery
@@ -135,7 +135,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Last, so it runs after every check and inside the operation's scope.
         extensions.append(TableViewFastPath)
     schema_kwargs: dict[str, Any] = {"types": NODE_TYPES, "extensions": extensions}
-    return strawberry.Schema(
+    return FaultLoggingSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from graphql import introspection_from_schema
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from graph.ids import pk_of, to_global_id
 from graph.schema import build_schema
@@ -320,3 +324,40 @@ async def test_search_wildcards_match_literally(api: Api) -> None:
         data = await api.data(SEARCH, {"s": search}, tenant.admin_token)
         assert [e["node"]["name"] for e in data["customers"]["edges"]] == expected, search
         assert [e["node"]["name"] for e in data["users"]["edges"]] == expected, search
+
+
+async def test_a_failed_statement_never_carries_its_values(api: Api) -> None:
+    secret = f"hemlig-token-{unique('t')}"
+    async with api.db.session(None) as session:
+        with pytest.raises(DBAPIError) as failed:
+            await session.execute(text("SELECT * FROM no_such_table WHERE x = :p"), {"p": secret})
+    assert "no_such_table" in str(failed.value)
+    assert secret not in str(failed.value)
+
+
+EXPECTED_ERRORS = {
+    "UNAUTHENTICATED": ("{ cases { totalCount } }", None),
+    "FORBIDDEN": ("{ cases { totalCount } }", "portal"),
+    "GRAPHQL_VALIDATION_FAILED": ("{ nonsense }", "staff"),
+    "BAD_USER_INPUT": ("{ cases(first: -1) { totalCount } }", "staff"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED_ERRORS))
+async def test_a_clients_own_errors_are_answers_not_logged_faults(
+    api: Api, caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    tenant = await api.new_tenant()
+    customer = await tenant.create_customer()
+    tokens = {
+        None: None,
+        "staff": tenant.admin_token,
+        "portal": (await tenant.create_portal_contact(customer["id"]))["token"],
+    }
+    query, who = EXPECTED_ERRORS[kind]
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(3):
+            body = await api.post(query, token=tokens[who])
+            assert body.get("errors"), body
+    faults = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert faults == []
