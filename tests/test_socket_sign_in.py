@@ -5,6 +5,7 @@ its sockets with 4403 at once, on both protocols and on every instance."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -204,7 +205,9 @@ async def test_a_sign_in_ended_on_one_instance_closes_sockets_on_another(
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_a_socket_signs_in_once(api: Api, protocol: str) -> None:
+async def test_a_socket_signs_in_once(
+    api: Api, protocol: str, caplog: pytest.LogCaptureFixture
+) -> None:
     tenant = await api.new_tenant()
     erik = await tenant.create_user("Erik Johansson")
     admin = tenant.admin_token
@@ -220,6 +223,10 @@ async def test_a_socket_signs_in_once(api: Api, protocol: str) -> None:
         answer = await socket.receive()
         assert answer["id"] == operation
         assert answer["payload"]["data"] == {"viewer": {"user": {"name": "Erik Johansson"}}}
+    # Nothing the closed sockets left behind failed unseen (keep-alive tasks, closers).
+    gc.collect()
+    await asyncio.sleep(0.1)
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
