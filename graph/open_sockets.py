@@ -111,11 +111,13 @@ class OpenSockets:
         self, bus: EventBus, valid_tokens: Callable[[Collection[int]], Awaitable[set[int]]]
     ) -> None:
         """Closes sockets whose sign-in ended anywhere; runs for the app's lifetime."""
+        failing = False
         while True:
             try:
                 async with bus.listen(channels.ended_sign_ins()) as listener:
                     # Anything announced while nobody here was listening.
                     await self._recheck(valid_tokens)
+                    failing = False
                     while True:
                         item = await listener.get()
                         if isinstance(item, Resync):
@@ -126,9 +128,11 @@ class OpenSockets:
                 continue
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as error:
                 # The database or the bus is away; sockets are still checked per operation.
-                log.warning("could not follow ended sign-ins; trying again", exc_info=True)
+                if not failing:
+                    log.warning("cannot follow ended sign-ins yet: %r", error)
+                failing = True
                 await asyncio.sleep(1.0)
 
     async def _recheck(
