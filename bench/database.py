@@ -8,6 +8,10 @@ import secrets
 
 import asyncpg
 
+from db.engine import Database
+from graph.id_key import load_id_key
+from workcloud.settings import Settings
+
 # The server holding the bench database; only the database named below is ever created or dropped.
 ADMIN_DSN = os.environ.get(
     "WORKCLOUD_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -31,6 +35,16 @@ def dsn(name: str = NAME) -> str:
 def url(name: str = NAME) -> str:
     """SQLAlchemy form, for the app's WORKCLOUD_DATABASE_URL."""
     return dsn(name).replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def use_id_key(name: str = NAME) -> None:
+    """Makes this process's global ids the ones servers on the bench database give out."""
+    db = Database(url(name))
+    try:
+        await db.migrate()  # a database seeded before the id key existed gets it now
+        await load_id_key(db, Settings().id_key)
+    finally:
+        await db.dispose()
 
 
 async def recreate(name: str = NAME) -> None:

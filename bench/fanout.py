@@ -144,6 +144,7 @@ async def _fan_out_case() -> str:
         await connection.close()
     if pk is None:
         raise SystemExit("the bench database has no cases: run `python -m bench.seed` first")
+    await database.use_id_key()
     return to_global_id("Case", int(pk))
 
 

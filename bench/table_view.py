@@ -41,6 +41,7 @@ async def _bench_keys() -> tuple[int, int]:
         await connection.close()
     if row is None:
         raise SystemExit("the bench database has no cases: run `python -m bench.seed` first")
+    await database.use_id_key()
     return int(row["tenant_id"]), int(row["id"])
 
 

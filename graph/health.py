@@ -1,4 +1,5 @@
-"""Readiness: /health says what is down, and the schema is migrated once the database is up.
+"""Readiness: /health says what is down; once the database is up the schema is migrated and
+the id key loaded.
 
 An instance starts even while PostgreSQL or Redis cannot be reached: it answers 503 with
 the reason, keeps trying, and becomes ready without a restart when they come back.
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from graph.context import Services
 from graph.faults import is_outage
+from graph.id_key import load_id_key
 
 log = logging.getLogger("workcloud.health")
 
@@ -30,7 +32,7 @@ class Readiness:
     async def start(self) -> None:
         """Migrates now if the database is there; otherwise keeps trying in the background."""
         try:
-            await self.services.db.migrate()
+            await self._migrate()
             self.migrated = True
         except Exception as error:
             if not is_outage(error):
@@ -42,12 +44,17 @@ class Readiness:
         while not self.migrated:
             await asyncio.sleep(RETRY_SECONDS)
             try:
-                await self.services.db.migrate()
+                await self._migrate()
                 self.migrated = True
                 log.info("database reachable again; schema migrated")
             except Exception as error:
                 if not is_outage(error):
                     log.exception("migration failed")
+
+    async def _migrate(self) -> None:
+        await self.services.db.migrate()
+        # Nothing can render an id before this; it reads the key made by the migration.
+        await load_id_key(self.services.db, self.services.settings.id_key)
 
     async def stop(self) -> None:
         if self._migrating is not None:

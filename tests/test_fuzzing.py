@@ -49,6 +49,7 @@ weird_ids = st.one_of(
         st.sampled_from(["User", "Case", "Customer", "Tenant", "Nope"]),
         st.integers(min_value=0, max_value=10**17),
     ),
+    # The legacy form, "<TypeName>:<pk>", which is still read up to where it was handed out.
     st.builds(
         lambda name, pk: base64.urlsafe_b64encode(f"{name}:{pk}".encode()).decode(),
         st.sampled_from(["User", "Case", "Customer"]),

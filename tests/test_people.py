@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from graph.ids import to_global_id
 from tests.client import PASSWORD, Api, unique
 
 CREATE_USER = """mutation($input: CreateUserInput!) { createUser(input: $input) {
@@ -113,7 +114,7 @@ async def test_group_with_unknown_member_is_refused(api: Api) -> None:
     tenant = await api.new_tenant()
     other = await api.new_tenant("Annan AB")
     stranger = await other.create_user()
-    for member_id in [stranger["id"], "not-an-id", "VXNlcjo5OTk5OTk5"]:
+    for member_id in [stranger["id"], "not-an-id", to_global_id("User", 9_999_999)]:
         data = await api.data(
             CREATE_GROUP, {"input": {"name": "Jour", "memberIds": [member_id]}}, tenant.admin_token
         )

@@ -42,11 +42,15 @@ async def _create_tenant(args: argparse.Namespace) -> int:
     from db.engine import Database
     from domain.errors import UserErrors
     from domain.tenants import create_tenant
+    from graph.id_key import load_id_key
     from graph.ids import to_global_id
 
-    db = Database(get_settings().database_url)
+    settings = get_settings()
+    db = Database(settings.database_url)
     try:
         await db.migrate()
+        # The ids printed must be the ones every server on this database gives out.
+        await load_id_key(db, settings.id_key)
         async with db.transaction(None) as session:
             tenant, admin = await create_tenant(
                 session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./workcloud.db"
@@ -12,7 +13,10 @@ EMBEDDED_BROADCAST_URL = "memory://"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WORKCLOUD_", env_file=".env", extra="ignore")
+    # A refused value is not echoed: some settings are secrets (the id key, SMTP passwords).
+    model_config = SettingsConfigDict(
+        env_prefix="WORKCLOUD_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = EMBEDDED_DATABASE_URL
     broadcast_url: str = EMBEDDED_BROADCAST_URL
@@ -47,6 +51,10 @@ class Settings(BaseSettings):
     outbox_retry_base_seconds: float = 30.0
     outbox_retry_max_seconds: float = 3600.0
     outbox_max_attempts: int = 8
+
+    # The key global ids are enciphered with; unset, the database's own (made at migration).
+    # Set it on every instance or none: ids made under one key name nothing under another.
+    id_key: SecretStr | None = Field(default=None, min_length=32)
 
     token_lifetime_days: int = 30
     # Argon2id cost of new password hashes (the library's defaults: RFC 9106 low-memory).

@@ -18,6 +18,7 @@ from db.models.conversation import (
     OutboxMessage,
 )
 from db.models.customers import CaseObject, Contact, Customer, Project
+from db.models.global_id_key import GlobalIdKey
 from db.models.people import AccessToken, Group, GroupMember, User
 from db.models.tenant import CaseModuleSettingsRow, Tenant
 
@@ -40,6 +41,7 @@ __all__ = [
     "Customer",
     "FormInstance",
     "FormTemplate",
+    "GlobalIdKey",
     "Group",
     "GroupMember",
     "Notification",
