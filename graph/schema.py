@@ -31,6 +31,7 @@ from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
+from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, FormInstance, Task
@@ -111,6 +112,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
                 aliases=settings.max_aliases,
                 selections=settings.max_query_selections,
             ),
+            suggestions=settings.introspection_enabled,
         ),
         RootFieldAccess,
         OperationScopeExtension,
@@ -123,6 +125,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Last, so it runs after every check and inside the operation's scope.
         extensions.append(TableViewFastPath)
     schema_kwargs: dict[str, Any] = {"types": NODE_TYPES, "extensions": extensions}
+    if not settings.introspection_enabled:
+        schema_kwargs["execution_context_class"] = ExecutionWithoutSuggestions
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,

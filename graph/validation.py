@@ -3,7 +3,8 @@
 The cost limits (graph/query_cost.py) take time linear in the document and refuse what
 would expand too far, so graphql-core's rules only ever see documents of bounded expanded
 size. OverlappingFieldsCanBeMerged still compares same-named fields and fragments pairwise
-within that; its budget for doing so is cut to what real documents need.
+within that; its budget for doing so is cut to what real documents need. Errors carry
+no "Did you mean …?" while introspection is off.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _budgeted(rules: Rules) -> Rules:
 
 
 def document_validation(
-    limits: CostLimits, *, cache_size: int = 512
+    limits: CostLimits, *, suggestions: bool, cache_size: int = 512
 ) -> Callable[[], SchemaExtension]:
     """An extension validating each document once, in place of Strawberry's ValidationCache."""
 
@@ -61,7 +62,9 @@ def document_validation(
         errors = cost_errors(document, limits)
         if errors:
             return errors
-        return validate(schema, document, _budgeted(rules))
+        # "Did you mean …?" names fields, arguments, types and enum values: while
+        # introspection is off, it would spell out the schema to anyone who guesses.
+        return validate(schema, document, _budgeted(rules), hide_suggestions=not suggestions)
 
     class DocumentValidation(SchemaExtension):
         def on_validate(self) -> Iterator[None]:

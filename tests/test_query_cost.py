@@ -1,4 +1,4 @@
-"""A document's cost is measured in time linear in its size, each fragment once.
+"""A document's cost is measured in time linear in its size, and errors do not spell out the schema.
 
 Fragments that spread the next one twice expand to 2^n selections from a few hundred
 bytes; they are refused at once, over HTTP and WebSocket, while /health keeps answering.
@@ -167,3 +167,45 @@ async def test_the_same_field_selected_again_and_again_is_refused_early(api: Api
         elapsed, body = await timed_post(api, query)
         assert elapsed < QUICK
         assert messages(body) == ["Validation aborted."], body
+
+
+SUGGESTIVE = [
+    # (document, variables): each mistake is one graphql-core would answer with a suggestion.
+    ("{ viewr { kind } }", {}),
+    ("{ cases(scop: MINE) { totalCount } }", {}),
+    ("{ cases(scope: MIN) { totalCount } }", {}),
+    ("query($s: CaseScop) { cases(scope: $s) { totalCount } }", {}),
+    ("{ ...on Viewr { __typename } }", {}),
+    # Found only when the operation runs: the variables' values.
+    ("query($s: CaseScope) { cases(scope: $s) { totalCount } }", {"s": "MIN"}),
+    ("query($f: CaseFilter) { cases(filter: $f) { totalCount } }", {"f": {"statusId": []}}),
+]
+
+
+async def suggestions(api: Api, token: str) -> list[bool]:
+    """For each mistake, whether its error suggests a name, over HTTP and over WebSocket."""
+    found = []
+    async with api.ws(token) as socket:
+        for query, variables in SUGGESTIVE:
+            body = await api.post(query, variables, token)
+            operation = await socket.subscribe(query, variables)
+            message = await socket.receive()
+            assert message["id"] == operation
+            errors = body["errors"] + (
+                message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+            )
+            if message["type"] == "next":
+                assert await socket.receive() == {"id": operation, "type": "complete"}
+            said = [e["message"] for e in errors]
+            assert said, query
+            found.append(any("Did you mean" in m for m in said))
+    return found
+
+
+async def test_no_suggestions_while_introspection_is_off(api_with: ApiWith) -> None:
+    async with api_with(introspection=False) as closed:
+        tenant = await closed.new_tenant()
+        assert await suggestions(closed, tenant.admin_token) == [False] * len(SUGGESTIVE)
+    async with api_with(introspection=True) as opened:
+        tenant = await opened.new_tenant()
+        assert await suggestions(opened, tenant.admin_token) == [True] * len(SUGGESTIVE)
