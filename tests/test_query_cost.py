@@ -7,12 +7,14 @@ bytes; they are refused at once, over HTTP and WebSocket, while /health keeps an
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.client import Api
 
@@ -209,3 +211,35 @@ async def test_no_suggestions_while_introspection_is_off(api_with: ApiWith) -> N
     async with api_with(introspection=True) as opened:
         tenant = await opened.new_tenant()
         assert await suggestions(opened, tenant.admin_token) == [True] * len(SUGGESTIVE)
+
+
+async def test_variables_nested_too_deep_are_a_clean_error(api: Api) -> None:
+    query = "query($v: [Int]) { __typename @include(if: true) v: __typename }"
+    too_deep = "[" * 100_000 + "]" * 100_000
+    body = '{"query": "' + query + '", "variables": {"v": ' + too_deep + "}}"
+    response = await api.http.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "Unable to parse request body as JSON"
+    get_deep = "[" * 5_000 + "]" * 5_000  # what fits in a URL, still too deep
+    response = await api.http.get("/graphql", params={"query": query, "variables": get_deep})
+    assert response.status_code == 400
+    # Deep, but within what the decoder takes: an ordinary GraphQL error.
+    deep = {"v": json.loads("[" * 900 + "1" + "]" * 900)}
+    body = await api.post("query($v: [Int]) { n: __typename @skip(if: false) }", deep)
+    assert body["data"] is None
+    assert "Variable '$v' is never used." in messages(body)
+    used = await api.post("query($v: [Int]) { node(id: $v) { id } }", deep)
+    assert used["data"] is None
+    assert used["errors"][0].get("extensions", {}).get("code") != "INTERNAL_SERVER_ERROR"
+    tenant = await api.new_tenant()
+    async with api.ws(tenant.admin_token) as socket:
+        await socket.socket.send(
+            '{"id": "1", "type": "subscribe", "payload": {"query": "{ __typename }",'
+            ' "variables": {"v": ' + too_deep + "}}}"
+        )
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.receive()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400
