@@ -162,12 +162,18 @@ NUL = "\x00"
 
 def contains_nul(value: object) -> bool:
     """Whether a NUL character hides anywhere in a document or its variables."""
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(v) for v in value)
+    # A loop, not recursion: variables may nest as deep as the JSON decoder allows.
+    waiting = [value]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            waiting.extend(item.keys())
+            waiting.extend(item.values())
+        elif isinstance(item, list):
+            waiting.extend(item)
     return False
 
 

@@ -77,9 +77,17 @@ def error_response(
 class GraphQLOverHTTP:
     """Mixed into the Strawberry view: negotiation and status codes per the spec."""
 
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON; nesting too deep for the decoder is malformed (400, or 4400 on a socket)."""
+        try:
+            return json.loads(data)
+        except RecursionError:
+            text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+            raise json.JSONDecodeError("Nested too deeply", text, 0) from None
+
     def parse_json(self, data: str | bytes) -> Any:
         try:
-            parsed = json.loads(data)
+            parsed = self.decode_json(data)
         except (ValueError, UnicodeDecodeError) as error:
             raise HTTPException(400, "Unable to parse request body as JSON") from error
         if not isinstance(parsed, dict | list):

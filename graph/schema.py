@@ -6,15 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.tools import merge_types
 
 from graph.access import RootFieldAccess
@@ -22,6 +14,7 @@ from graph.context import OperationScopeExtension
 from graph.fastpath.extension import TableViewFastPath
 from graph.faults import FaultLoggingSchema, MaskUnexpectedErrors
 from graph.limits import RefuseNulCharacters
+from graph.query_cost import CostLimits
 from graph.resolvers.auth import AuthMutation, AuthQuery
 from graph.resolvers.case_table import CaseQuery
 from graph.resolvers.case_work import CaseWorkMutation
@@ -38,6 +31,7 @@ from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
+from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, FormInstance, Task
@@ -49,6 +43,7 @@ from graph.types.portal import PortalCase
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
+from graph.validation import document_validation
 from workcloud.settings import Settings
 
 Query = merge_types(
@@ -99,16 +94,6 @@ NODE_TYPES: list[type[Node]] = [
 ]
 
 
-def _same_rules(limiter: AddValidationRules) -> Callable[[], SchemaExtension]:
-    """A factory of extensions adding this limiter's own rule classes, every request.
-
-    A limiter made per request makes new rule classes per request, and `ValidationCache`
-    keys on the rules: it would never hit, and every request would validate anew.
-    """
-    rules = list(limiter.validation_rules)
-    return lambda: AddValidationRules(rules)
-
-
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
@@ -120,10 +105,15 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions.append(trusted_documents_extension(manifest))
     extensions += [
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
-        _same_rules(QueryDepthLimiter(max_depth=settings.max_query_depth)),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        _same_rules(MaxAliasesLimiter(max_alias_count=settings.max_aliases)),
+        document_validation(
+            CostLimits(
+                depth=settings.max_query_depth,
+                aliases=settings.max_aliases,
+                selections=settings.max_query_selections,
+            ),
+            suggestions=settings.introspection_enabled,
+        ),
         RootFieldAccess,
         OperationScopeExtension,
     ]
@@ -135,6 +125,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         # Last, so it runs after every check and inside the operation's scope.
         extensions.append(TableViewFastPath)
     schema_kwargs: dict[str, Any] = {"types": NODE_TYPES, "extensions": extensions}
+    if not settings.introspection_enabled:
+        schema_kwargs["execution_context_class"] = ExecutionWithoutSuggestions
     return FaultLoggingSchema(
         query=Query,
         mutation=Mutation,

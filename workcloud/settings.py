@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_query_tokens: int = 4000
     max_aliases: int = 30
+    # Fields, inline fragments and spreads in a document once every spread is expanded
+    # (counted, never expanded).
+    max_query_selections: int = 1000
     max_subscriptions_per_connection: int = 50
     max_request_bytes: int = 1_000_000
     max_websocket_message_bytes: int = 1_000_000
