@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -70,6 +71,30 @@ def phone(problems: Problems, path: str, value: str | None) -> str | None:
         problems.invalid(path, "Not a valid phone number.")
         return None
     return compact
+
+
+def utc(moment: datetime) -> datetime | None:
+    """The moment in UTC (a time without a zone is read as UTC), or None when it falls
+    outside the years 1-9999 there, which no backend can store or compare with.
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def moment(
+    problems: Problems, path: str | Sequence[str], value: datetime | None, what: str
+) -> datetime | None:
+    """A moment in UTC, or None when empty; one we cannot store is recorded as INVALID."""
+    if value is None:
+        return None
+    in_utc = utc(value)
+    if in_utc is None:
+        problems.invalid(path, f"{what} must fall within the years 1-9999 in UTC.")
+    return in_utc
 
 
 def location(

@@ -224,3 +224,80 @@ async def test_text_that_is_not_unicode_is_refused_over_a_websocket(api: Api) ->
                 )
         still_open = await socket.execute(CUSTOMER_COUNT)
     assert still_open["data"]["customers"]["totalCount"] == 0
+
+
+REGISTER = """mutation($input: RegisterCaseInput!) { registerCase(input: $input) {
+  case { id deadline } userErrors { field code } } }"""
+UPDATE = """mutation($input: UpdateCaseInput!) { updateCase(input: $input) {
+  case { id deadline } userErrors { field code } } }"""
+FILTERED = """query($filter: CaseFilter) { cases(filter: $filter) {
+  totalCount edges { node { id title deadline } } } }"""
+# Valid ISO 8601, but outside the years 1-9999 once in UTC.
+UNSTORABLE_TIMES = [
+    "0001-01-01T00:00:00+01:00",
+    "0001-01-01T00:59:59+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "9999-12-31T23:00:00-23:59",
+]
+EXTREME_TIMES = {
+    "0001-01-01T00:00:00+00:00": "0001-01-01T00:00:00+00:00",
+    "0001-01-01T01:00:00+01:00": "0001-01-01T00:00:00+00:00",
+    "9999-12-31T23:59:59+01:00": "9999-12-31T22:59:59+00:00",
+    "9999-12-31T23:59:59": "9999-12-31T23:59:59+00:00",
+}
+
+
+async def test_a_deadline_outside_what_can_be_stored_is_invalid(api: Api) -> None:
+    tenant = await api.new_tenant()
+    token = tenant.admin_token
+    case = await tenant.register_case(title="Befintligt")
+    for moment in UNSTORABLE_TIMES:
+        given = {"title": "Läckage", "deadline": moment}
+        registered = (await api.data(REGISTER, {"input": given}, token))["registerCase"]
+        assert registered == {
+            "case": None,
+            "userErrors": [{"field": ["input", "deadline"], "code": "INVALID"}],
+        }, moment
+        changed = {"id": case["id"], "deadline": moment}
+        updated = (await api.data(UPDATE, {"input": changed}, token))["updateCase"]
+        assert updated == {
+            "case": None,
+            "userErrors": [{"field": ["input", "deadline"], "code": "INVALID"}],
+        }, moment
+        inline = f'mutation {{ registerCase(input: {{title: "X", deadline: "{moment}"}}) {{ userErrors {{ field code }} }} }}'
+        assert (await api.data(inline, token=token))["registerCase"]["userErrors"] == [
+            {"field": ["input", "deadline"], "code": "INVALID"}
+        ]
+    listed = (await api.data(FILTERED, {}, token))["cases"]
+    assert listed["totalCount"] == 1
+    assert listed["edges"][0]["node"]["deadline"] is None
+
+    for given_time, stored in EXTREME_TIMES.items():
+        given = {"title": "Ytterkant", "deadline": given_time}
+        registered = await api.data(REGISTER, {"input": given}, token)
+        assert registered["registerCase"]["case"]["deadline"] == stored
+        updated = await api.data(
+            UPDATE, {"input": {"id": case["id"], "deadline": given_time}}, token
+        )
+        assert updated["updateCase"]["case"]["deadline"] == stored
+
+
+async def test_a_deadline_filter_outside_what_can_be_compared_is_bad_input(api: Api) -> None:
+    tenant = await api.new_tenant()
+    token = tenant.admin_token
+    await tenant.register_case(title="Med deadline", deadline="2027-01-15T09:00:00+01:00")
+    for moment in UNSTORABLE_TIMES:
+        for bound in ("deadlineBefore", "deadlineAfter"):
+            body = await api.post(FILTERED, {"filter": {bound: moment}}, token)
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
+            assert bound in body["errors"][0]["message"]
+            inline = f'{{ cases(filter: {{{bound}: "{moment}"}}) {{ totalCount }} }}'
+            assert await api.error_codes(inline, token=token) == ["BAD_USER_INPUT"]
+    before = await api.data(
+        FILTERED, {"filter": {"deadlineBefore": "9999-12-31T23:59:59+01:00"}}, token
+    )
+    assert before["cases"]["totalCount"] == 1
+    after = await api.data(
+        FILTERED, {"filter": {"deadlineAfter": "0001-01-01T01:00:00+01:00"}}, token
+    )
+    assert after["cases"]["totalCount"] == 1
