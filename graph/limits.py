@@ -1,9 +1,10 @@
-"""Transport limits: request body size, WebSocket message size, sockets per viewer.
+"""Transport limits: methods, request body size, WebSocket message size, sockets per viewer.
 
-The body limit answers 413 with a GraphQL-shaped JSON error before the body is parsed;
-an oversized WebSocket message closes the socket with 1009 (message too big); a viewer
-over the connection limit is closed with 4429 at `connection_init`. Query depth, tokens
-and aliases are limited inside the schema (graph/schema.py).
+A method a route does not take answers 405 (graph/methods.py); the body limit answers
+413 with a GraphQL-shaped JSON error before the body is parsed; an oversized WebSocket
+message closes the socket with 1009 (message too big); a viewer over the connection limit
+is closed with 4429 at `connection_init`. Query depth, tokens and aliases are limited
+inside the schema (graph/schema.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from graphql import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from graph.methods import method_not_allowed
 from graph.over_http import GRAPHQL_RESPONSE_JSON
 
 TOO_MANY_CONNECTIONS = 4429
@@ -57,6 +59,11 @@ class TransportLimits:
             await self.app(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, max_body: int) -> None:
+        # Before the body is read: whatever it holds, this route does not take it.
+        refusal = method_not_allowed(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"").decode("latin-1").strip()
         if declared.isdigit() and int(declared) > max_body:
