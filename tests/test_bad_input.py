@@ -301,3 +301,296 @@ async def test_a_deadline_filter_outside_what_can_be_compared_is_bad_input(api: 
         FILTERED, {"filter": {"deadlineAfter": "0001-01-01T01:00:00+01:00"}}, token
     )
     assert after["cases"]["totalCount"] == 1
+
+
+CREATE_USER = """mutation($input: CreateUserInput!) { createUser(input: $input) {
+  user { id phone } userErrors { field code } } }"""
+CREATE_CONTACT = """mutation($input: CreateContactInput!) { createContact(input: $input) {
+  contact { id phone } userErrors { field code } } }"""
+CREATE_CUSTOMER_PHONE = """mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
+  customer { id phone } userErrors { field code } } }"""
+ARABIC_INDIC, EASTERN_ARABIC_INDIC, FULL_WIDTH = 0x0660, 0x06F0, 0xFF10
+
+
+def in_digits(zero: int, text: str) -> str:
+    """`text` with its digits 0-9 written in the script whose zero is `zero`."""
+    return "".join(chr(zero + int(c)) if c.isdigit() else c for c in text)
+
+
+NOT_PHONE_NUMBERS = [
+    "+999999",
+    "+0701234567",
+    in_digits(ARABIC_INDIC, "0701234567"),
+    in_digits(EASTERN_ARABIC_INDIC, "0701234567"),
+    in_digits(FULL_WIDTH, "0701234567"),
+    "070-12" + in_digits(FULL_WIDTH, "3") + " 45 67",
+    "12",
+    "070-123 45 67 89 01 23",
+    "ring mig",
+    "+46 70 123 45 6\u2176",  # a Roman numeral seven
+]
+PHONE_NUMBERS = {
+    "070-123 45 67": "+46701234567",
+    "+46 70 123 45 67": "+46701234567",
+    "0046701234567": "+46701234567",
+    "08-123 456 78": "+46812345678",
+    "+47 22 12 34 56": "+4722123456",
+}
+
+
+async def test_phone_numbers_are_valid_numbers_stored_in_e164(api: Api) -> None:
+    tenant = await api.new_tenant()
+    token = tenant.admin_token
+    customer = await tenant.create_customer()
+
+    def created(kind: str, phone: str) -> tuple[str, dict[str, Any]]:
+        if kind == "user":
+            email = f"{phone.encode().hex()[:20]}-{len(phone)}@example.se"
+            return CREATE_USER, {
+                "input": {
+                    "email": email,
+                    "name": "Ny",
+                    "password": "correct horse battery",
+                    "phone": phone,
+                }
+            }
+        if kind == "contact":
+            return CREATE_CONTACT, {
+                "input": {"customerId": customer["id"], "name": "Ny", "phone": phone}
+            }
+        return CREATE_CUSTOMER_PHONE, {"input": {"name": "Ny", "phone": phone}}
+
+    for kind, field in (
+        ("user", "createUser"),
+        ("contact", "createContact"),
+        ("customer", "createCustomer"),
+    ):
+        for phone in NOT_PHONE_NUMBERS:
+            query, variables = created(kind, phone)
+            payload = (await api.data(query, variables, token))[field]
+            assert payload["userErrors"] == [{"field": ["input", "phone"], "code": "INVALID"}], (
+                kind,
+                phone,
+                payload,
+            )
+        for phone, e164 in PHONE_NUMBERS.items():
+            query, variables = created(kind, f" {phone} ")
+            payload = (await api.data(query, variables, token))[field]
+            assert payload["userErrors"] == [], (kind, phone, payload)
+            assert next(v for k, v in payload.items() if k != "userErrors")["phone"] == e164
+    # Only the valid ones were written.
+    customers = await api.data("{ customers { totalCount } }", token=token)
+    assert customers["customers"]["totalCount"] == 1 + len(PHONE_NUMBERS)
+
+
+NOT_NUMBERS = [
+    "1e999",
+    "1E5",
+    "1e-3",
+    "NaN",
+    "Infinity",
+    "-inf",
+    in_digits(FULL_WIDTH, "012"),
+    in_digits(ARABIC_INDIC, "123"),
+    "1" + in_digits(FULL_WIDTH, "2"),
+    "0x10",
+    "+5",
+    "1.",
+    ".5",
+    "1.2.3",
+    "--1",
+    "9" * 31,
+]
+NUMBERS = {"12": "12", "-3": "-3", "3,5": "3.5", "1 000": "1000", "0.250": "0.25", "-0": "0"}
+
+
+async def test_number_fields_and_answers_take_plain_numbers_only(api: Api) -> None:
+    tenant = await api.new_tenant()
+    token = tenant.admin_token
+    saved = await api.data(
+        """mutation { saveCaseType(input: {name: "Mätning", fields: [
+             {key: "area", label: "Yta", kind: NUMBER}]}) { caseType { id } } }""",
+        token=token,
+    )
+    type_id = saved["saveCaseType"]["caseType"]["id"]
+    template = await api.data(
+        """mutation { saveFormTemplate(input: {name: "Kontroll", questions: [
+             {key: "pressure", label: "Tryck", kind: NUMBER}]}) { formTemplate { id } } }""",
+        token=token,
+    )
+    case = await tenant.register_case(
+        title="Mätning",
+        typeId=type_id,
+        formTemplateIds=[template["saveFormTemplate"]["formTemplate"]["id"]],
+    )
+    read = await api.data(
+        "query($id: ID!) { case(id: $id) { forms { id } } }", {"id": case["id"]}, token
+    )
+    form_id = read["case"]["forms"][0]["id"]
+    register = """mutation($input: RegisterCaseInput!) { registerCase(input: $input) {
+      case { customFields { key value } } userErrors { field code } } }"""
+    answer = """mutation($input: AnswerFormInput!) { answerForm(input: $input) {
+      case { forms { answers { key value } } } userErrors { field code } } }"""
+    for value in NOT_NUMBERS:
+        given = {"title": "X", "typeId": type_id, "customFields": [{"key": "area", "value": value}]}
+        registered = (await api.data(register, {"input": given}, token))["registerCase"]
+        assert registered["userErrors"] == [
+            {"field": ["input", "customFields", "area"], "code": "INVALID"}
+        ], value
+        answers = {"formId": form_id, "answers": [{"key": "pressure", "value": value}]}
+        answered = (await api.data(answer, {"input": answers}, token))["answerForm"]
+        assert answered["userErrors"] == [
+            {"field": ["input", "answers", "pressure"], "code": "INVALID"}
+        ], value
+    for value, stored in NUMBERS.items():
+        given = {"title": "X", "typeId": type_id, "customFields": [{"key": "area", "value": value}]}
+        registered = (await api.data(register, {"input": given}, token))["registerCase"]
+        assert registered["case"]["customFields"] == [{"key": "area", "value": stored}], value
+        answers = {"formId": form_id, "answers": [{"key": "pressure", "value": value}]}
+        answered = (await api.data(answer, {"input": answers}, token))["answerForm"]
+        assert answered["case"]["forms"][0]["answers"] == [{"key": "pressure", "value": stored}]
+
+
+MARK_READ = """mutation($input: MarkNotificationsReadInput!) { markNotificationsRead(input: $input) {
+  markedCount unreadNotificationCount userErrors { field code } } }"""
+UNREAD = "{ viewer { unreadNotificationCount notifications { edges { node { id } } } } }"
+
+
+async def _notified(api: Api, tenant_name: str) -> tuple[str, list[str], str]:
+    """A tenant whose user Erik has a notification; (his token, its ids, a case id)."""
+    tenant = await api.new_tenant(tenant_name)
+    erik = await tenant.create_user("Erik Johansson")
+    case = await tenant.register_case(title="Ny port", assignedUserIds=[erik["id"]])
+    lobby = await api.data(UNREAD, token=erik["token"])
+    ids = [e["node"]["id"] for e in lobby["viewer"]["notifications"]["edges"]]
+    assert ids, lobby
+    return erik["token"], ids, case["id"]
+
+
+async def test_only_my_own_notifications_can_be_marked_read(api: Api) -> None:
+    erik, mine, case_id = await _notified(api, "Kvarnen AB")
+    tenant = await api.new_tenant("Kvarnen AB")  # another tenant
+    other, theirs, _ = await _notified(api, "Grannen AB")
+    del tenant
+    foreign = [theirs[0], case_id, "Tm90aWZpY2F0aW9uOjA", "bm9wZQ", "x"]
+    for stranger in foreign:
+        for ids in ([stranger], [mine[0], stranger]):
+            body = await api.data(MARK_READ, {"input": {"ids": ids}}, erik)
+            assert body["markNotificationsRead"]["userErrors"] == [
+                {"field": ["input", "ids"], "code": "NOT_FOUND"}
+            ], (stranger, body)
+    assert (await api.data(UNREAD, token=erik))["viewer"]["unreadNotificationCount"] == len(mine)
+    assert (await api.data(UNREAD, token=other))["viewer"]["unreadNotificationCount"] == len(theirs)
+    marked = await api.data(MARK_READ, {"input": {"ids": [mine[0], mine[0]]}}, erik)
+    assert marked["markNotificationsRead"]["userErrors"] == []
+    assert marked["markNotificationsRead"]["markedCount"] == 1
+    # Marking one already read again is fine: it is still mine.
+    again = await api.data(MARK_READ, {"input": {"ids": [mine[0]]}}, erik)
+    assert again["markNotificationsRead"]["userErrors"] == []
+
+
+async def test_a_user_of_the_same_tenant_cannot_mark_mine_read(api: Api) -> None:
+    tenant = await api.new_tenant()
+    erik = await tenant.create_user("Erik Johansson")
+    anna = await tenant.create_user("Anna Berg")
+    await tenant.register_case(title="Ny port", assignedUserIds=[erik["id"]])
+    lobby = await api.data(UNREAD, token=erik["token"])
+    [mine] = [e["node"]["id"] for e in lobby["viewer"]["notifications"]["edges"]]
+    body = await api.data(MARK_READ, {"input": {"ids": [mine]}}, anna["token"])
+    assert body["markNotificationsRead"]["userErrors"] == [
+        {"field": ["input", "ids"], "code": "NOT_FOUND"}
+    ]
+    assert (await api.data(UNREAD, token=erik["token"]))["viewer"]["unreadNotificationCount"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/graphql", "GET, HEAD, POST"), ("/health", "GET, HEAD"), ("/inbound/email", "POST")],
+)
+async def test_a_method_a_route_does_not_take_is_405_in_json(
+    api: Api, path: str, allowed: str
+) -> None:
+    for method in ("PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "GET", "POST"):
+        if method in allowed.split(", "):
+            continue
+        for accept in ("application/json", "application/graphql-response+json"):
+            response = await api.http.request(
+                method,
+                path,
+                content=b'{"query": "{ __typename }"}',
+                headers={"Content-Type": "application/json", "Accept": accept},
+            )
+            assert response.status_code == 405, (method, path, response.text)
+            assert response.headers["allow"] == allowed
+            assert response.headers["content-type"].startswith(accept)
+            assert response.json() == {
+                "errors": [
+                    {
+                        "message": f"{method} is not allowed here; use {allowed}.",
+                        "extensions": {"code": "METHOD_NOT_ALLOWED"},
+                    }
+                ]
+            }
+    # The methods a route takes still work.
+    assert (await api.http.get("/health")).status_code in (200, 503)
+    assert (await api.post("{ __typename }")) == {"data": {"__typename": "Query"}}
+
+
+LONG = "å" * 5000
+
+
+async def test_text_longer_than_its_column_is_invalid_not_a_failure(api: Api) -> None:
+    tenant = await api.new_tenant()
+    token = tenant.admin_token
+    customer = await tenant.create_customer()
+    case = await tenant.register_case(title="Ny port")
+    attempts = [
+        ("createCustomer", "CreateCustomerInput", {"name": LONG}, "name"),
+        ("createCustomer", "CreateCustomerInput", {"name": "A", "orgNumber": LONG}, "orgNumber"),
+        ("createCustomer", "CreateCustomerInput", {"name": "A", "address": LONG}, "address"),
+        ("createCustomer", "CreateCustomerInput", {"name": "A", "email": f"{LONG}@x.se"}, "email"),
+        (
+            "createContact",
+            "CreateContactInput",
+            {"customerId": customer["id"], "name": LONG},
+            "name",
+        ),
+        ("createObject", "CreateObjectInput", {"name": LONG}, "name"),
+        ("createProject", "CreateProjectInput", {"name": LONG}, "name"),
+        ("createGroup", "CreateGroupInput", {"name": LONG, "memberIds": []}, "name"),
+        ("registerCase", "RegisterCaseInput", {"title": LONG}, "title"),
+        ("updateCase", "UpdateCaseInput", {"id": case["id"], "title": LONG}, "title"),
+        ("addTask", "AddTaskInput", {"caseId": case["id"], "title": LONG}, "title"),
+        ("saveCaseType", "SaveCaseTypeInput", {"name": LONG}, "name"),
+        ("saveCasePriority", "SaveCasePriorityInput", {"name": LONG}, "name"),
+        ("saveCaseStatus", "SaveCaseStatusInput", {"name": LONG}, "name"),
+        ("saveCaseType", "SaveCaseTypeInput", {"name": "T", "color": LONG}, "color"),
+        ("saveTaskTemplate", "SaveTaskTemplateInput", {"name": LONG, "tasks": ["a"]}, "name"),
+        ("saveFormTemplate", "SaveFormTemplateInput", {"name": LONG, "questions": []}, "name"),
+    ]
+    for mutation, input_type, given, field in attempts:
+        query = f"""mutation($input: {input_type}!) {{ {mutation}(input: $input) {{
+          userErrors {{ field code }} }} }}"""
+        payload = (await api.data(query, {"input": given}, token))[mutation]
+        assert {"field": ["input", field], "code": "INVALID"} in payload["userErrors"], (
+            mutation,
+            field,
+            payload,
+        )
+    created = await api.data(
+        """mutation($input: CreateUserInput!) { createUser(input: $input) {
+             userErrors { field code } } }""",
+        {
+            "input": {
+                "email": "ny@example.se",
+                "name": LONG,
+                "password": "correct horse battery",
+                "handle": "h" * 65,
+            }
+        },
+        token,
+    )
+    assert {tuple(e["field"]) for e in created["createUser"]["userErrors"]} == {
+        ("input", "name"),
+        ("input", "handle"),
+    }
