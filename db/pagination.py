@@ -4,14 +4,31 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, false, or_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    DateTime,
+    Float,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    and_,
+    false,
+    or_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
+
+from db.models.base import UTCDateTime
 
 T = TypeVar("T")
 
@@ -21,6 +38,10 @@ MAX_PAGE_SIZE = 100
 
 class BadCursor(ValueError):
     pass
+
+
+# The largest integer each column kind holds on PostgreSQL; SQLite holds 64 bits.
+_INT_RANGE = {True: 2**63, False: 2**31}
 
 
 @dataclass(frozen=True)
@@ -46,29 +67,81 @@ def _to_json(value: Any) -> Any:
     return {"$dt": value.isoformat()} if isinstance(value, datetime) else value
 
 
-def _from_json(value: Any) -> Any:
-    if isinstance(value, dict) and "$dt" in value:
-        return datetime.fromisoformat(value["$dt"])
-    return value
-
-
 def encode_cursor(values: Sequence[Any]) -> str:
     raw = json.dumps([_to_json(v) for v in values], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, width: int) -> list[Any]:
+def _storable_text(value: str) -> bool:
+    """No NUL, and valid UTF-8 once encoded (a lone surrogate is not)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
+def _may_be_null(key: SortKey) -> bool:
+    """False for a plain column declared NOT NULL (an id); an expression may be NULL."""
+    column = getattr(key.expression, "expression", key.expression)
+    return not isinstance(column, Column) or bool(column.nullable)
+
+
+def _typed(key: SortKey, value: Any) -> Any:
+    """The value a key's column can be compared with, or BadCursor.
+
+    A cursor's values are bound as SQL parameters: anything but the column's own kind
+    (an id that is a string, a time that is a number, NaN, 2**70) would fail in the
+    database, so it is refused here, before any SQL is sent.
+    """
+    if value is None:
+        if key.nullable and _may_be_null(key):
+            return None
+        raise BadCursor("Invalid cursor.")
+    column_type = key.expression.type
+    if isinstance(column_type, DateTime | UTCDateTime):
+        if not (isinstance(value, dict) and list(value) == ["$dt"]):
+            raise BadCursor("Invalid cursor.")
+        moment = value["$dt"]
+        try:
+            parsed = datetime.fromisoformat(moment) if isinstance(moment, str) else None
+            if parsed is None or parsed.tzinfo is None:
+                raise BadCursor("Invalid cursor.")
+            return parsed.astimezone(UTC)
+        except (ValueError, OverflowError) as error:
+            raise BadCursor("Invalid cursor.") from error
+    if isinstance(column_type, Boolean):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(column_type, Integer):
+        limit = _INT_RANGE[isinstance(column_type, BigInteger)]
+        if type(value) is int and -limit <= value < limit:
+            return value
+    elif isinstance(column_type, Float):
+        if type(value) in (int, float) and math.isfinite(value):
+            return value
+    elif isinstance(column_type, String):
+        if isinstance(value, str) and _storable_text(value):
+            return value
+    else:
+        raise TypeError(f"no cursor values for a sort key of type {column_type!r}")
+    raise BadCursor("Invalid cursor.")
+
+
+def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
+    """The sort key values of a cursor we issued for these keys; anything else is BadCursor."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise BadCursor("Not a valid cursor.") from error
-    if not isinstance(values, list) or len(values) != width:
-        raise BadCursor("Not a valid cursor.")
-    try:
-        return [_from_json(v) for v in values]
-    except (TypeError, ValueError) as error:
-        raise BadCursor("Not a valid cursor.") from error
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise BadCursor("Invalid cursor.") from error
+    if not isinstance(values, list) or len(values) != len(keys):
+        raise BadCursor("Invalid cursor.")
+    typed = [_typed(key, value) for key, value in zip(keys, values, strict=True)]
+    # Only the exact text we hand out: no padding, no stray characters, no other spelling.
+    if encode_cursor(typed) != cursor:
+        raise BadCursor("Invalid cursor.")
+    return typed
 
 
 def page_size(first: int | None) -> int:
@@ -117,7 +190,7 @@ async def fetch_page(
     """
     size = page_size(first)
     if after is not None:
-        statement = statement.where(after_condition(keys, decode_cursor(after, len(keys))))
+        statement = statement.where(after_condition(keys, decode_cursor(after, keys)))
     statement = statement.order_by(*ordered(keys)).limit(size + 1)
     if then_join is not None:
         page = statement.subquery("page")

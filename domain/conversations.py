@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.fitting import fitted
 from db.models import (
     Case,
     Contact,
@@ -232,6 +233,11 @@ async def receive_email_reply(
     sender = (
         Sender(contact.name, contact.id)
         if contact
-        else Sender((sender_name or sender_address or "Okänd avsändare")[:200])
+        else Sender(
+            fitted(
+                ConversationMessage.author_name,
+                sender_name or sender_address or "Okänd avsändare",
+            )
+        )
     )
     return await _receive(session, case, sender, clean)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +15,10 @@ from domain.errors import Problems
 
 _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 MAX_VALUE_LENGTH = 2000
+# ASCII digits only (re's \d would take every script's), at most 30 before the point and
+# 20 after it: a count, an amount, a measure.
+_NUMBER = re.compile(r"-?[0-9]{1,30}(?:\.[0-9]{1,20})?", re.ASCII)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _TRUE = {"true", "yes", "ja", "1"}
 _FALSE = {"false", "no", "nej", "0"}
 
@@ -104,16 +108,20 @@ def clean_value(
             problems, path, value, label, max_length=MAX_VALUE_LENGTH, multiline=True
         )
     if kind is FieldKind.NUMBER:
-        try:
-            number = Decimal(value.replace(",", ".").replace(" ", ""))
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            problems.invalid(path, f"{label} must be a number.")
+        # Decimal would also take 1e999 (a thousand digits once written out), NaN, and
+        # digits of other scripts; a number here is written as people write one.
+        written = value.replace(",", ".").replace(" ", "")
+        if not _NUMBER.fullmatch(written):
+            problems.invalid(
+                path, f"{label} must be a number written with 0-9, e.g. -12 or 3,5 (no exponent)."
+            )
             return None
-        return format(number.normalize(), "f")
+        number = Decimal(written).normalize()
+        return format(number.copy_abs() if number.is_zero() else number, "f")
     if kind is FieldKind.DATE:
         try:
+            if not _DATE.fullmatch(value):
+                raise ValueError(value)
             return date.fromisoformat(value).isoformat()
         except ValueError:
             problems.invalid(path, f"{label} must be a date (YYYY-MM-DD).")

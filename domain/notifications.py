@@ -15,6 +15,7 @@ from db.models import CaseAssignedGroup, CaseAssignedUser, GroupMember, Notifica
 from db.streams import Stream, previous_id, serialize_appends
 from domain import channels
 from domain.announcements import announce
+from domain.errors import Problems
 
 _NOTIFICATIONS = cast(Table, Notification.__table__)
 _PREVIOUS = previous_id(_NOTIFICATIONS, "recipient_id")
@@ -146,7 +147,22 @@ async def unread_count(session: AsyncSession, user_id: int) -> int:
 async def mark_read(
     session: AsyncSession, user_id: int, ids: Collection[int] | None, *, at: datetime | None = None
 ) -> int:
-    """Marks the user's own notifications read (all of them when `ids` is None)."""
+    """Marks the user's own notifications read (all of them when `ids` is None).
+
+    An id that is not one of the user's own notifications (another user's, another
+    tenant's, not a notification) is NOT_FOUND on `ids`, and then none is marked.
+    """
+    if ids is not None:
+        wanted = set(ids)
+        own = await session.scalars(
+            select(Notification.id).where(
+                Notification.recipient_id == user_id, Notification.id.in_(wanted)
+            )
+        )
+        if set(own) != wanted:
+            problems = Problems()
+            problems.not_found("ids", "A notification")
+            problems.raise_if_any()
     statement = update(Notification).where(
         Notification.recipient_id == user_id, Notification.read_at.is_(None)
     )

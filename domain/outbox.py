@@ -18,6 +18,7 @@ from typing import cast
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.fitting import fitted
 from db.models import OutboxMessage
 from db.tenancy import session_tenant
 from domain import channels
@@ -99,7 +100,7 @@ async def queue_emails(session: AsyncSession, emails: Sequence[Email]) -> None:
                     "tenant_id": tenant_id,
                     "channel": Channel.EMAIL.value,
                     "recipient": e.to,
-                    "subject": e.subject,
+                    "subject": fitted(OutboxMessage.subject, e.subject),
                     "body": e.body,
                     "headers": e.headers,
                     "status": OutboxStatus.PENDING.value,
@@ -130,7 +131,7 @@ async def queue_email(
         tenant_id=_tenant(session),
         channel=Channel.EMAIL.value,
         recipient=to,
-        subject=subject,
+        subject=fitted(OutboxMessage.subject, subject),
         body=body,
         headers=extra,
         status=OutboxStatus.PENDING.value,

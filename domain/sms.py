@@ -22,7 +22,7 @@ from domain.errors import Problems, UserErrorCode
 from domain.outbox import queue_sms
 from domain.viewer import Viewer
 
-DEFAULT_REGION = "SE"
+DEFAULT_REGION = validation.PHONE_REGION
 MAX_BODY = 1600  # ten concatenated SMS
 
 

@@ -8,7 +8,7 @@ To and Cc.
 
     200  threaded: {"status": "threaded", "messageId": <ConversationMessage id>}
     400  not an e-mail            401  no secret        403  wrong secret
-    404  no known reply token     422  nothing left once quotes are cut
+    404  no known reply token     422  nothing left once quotes are cut, or unreadable
     413  larger than WORKCLOUD_INBOUND_MAX_BYTES (25 MB)
     503  no secret configured
 """
@@ -27,7 +27,7 @@ from domain.announcements import announcements
 from domain.reply_addresses import case_for_reply, reply_token_in
 from graph.context import Services
 from graph.ids import to_global_id
-from messaging.inbound_mail import NotAnEmail, parse
+from messaging.inbound_mail import NotAnEmail, UnreadableEmail, parse
 
 SECRET_HEADER = "X-Inbound-Secret"
 
@@ -57,6 +57,8 @@ def inbound_email(services: Services) -> Callable[[Request], Awaitable[Response]
         raw = await request.body()
         try:
             mail = parse(raw)
+        except UnreadableEmail as error:
+            return _error(422, str(error))
         except (NotAnEmail, ValueError) as error:
             return _error(400, str(error))
         # An MTA pastes the address into the URL as it is, and a query string reads its "+"

@@ -1,20 +1,23 @@
-"""Transport limits: request body size and WebSocket message size.
+"""Transport limits: methods, request body size and WebSocket message size.
 
-The body limit answers 413 with a GraphQL-shaped JSON error before the body is parsed;
-an oversized WebSocket message closes the socket with 1009 (message too big). Sockets per
-viewer are limited where sockets are tracked (graph/open_sockets.py); query depth, tokens
-and aliases inside the schema (graph/schema.py).
+A method a route does not take answers 405 (graph/methods.py); the body limit answers
+413 with a GraphQL-shaped JSON error before the body is parsed; an oversized WebSocket
+message closes the socket with 1009 (message too big). Sockets per viewer are limited
+where sockets are tracked (graph/open_sockets.py); query depth, tokens and aliases inside
+the schema (graph/schema.py).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 
 from graphql import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from graph.methods import method_not_allowed
 from graph.over_http import GRAPHQL_RESPONSE_JSON
 
 MESSAGE_TOO_BIG = 1009
@@ -54,6 +57,11 @@ class TransportLimits:
             await self.app(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, max_body: int) -> None:
+        # Before the body is read: whatever it holds, this route does not take it.
+        refusal = method_not_allowed(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"").decode("latin-1").strip()
         if declared.isdigit() and int(declared) > max_body:
@@ -160,33 +168,94 @@ class TransportLimits:
 NUL = "\x00"
 
 
-def contains_nul(value: object) -> bool:
-    """Whether a NUL character hides anywhere in a document or its variables."""
+# PostgreSQL cannot store NUL in text; refusing it everywhere keeps both backends alike.
+_NUL_REFUSED = "Text must not contain NUL characters."
+# A lone surrogate ("\ud800" in JSON or GraphQL) is no character: it has no UTF-8.
+_NOT_UNICODE = "Text must be valid Unicode (no lone surrogates)."
+
+
+def _unstorable(text: str) -> str | None:
+    """Why a text cannot be stored as it is on every backend, or None when it can."""
+    if NUL in text:
+        return _NUL_REFUSED
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return _NOT_UNICODE
+    return None
+
+
+def unstorable_text(value: object) -> str | None:
+    """Why some text anywhere in a document or its variables cannot be stored, or None."""
     # A loop, not recursion: variables may nest as deep as the JSON decoder allows.
     waiting = [value]
     while waiting:
         item = waiting.pop()
         if isinstance(item, str):
-            if NUL in item:
-                return True
+            if (reason := _unstorable(item)) is not None:
+                return reason
         elif isinstance(item, dict):
             waiting.extend(item.keys())
             waiting.extend(item.values())
         elif isinstance(item, list):
             waiting.extend(item)
-    return False
+    return None
 
 
-def nul_refused() -> GraphQLError:
-    # PostgreSQL cannot store NUL in text; refusing it everywhere keeps both backends alike.
-    return GraphQLError(
-        "Text must not contain NUL characters.", extensions={"code": "BAD_USER_INPUT"}
-    )
+# A GraphQL string escape: \uXXXX, \u{X…}, or any other backslash pair (\\, \").
+_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,8})\}|.)", re.DOTALL)
+
+
+def _escapes_unstorable(document: str) -> str | None:
+    """Why a string escape in the document spells unstorable text (NUL, lone surrogate).
+
+    Read from the text, before parsing: the parser would turn a lone surrogate into a
+    syntax error, and decode NUL silently. Escapes in comments and block strings, where
+    they mean nothing, are refused alike; no client writes those.
+    """
+    high_ends_at: int | None = None  # where a high surrogate ended, awaiting its low half
+    for match in _ESCAPE.finditer(document):
+        digits = match[1] or match[2]
+        unit = int(digits, 16) if digits else None
+        if high_ends_at is not None:
+            if match.start() == high_ends_at and unit is not None and 0xDC00 <= unit <= 0xDFFF:
+                high_ends_at = None
+                continue
+            return _NOT_UNICODE
+        if unit == 0:
+            return _NUL_REFUSED
+        if unit is not None and 0xD800 <= unit <= 0xDBFF:
+            high_ends_at = match.end()
+        elif unit is not None and 0xDC00 <= unit <= 0xDFFF:
+            return _NOT_UNICODE
+    return _NOT_UNICODE if high_ends_at is not None else None
+
+
+def nul_refused(reason: str = _NUL_REFUSED) -> GraphQLError:
+    return GraphQLError(reason, extensions={"code": "BAD_USER_INPUT"})
+
+
+def unstorable_operation(query: object, variables: object) -> str | None:
+    """Why an operation carries text no backend can store (NUL, lone surrogates), whether
+    sent in the variables, in the document, or spelled as an escape in one of its strings.
+    """
+    reason = unstorable_text(query) or unstorable_text(variables)
+    if reason is None and isinstance(query, str) and "\\u" in query:
+        reason = _escapes_unstorable(query)
+    return reason
 
 
 class RefuseNulCharacters(SchemaExtension):
+    """Refuses, before parsing, operations that carry text no backend can store.
+
+    Over graphql-transport-ws the socket handler refuses them on arrival instead
+    (graph/trusted_documents.py), where the protocol has an `error` message for it.
+    """
+
     def on_operation(self) -> Iterator[None]:
         execution = self.execution_context
-        if contains_nul(execution.query) or contains_nul(execution.variables):
-            raise nul_refused()
+        reason = unstorable_operation(execution.query, execution.variables)
+        if reason is not None:
+            raise nul_refused(reason)
         yield

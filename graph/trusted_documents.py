@@ -23,7 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
-from graph.limits import contains_nul, nul_refused
+from graph.limits import nul_refused, unstorable_operation
 
 NOT_TRUSTED = "PERSISTED_QUERY_NOT_FOUND"
 
@@ -81,16 +81,21 @@ def trusted_documents_extension(manifest: Mapping[str, str]) -> Callable[[], Sch
 
 
 class TrustedSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
-    """graphql-transport-ws: an untrusted document (or NUL) gets the protocol's `error`."""
+    """graphql-transport-ws: an untrusted document (or unstorable text) gets `error`."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.connection_acknowledged and contains_nul(dict(message["payload"])):
-            error = {"id": message["id"], "type": "error", "payload": [nul_refused().formatted]}
+        payload: dict[str, Any] = dict(message["payload"])
+        reason = unstorable_operation(payload.get("query"), payload)
+        if self.connection_acknowledged and reason is not None:
+            error = {
+                "id": message["id"],
+                "type": "error",
+                "payload": [nul_refused(reason).formatted],
+            }
             await self.send_message(error)  # type: ignore[arg-type]
             return
         manifest: Mapping[str, str] | None = getattr(self.view, "trusted_documents", None)
         if manifest is not None and self.connection_acknowledged:
-            payload: dict[str, Any] = dict(message["payload"])
             query = payload.get("query")
             if not isinstance(query, str):
                 document_id = requested_document_id(payload)

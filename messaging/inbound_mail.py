@@ -41,6 +41,34 @@ class NotAnEmail(ValueError):
     pass
 
 
+class UnreadableEmail(ValueError):
+    """An e-mail whose structure the mail parser cannot make sense of."""
+
+
+# C0 controls but tab and line breaks, DEL, and C1 controls: nothing a person writes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\t\r\n]+")
+
+
+def _valid_unicode(text: str) -> str:
+    """The text with whatever is not a character (bytes the parser could not decode, kept
+    as lone surrogates) read as UTF-8 where it is, else as U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def clean_body(text: str) -> str:
+    """Body text that every backend can store: valid Unicode, no control characters."""
+    return _CONTROL.sub("", _valid_unicode(text))
+
+
+def clean_header(text: str) -> str:
+    """A header value as one line of text that every backend can store."""
+    return _LINE_BREAKS.sub(" ", clean_body(text)).strip()
+
+
 def _is_attribution(lines: list[str], i: int) -> bool:
     line = lines[i].strip()
     if any(p.match(line) for p in _ATTRIBUTION):
@@ -112,21 +140,28 @@ def _html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "".join(parser.parts))
 
 
+def _content(part: EmailMessage) -> str:
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError):
+        # A charset Python does not know (x-nonexistent-charset), or one that is no text
+        # encoding (idna, rot13): best effort, as UTF-8.
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+    return content if isinstance(content, str) else content.decode("utf-8", "replace")
+
+
 def _body_text(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
+    if not isinstance(part, EmailMessage):
         return ""
-    content = part.get_content()
-    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    text = _content(part)
     return _html_to_text(text) if part.get_content_subtype() == "html" else text
 
 
-def parse(raw: bytes) -> InboundMail:
-    message = message_from_bytes(raw, policy=default)
-    if not isinstance(message, EmailMessage) or message["From"] is None:
-        raise NotAnEmail("not an RFC 5322 message with a From header")
+def _read(message: EmailMessage) -> InboundMail:
     recipients = [
-        address
+        clean_header(address)
         for header in _RECIPIENT_HEADERS
         for _name, address in getaddresses([str(v) for v in message.get_all(header, [])])
         if address
@@ -134,7 +169,22 @@ def parse(raw: bytes) -> InboundMail:
     [(name, address)] = getaddresses([str(message["From"])])[:1] or [("", "")]
     return InboundMail(
         recipients=recipients,
-        sender_address=address,
-        sender_name=name or None,
-        text=strip_quoted(_body_text(message)),
+        sender_address=clean_header(address),
+        sender_name=clean_header(name) or None,
+        text=strip_quoted(clean_body(_body_text(message))),
     )
+
+
+def parse(raw: bytes) -> InboundMail:
+    """What an e-mail says, as text every backend can store, whatever its charsets."""
+    try:
+        message = message_from_bytes(raw, policy=default)
+        if not isinstance(message, EmailMessage) or message["From"] is None:
+            raise NotAnEmail("not an RFC 5322 message with a From header")
+        return _read(message)
+    except NotAnEmail:
+        raise
+    except Exception as error:
+        # The mail package can fail in many ways on a malformed message; the sender's
+        # mistake is reported as such, not as our failure.
+        raise UnreadableEmail(f"the message cannot be read: {type(error).__name__}") from error

@@ -305,3 +305,63 @@ async def test_two_first_messages_at_once_share_one_reply_address(api: Api) -> N
     mails = await api.mail.wait_for(c.contact["email"], count=3)
     token = await reply_token(api, c.case_pk)
     assert {m.message["Reply-To"] for m in mails} == {f"reply+{token}@inbound.workcloud.test"}
+
+
+async def _subjects(api: Api, tenant_pk: int) -> list[str]:
+    async with api.db.session(None) as session:
+        rows = await session.scalars(
+            select(OutboxMessage.subject)
+            .where(OutboxMessage.tenant_id == tenant_pk, OutboxMessage.channel == "EMAIL")
+            .order_by(OutboxMessage.id)
+        )
+        return [s or "" for s in rows]
+
+
+async def test_mail_about_a_case_with_the_longest_title_is_sent_with_its_subject_cut(
+    api: Api,
+) -> None:
+    c = await conversation(api)
+    customer, contact = c.customer["id"], c.contact["id"]
+    mentioned = await c.tenant.create_user("Sara Nilsson", handle=unique("sara"))
+    for length in (489, 495, 500):
+        title = "Läckage " + "å" * (length - len("Läckage ") - 1) + "!"
+        assert len(title) == length
+        registered = await api.data(
+            """mutation($input: RegisterCaseInput!) { registerCase(input: $input) {
+                 case { id title } userErrors { field code } } }""",
+            {
+                "input": {
+                    "title": title,
+                    "customerId": customer,
+                    "contactId": contact,
+                    "visibleInPortal": True,
+                    "sendConfirmation": True,
+                }
+            },
+            c.staff["token"],
+        )
+        assert registered["registerCase"]["userErrors"] == []
+        case = registered["registerCase"]["case"]
+        assert case["title"] == title
+        sent = await api.data(
+            SEND, {"input": {"caseId": case["id"], "body": "Hej!"}}, c.staff["token"]
+        )
+        assert sent["sendCustomerMessage"]["userErrors"] == []
+        commented = await api.data(
+            """mutation($input: AddCommentInput!) { addComment(input: $input) {
+                 comment { id } userErrors { code } } }""",
+            {"input": {"caseId": case["id"], "body": f"@{mentioned['handle']} titta"}},
+            c.staff["token"],
+        )
+        assert commented["addComment"]["userErrors"] == []
+
+    subjects = await _subjects(api, c.tenant.pk)
+    assert len(subjects) == 9
+    for subject in subjects:
+        assert len(subject) <= 500, subject
+        assert subject.endswith("!") or (len(subject) == 500 and subject.endswith("å…"))
+    mails = await api.mail.wait_for(c.contact["email"], count=6)
+    assert {m.message["Subject"] for m in mails} <= set(subjects)
+    # The longest titles' subjects are cut; the mail still says which case it is about.
+    assert any(s.endswith("å…") for s in subjects)
+    assert all(s.startswith(("Ärende", "Erik")) for s in subjects)

@@ -6,6 +6,7 @@ import os
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
+from typing import Any
 
 from tests.client import Api
 from tests.conftest import INBOUND_SECRET
@@ -139,3 +140,104 @@ async def test_inbound_mail_is_refused_without_the_secret_or_a_known_reply_addre
     portal_case = await c.portal_case()
     assert portal_case["messages"]["totalCount"] == 1
     assert await customer_messages_notified(api, c.staff["token"]) == []
+
+
+def raw_reply(to: str, from_header: bytes, headers: bytes, body: bytes) -> bytes:
+    """A reply as some mail programs really send it: bytes, not what EmailMessage writes."""
+    return (
+        b"From: "
+        + from_header
+        + b"\r\nTo: "
+        + to.encode()
+        + b"\r\nSubject: Re: Arende\r\n"
+        + headers
+        + b"\r\n"
+        + body
+    )
+
+
+async def last_message(c: Any) -> dict[str, Any]:
+    node: dict[str, Any] = (await c.portal_case())["messages"]["edges"][-1]["node"]
+    return node
+
+
+async def test_a_reply_in_an_unknown_charset_is_read_as_well_as_it_can_be(api: Api) -> None:
+    c = await conversation(api)
+    await send(api, c)
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    to = mail.message["Reply-To"]
+    stranger = b"Per Holm <per.holm@solbacken.example.se>"
+    for charset in (b"x-nonexistent-charset", b"idna", b"rot13", b"utf-8"):
+        headers = b"Content-Type: text/plain; charset=" + charset + b"\r\n"
+        body = b"Tack, det g\xc3\xa5r bra \xff\xfe p\xe5 torsdag.\r\n"
+        status, answer = await post(api, raw_reply(to, stranger, headers, body))
+        assert status == 200, (charset, answer)
+        last = await last_message(c)
+        assert last["id"] == answer["messageId"]
+        assert last["body"].startswith("Tack, det går bra "), last
+        assert last["body"].endswith(" torsdag."), last
+        assert "\x00" not in last["body"]
+
+    for name in (
+        b"=?x-nonexistent-charset?q?Per_Holm?=",
+        b"=?x-nonexistent-charset?b?UGVyIEhvbG0=?=",
+        b"=?utf-8?q?Per_=FF=FEHolm?=",
+        b"Per \xe5 Holm",
+    ):
+        sender = name + b" <per.holm@solbacken.example.se>"
+        status, answer = await post(api, raw_reply(to, sender, b"", b"Hej igen.\r\n"))
+        assert status == 200, (name, answer)
+        last = await last_message(c)
+        assert last["body"] == "Hej igen."
+        assert "Per" in last["authorName"] and "Holm" in last["authorName"], last
+
+
+async def test_control_characters_in_a_reply_are_dropped_on_every_backend(api: Api) -> None:
+    c = await conversation(api)
+    await send(api, c)
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    to = mail.message["Reply-To"]
+    senders = [
+        b"=?utf-8?q?Per=00_Holm?= <per.holm@solbacken.example.se>",
+        b"=?utf-8?b?UGVyAEhvbG0=?= <per.holm@solbacken.example.se>",
+        b"Per\x00 Holm <per.holm@solbacken.example.se>",
+        b"Per\x01\x1b Holm\x7f <per.holm@solbacken.example.se>",
+        b"=?utf-8?q?Per=01=1B_Holm=7F?= <per.holm@solbacken.example.se>",
+    ]
+    for sender in senders:
+        headers = b"Content-Type: text/plain; charset=utf-8\r\n"
+        body = b"Tack\x00 f\xc3\xb6r\x01 \x1b[31mbesked\x7f.\r\nRad tv\xc3\xa5\tmed tabb.\r\n"
+        status, answer = await post(api, raw_reply(to, sender, headers, body))
+        assert status == 200, (sender, answer)
+        last = await last_message(c)
+        assert last["body"] == "Tack för [31mbesked.\nRad två\tmed tabb.", last
+        assert last["authorName"] in ("Per Holm", "PerHolm", "Per  Holm"), last
+    events = (await c.staff_view())["events"]["edges"]
+    names = {
+        e["node"]["actorName"] for e in events if e["node"]["action"] == "CUSTOMER_MESSAGE_RECEIVED"
+    }
+    assert all("\x00" not in n and "\x01" not in n for n in names), names
+
+    long_name = ("Per Holm " * 40).encode()
+    status, answer = await post(api, raw_reply(to, long_name + b"<p@x.se>", b"", b"Lang.\r\n"))
+    assert status == 200, answer
+    last = await last_message(c)
+    assert len(last["authorName"]) == 200 and last["authorName"].endswith("…"), last
+
+
+async def test_a_reply_that_cannot_be_read_at_all_is_refused_not_failed(api: Api) -> None:
+    c = await conversation(api)
+    await send(api, c)
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    to = mail.message["Reply-To"].encode()
+    unreadable = [
+        b"From: k@x.se\r\nTo: =?utf-8?q?x?= <\r\nDelivered-To: " + to + b"\r\n\r\nHej",
+        b"From: k@x.se\r\nCc: =?utf-8?q?x?= <\r\nTo: " + to + b"\r\n\r\nHej",
+        # A line break inside a sender's name, which the mail package refuses to parse.
+        b"From: =?utf-8?q?Per=0D=0A_Holm?= <p@x.se>\r\nTo: " + to + b"\r\n\r\nHej",
+    ]
+    for raw in unreadable:
+        status, answer = await post(api, raw)
+        assert status == 422, answer
+        assert "cannot be read" in answer["error"]
+    assert (await c.portal_case())["messages"]["totalCount"] == 1

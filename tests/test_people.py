@@ -32,7 +32,7 @@ async def test_admin_creates_a_user_who_can_sign_in(api: Api) -> None:
     user = data["createUser"]["user"]
     assert user["email"] == new["email"]
     assert user["role"] == "ADMIN"
-    assert user["phone"] == "0701234567"
+    assert user["phone"] == "+46701234567"
     token = await api.login(str(new["email"]))
     viewer = await api.data("{ viewer { user { id } } }", token=token)
     assert viewer["viewer"]["user"]["id"] == user["id"]

@@ -203,7 +203,7 @@ async def test_sms_is_refused_when_turned_off_or_without_a_usable_number(api: Ap
     assert landline_only["userErrors"] == [
         {
             "field": ["input", "caseId"],
-            "message": "Kontoret's number 0812345678 cannot receive SMS.",
+            "message": "Kontoret's number +46812345678 cannot receive SMS.",
             "code": "INVALID",
         }
     ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.fitting import fitted
 from db.models import (
     CaseEvent,
     CaseObject,
@@ -85,7 +86,7 @@ def record(
         action=action.value,
         actor_user_id=actor.user_id,
         actor_contact_id=actor.contact_id,
-        actor_name=actor.name,
+        actor_name=fitted(CaseEvent.actor_name, actor.name),
         changes=[c.to_json() for c in changes],
     )
     session.add(event)

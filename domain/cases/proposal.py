@@ -8,7 +8,7 @@ their defaults (a default that is no longer usable, e.g. an inactive status, is 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -65,12 +65,6 @@ class Proposal:
     # here, the event log and the search text find their names there instead of reading
     # them again.
     checked: list[Any]
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 async def _usable_default(
@@ -192,7 +186,7 @@ class _Review:
         if sent.color is not ABSENT:
             state.color = validation.color(problems, "color", sent.color)
         if sent.deadline is not ABSENT:
-            state.deadline = _utc(sent.deadline)
+            state.deadline = validation.moment(problems, "deadline", sent.deadline, "The deadline")
         if sent.visible_in_portal is not ABSENT:
             state.visible_in_portal = bool(sent.visible_in_portal)
         if sent.location is not ABSENT:

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, exists, func, or_, select
 
 from db.models import (
     Case,
@@ -111,7 +111,7 @@ def _sort_expression(order: CaseOrderField, joins: _Joins) -> Any:
         case CaseOrderField.NUMBER:
             return Case.number
         case CaseOrderField.TITLE:
-            return func.lower(Case.title)
+            return func.lower(Case.title, type_=String)
         case CaseOrderField.CREATED_AT:
             return Case.created_at
         case CaseOrderField.UPDATED_AT:
@@ -123,9 +123,9 @@ def _sort_expression(order: CaseOrderField, joins: _Joins) -> Any:
         case CaseOrderField.STATUS:
             return joins.need(CaseStatus).order
         case CaseOrderField.TYPE:
-            return func.lower(joins.need(CaseType).name)
+            return func.lower(joins.need(CaseType).name, type_=String)
         case CaseOrderField.CUSTOMER:
-            return func.lower(joins.need(Customer).name)
+            return func.lower(joins.need(Customer).name, type_=String)
 
 
 def mine(user_id: int) -> ColumnElement[bool]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -10,6 +10,7 @@ from sqlalchemy import Select
 
 from db import models
 from db.pagination import SortKey
+from domain import validation
 from domain.cases import table
 from domain.cases.table import CaseOrderField, CaseScope, OrderDirection
 from domain.viewer import Viewer as DomainViewer
@@ -59,10 +60,13 @@ def _ids(given: list[strawberry.ID] | None, type_name: str) -> list[int] | None:
     return None if given is None else [our_pk(g, type_name) or 0 for g in given]
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def _utc(moment: datetime | None, argument: str) -> datetime | None:
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    in_utc = validation.utc(moment)
+    if in_utc is None:
+        raise bad_input(f"`{argument}` must fall within the years 1-9999 in UTC.")
+    return in_utc
 
 
 def _box(given: BoundingBoxInput | None) -> table.BoundingBox | None:
@@ -86,8 +90,8 @@ def _filter(given: CaseFilterInput | None) -> table.CaseFilter | None:
         assignee_user_ids=_ids(given.assignee_user_ids, "User"),
         assignee_group_ids=_ids(given.assignee_group_ids, "Group"),
         open=given.open,
-        deadline_before=_utc(given.deadline_before),
-        deadline_after=_utc(given.deadline_after),
+        deadline_before=_utc(given.deadline_before, "deadlineBefore"),
+        deadline_after=_utc(given.deadline_after, "deadlineAfter"),
         within=_box(given.within),
     )
 
