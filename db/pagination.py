@@ -67,8 +67,28 @@ def _to_json(value: Any) -> Any:
     return {"$dt": value.isoformat()} if isinstance(value, datetime) else value
 
 
+def _same(pk: int) -> int:
+    return pk
+
+
+# Every order ends with the primary key, and primary keys are shared by all tenants: a
+# cursor carrying one in the clear would let a tenant count what the others create. The
+# app installs the keyed permutation that hides it (`hide_primary_keys`, graph/ids.py).
+_hidden: Callable[[int], int] = _same
+_shown: Callable[[int], int] = _same
+
+
+def hide_primary_keys(hide: Callable[[int], int], show: Callable[[int], int]) -> None:
+    """How the primary key at the end of every cursor is hidden, and read back."""
+    global _hidden, _shown
+    _hidden, _shown = hide, show
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps([_to_json(v) for v in values], separators=(",", ":"))
+    encoded = [_to_json(v) for v in values]
+    if encoded and type(encoded[-1]) is int and encoded[-1] >= 0:
+        encoded[-1] = _hidden(encoded[-1])
+    raw = json.dumps(encoded, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -135,8 +155,12 @@ def decode_cursor(cursor: str, keys: Sequence[SortKey]) -> list[Any]:
         values = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise BadCursor("Invalid cursor.") from error
-    if not isinstance(values, list) or len(values) != len(keys):
+    if not isinstance(values, list) or len(values) != len(keys) or not values:
         raise BadCursor("Invalid cursor.")
+    if type(values[-1]) is int:
+        if not 0 <= values[-1] < 2**64:
+            raise BadCursor("Invalid cursor.")
+        values[-1] = _shown(values[-1])
     typed = [_typed(key, value) for key, value in zip(keys, values, strict=True)]
     # Only the exact text we hand out: no padding, no stray characters, no other spelling.
     if encode_cursor(typed) != cursor:

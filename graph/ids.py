@@ -18,6 +18,7 @@ import binascii
 from collections.abc import Mapping
 from functools import lru_cache
 
+from db import pagination
 from graph.id_cipher import BLOCK_BITS, TypePermutation, master_key
 
 SEPARATOR = b"."  # never in a legacy id, which is an identifier, ":" and digits
@@ -26,6 +27,8 @@ BLOCK_BYTES = BLOCK_BITS // 8
 # Primary keys are BIGINT: what a deciphered block above this holds is nobody's key.
 MAX_PK = 2**63 - 1
 MAX_ID_LENGTH = 100
+# The permutation of the primary keys that end page cursors (not a type name: no id uses it).
+CURSOR_KEYS = "page cursor"
 # Rendered ids kept (~150 bytes each): the pages and events being served, whose statuses,
 # users and groups repeat from row to row.
 RENDERED_IDS_KEPT = 32_768
@@ -50,7 +53,7 @@ class GlobalIds:
         self._legacy_last_pks = dict(legacy_last_pks)
         self._permutations: dict[str, TypePermutation] = {}
 
-    def _permutation(self, type_name: str) -> TypePermutation:
+    def permutation(self, type_name: str) -> TypePermutation:
         found = self._permutations.get(type_name)
         if found is None:
             found = TypePermutation(self._key, type_name)
@@ -61,7 +64,7 @@ class GlobalIds:
     def global_id(self, type_name: str, pk: int) -> str:
         if not 0 <= pk <= MAX_PK:
             raise ValueError(f"{type_name} primary key out of range")
-        block = self._permutation(type_name).encipher(pk)
+        block = self.permutation(type_name).encipher(pk)
         return _encoded(type_name.encode() + SEPARATOR + block.to_bytes(BLOCK_BYTES, "big"))
 
     def parse(self, global_id: str) -> tuple[str, int] | None:
@@ -83,7 +86,7 @@ class GlobalIds:
         if not type_name.isidentifier():
             return None
         block = int.from_bytes(raw[-BLOCK_BYTES:], "big")
-        pk = self._permutation(type_name).decipher(block)
+        pk = self.permutation(type_name).decipher(block)
         return (type_name, pk) if pk <= MAX_PK else None
 
     def _parse_legacy(self, raw: bytes) -> tuple[str, int] | None:
@@ -104,6 +107,9 @@ def install(secret: str, legacy_last_pks: Mapping[str, int]) -> None:
     global _installed
     _installed = GlobalIds(secret, legacy_last_pks)
     _rendered.cache_clear()
+    # Page cursors end with a primary key too: hidden under the same key.
+    cursors = _installed.permutation(CURSOR_KEYS)
+    pagination.hide_primary_keys(cursors.encipher, cursors.decipher)
 
 
 def _global_ids() -> GlobalIds:

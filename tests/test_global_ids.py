@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import json
 import re
 from typing import Any
 
@@ -158,3 +159,32 @@ async def test_a_tampered_id_names_nothing(api: Api) -> None:
     # The untampered id still works.
     data = await api.data(NODE, {"id": target}, tenant.admin_token)
     assert data["node"] == {"__typename": "Case", "id": target}
+
+
+async def test_page_cursors_hide_primary_keys_too(api: Api) -> None:
+    tenant = await api.new_tenant()
+    for i in range(6):
+        await tenant.create_case(f"Ärende {i}")
+    page = await api.data(
+        "{ cases(orderBy: [{field: NUMBER, direction: ASC}]) { edges { cursor node { id } } } }",
+        token=tenant.admin_token,
+    )
+    edges = page["cases"]["edges"]
+    pks = [pk_of(edge["node"]["id"], "Case") for edge in edges]
+    # The cursor's last value stands for the case's key, but is not it nor near it.
+    last_values = [json.loads(raw(edge["cursor"]))[-1] for edge in edges]
+    for value, pk in zip(last_values, pks, strict=True):
+        assert value != pk
+        assert value > 2**40
+    steps = [b - a for a, b in itertools.pairwise(last_values)]
+    assert all(abs(step) > 2**32 for step in steps), steps
+    # And each still pages on from where it stands.
+    after = await api.data(
+        """query($after: String) { cases(orderBy: [{field: NUMBER, direction: ASC}],
+             after: $after) { edges { node { id } } } }""",
+        {"after": edges[2]["cursor"]},
+        tenant.admin_token,
+    )
+    assert [e["node"]["id"] for e in after["cases"]["edges"]] == [
+        e["node"]["id"] for e in edges[3:]
+    ]
