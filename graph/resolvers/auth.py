@@ -64,23 +64,19 @@ async def _sign_in(info: Info, email: str, password: str, *, portal: bool) -> Lo
     context = info.context
     lifetime = timedelta(days=context.settings.token_lifetime_days)
     do = signin.portal_login if portal else signin.login
-
-    throttle, address = context.services.throttle, context.client_address
-
-    async def work(session: AsyncSession) -> tuple[str, DomainViewer]:
-        return await do(session, email, password, lifetime)
+    throttle = context.services.throttle
 
     try:
-        await throttle.check(email, address)
+        guess = await throttle.reserve_guess(email, context.client_address)
     except Throttled as error:
         raise rate_limited(error.retry_after) from None
     try:
         async with context.db.transaction(None) as session:
-            token, viewer = await work(session)
+            token, viewer = await do(session, email, password, lifetime)
     except UserErrors as error:
-        await throttle.failed(email, address)
+        # The reservation stays: it is this failure's place in the count.
         return LoginPayload(user_errors=user_errors(error.errors))
-    await throttle.succeeded(email)
+    await throttle.succeeded(email, guess)
     # The payload is read in the new viewer's tenant (the request itself stays anonymous).
     context.scope.switch_tenant(viewer.tenant_id)
     return LoginPayload(token=token, viewer=await viewer_object(info, viewer))
@@ -119,9 +115,9 @@ class AuthMutation:
         context = info.context
         viewer = context.staff()
         # Guessing the current password is throttled like sign-in, per user and address.
-        throttle, key = context.services.throttle, f"user-{viewer.user_id}"
+        throttle = context.services.throttle
         try:
-            await throttle.check(key, context.client_address)
+            guess = await throttle.reserve_guess(f"user-{viewer.user_id}", context.client_address)
         except Throttled as error:
             raise rate_limited(error.retry_after) from None
 
@@ -131,6 +127,6 @@ class AuthMutation:
             )
 
         outcome = await perform(info, work)
-        if any(e.field == ["input", "currentPassword"] for e in outcome.errors):
-            await throttle.failed(key, context.client_address)
+        if not any(e.field == ["input", "currentPassword"] for e in outcome.errors):
+            await throttle.release(guess)
         return ChangePasswordPayload(ok=not outcome.errors, user_errors=outcome.errors)
