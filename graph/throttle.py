@@ -1,4 +1,5 @@
-"""Guessing limits: sign-in attempts per e-mail and client address, counted in an `AttemptLog`.
+"""Guessing limits: sign-in attempts per e-mail and client address, and answers that an
+e-mail address is taken, per tenant and viewer; both counted in one `AttemptLog`.
 
 Every guess is reserved before it is checked (`graph.attempt_log`), so a burst of
 concurrent guesses gets no more checks than the limit. A wrong e-mail and a wrong
@@ -14,6 +15,7 @@ from urllib.parse import urlparse
 
 from redis.exceptions import RedisError
 
+from domain.viewer import Viewer
 from graph.attempt_log import (
     NOTHING_RESERVED,
     AttemptLog,
@@ -33,6 +35,9 @@ class SignInThrottle:
         self._per_email = settings.sign_in_failures_per_email
         self._per_address = settings.sign_in_failures_per_address
         self._sign_in_window = float(settings.sign_in_window_seconds)
+        self._taken_per_tenant = settings.taken_email_answers_per_tenant
+        self._taken_per_viewer = settings.taken_email_answers_per_viewer
+        self._taken_window = float(settings.taken_email_window_seconds)
         self._prefix = settings.broadcast_channel_prefix
         if urlparse(settings.broadcast_url).scheme in ("redis", "rediss"):
             self._log: AttemptLog = RedisAttemptLog(settings.broadcast_url)
@@ -62,6 +67,19 @@ class SignInThrottle:
             await self._log.clear(self._email_key(email))
         except (RedisError, OSError) as error:
             log.warning("sign-in throttle unavailable: %r", error)
+
+    async def reserve_taken_email_answer(self, viewer: Viewer) -> Reservation:
+        """Room for one more "this e-mail is taken" answer to this viewer and tenant, or Throttled.
+
+        Reserved before the address is looked up, so that concurrent lookups cannot go past
+        the limit; `release` it unless the answer was that the address is taken.
+        """
+        key = f"{self._prefix}taken-email-answers:"
+        limits = [
+            (f"{key}tenant:{viewer.tenant_id}", self._taken_per_tenant),
+            (f"{key}user:{viewer.staff_user_id}", self._taken_per_viewer),
+        ]
+        return await self._reserve(limits, self._taken_window)
 
     async def release(self, reservation: Reservation) -> None:
         try:
