@@ -61,12 +61,16 @@ class SignInThrottle:
 
     async def succeeded(self, email: str, reservation: Reservation) -> None:
         """The right password: the guess does not count, and the e-mail's failures are forgiven."""
-        await self.release(reservation)
-        # Only the e-mail's count: one right password must not clear an address's record.
+        email_key = self._email_key(email)
+        # Cleared before the address's place is given back: given back first, the e-mail's
+        # place could go to another attempt in between, which the clearing would then forget.
         try:
-            await self._log.clear(self._email_key(email))
+            await self._log.clear(email_key)
         except (RedisError, OSError) as error:
             log.warning("sign-in throttle unavailable: %r", error)
+        # Only the e-mail's count: one right password must not clear an address's record.
+        others = tuple(key for key in reservation.keys if key != email_key)
+        await self.release(Reservation(others, reservation.entry))
 
     async def reserve_taken_email_answer(self, viewer: Viewer) -> Reservation:
         """Room for one more "this e-mail is taken" answer to this viewer and tenant, or Throttled.
