@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CaseObject, Contact, Customer, Project
-from db.tenancy import ALL_TENANTS
-from domain import signin, validation
+from domain import signin, unique_emails, validation
 from domain.errors import Problems
 from domain.passwords import hash_password, password_problem
 
@@ -101,22 +99,27 @@ async def enable_portal_access(
         problems.not_found("contactId", "The contact")
     elif not contact.email:
         problems.required("contactId", "An e-mail address on the contact")
-    elif await session.scalar(
-        select(func.count())
-        .select_from(Contact)
-        .where(Contact.portal_email == contact.email, Contact.id != contact.id)
-        .execution_options(**ALL_TENANTS)
-    ):
-        problems.invalid("contactId", "Another portal login already uses this e-mail address.")
+    elif await unique_emails.portal_email_taken(session, contact.email, contact.id):
+        problems.invalid("contactId", unique_emails.PORTAL_EMAIL_TAKEN)
     if (message := password_problem(password)) is not None:
         problems.invalid("password", message)
     problems.raise_if_any()
-    assert contact is not None
-    contact.portal_email = contact.email
-    contact.portal_password_hash = await asyncio.to_thread(hash_password, password)
+    assert contact is not None and contact.email
+    email, contact_pk = contact.email, contact.id
+    password_hash = await asyncio.to_thread(hash_password, password)
+
+    def write() -> None:
+        contact.portal_email = email
+        contact.portal_password_hash = password_hash
+
+    async def recheck() -> None:
+        if await unique_emails.portal_email_taken(session, email, contact_pk):
+            problems.invalid("contactId", unique_emails.PORTAL_EMAIL_TAKEN)
+        problems.raise_if_any()
+
+    await unique_emails.claim(session, write, recheck)
     # A new password ends every portal session signed in with the old one.
-    await signin.revoke_all_for_contact(session, contact.id)
-    await session.flush()
+    await signin.revoke_all_for_contact(session, contact_pk)
     return contact
 
 

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Group, GroupMember, User
-from db.tenancy import ALL_TENANTS
-from domain import validation
+from domain import unique_emails, validation
 from domain.errors import Problems
 from domain.passwords import hash_password, password_problem
 from domain.viewer import Role
@@ -31,24 +30,13 @@ async def create_user(session: AsyncSession, new: NewUser) -> User:
     problems = Problems()
     email = validation.email(problems, "email", new.email, required=True)
     name = validation.text(problems, "name", new.name, "Name", required=True)
-    handle = validation.handle(problems, "handle", new.handle or (email or "").split("@")[0])
     phone = validation.phone(problems, "phone", new.phone)
     if (message := password_problem(new.password)) is not None:
         problems.invalid("password", message)
-    # E-mails are unique across tenants (sign-in needs no tenant), so look at every tenant.
-    if email and await session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.email == email)
-        .execution_options(**ALL_TENANTS)
-    ):
-        problems.invalid("email", "A user with this e-mail already exists.")
-    if handle and await session.scalar(
-        select(func.count()).select_from(User).where(User.handle_key == handle.lower())
-    ):
-        problems.invalid("handle", f"The handle @{handle} is already taken.")
+    handle = await _check_unique(session, problems, email, new.handle)
     problems.raise_if_any()
     assert email and name and handle
+    password_hash = await asyncio.to_thread(hash_password, new.password)
     user = User(
         email=email,
         name=name,
@@ -56,11 +44,34 @@ async def create_user(session: AsyncSession, new: NewUser) -> User:
         handle_key=handle.lower(),
         phone=phone,
         role=new.role.value,
-        password_hash=await asyncio.to_thread(hash_password, new.password),
+        password_hash=password_hash,
     )
-    session.add(user)
-    await session.flush()
+
+    async def recheck() -> None:
+        await _check_unique(session, problems, email, new.handle)
+        problems.raise_if_any()
+
+    await unique_emails.claim(session, lambda: session.add(user), recheck)
     return user
+
+
+async def _check_unique(
+    session: AsyncSession, problems: Problems, email: str | None, handle: str | None
+) -> str | None:
+    """Records a taken e-mail or handle; returns the handle to use (given or from the e-mail)."""
+    taken = email is not None and await unique_emails.staff_email_taken(session, email)
+    if taken:
+        problems.invalid("email", unique_emails.STAFF_EMAIL_TAKEN)
+        if not handle:
+            # A handle made from an address in this tenant would be taken too, from one in
+            # another tenant not: checking it would tell the two apart.
+            return None
+    clean = validation.handle(problems, "handle", handle or (email or "").split("@")[0])
+    if clean and await session.scalar(
+        select(func.count()).select_from(User).where(User.handle_key == clean.lower())
+    ):
+        problems.invalid("handle", f"The handle @{clean} is already taken.")
+    return clean
 
 
 async def create_group(session: AsyncSession, name: str, member_ids: Sequence[int | None]) -> Group:

@@ -32,6 +32,7 @@ PORTAL = ANONYMOUS | {
     "portalCases",
     "portalCase",
     "portalSendMessage",
+    "portalChangePassword",
     "conversationMessageAdded",
 }
 

@@ -22,8 +22,8 @@ def bad_input(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": BAD_USER_INPUT})
 
 
-def rate_limited(retry_after: int) -> GraphQLError:
+def rate_limited(retry_after: int, what: str = "Too many failed sign-ins") -> GraphQLError:
     return GraphQLError(
-        f"Too many failed sign-ins; try again in {retry_after} seconds.",
+        f"{what}; try again in {retry_after} seconds.",
         extensions={"code": RATE_LIMITED, "retryAfter": retry_after},
     )

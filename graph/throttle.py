@@ -1,142 +1,103 @@
-"""Failed sign-ins, counted in a sliding window per e-mail and per client address.
+"""Guessing limits: sign-in attempts per e-mail and client address, and answers that an
+e-mail address is taken, per tenant and viewer; both counted in one `AttemptLog`.
 
-With a `redis://` broadcast URL the counts live in Redis (one sorted set of failure
-times per key), so every instance behind the load balancer sees the same counts; with
-`memory://` they are kept in this process, which is right for the one embedded instance.
-A wrong e-mail and a wrong password count alike, so the throttle tells nothing about
-which e-mails exist.
+Every guess is reserved before it is checked (`graph.attempt_log`), so a burst of
+concurrent guesses gets no more checks than the limit. A wrong e-mail and a wrong
+password count alike, so the throttle tells nothing about which e-mails exist. With
+Redis away the limits fail open, logged: Argon2 still keeps each password guess slow.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import time
-import uuid
-from collections import deque
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from domain.viewer import Viewer
+from graph.attempt_log import (
+    NOTHING_RESERVED,
+    AttemptLog,
+    RedisAttemptLog,
+    Reservation,
+    Throttled,
+)
 from workcloud.settings import Settings
 
 log = logging.getLogger("workcloud.throttle")
 
-
-class Throttled(Exception):
-    """Too many failed sign-ins; try again after `retry_after` seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed sign-ins; try again in {retry_after} seconds.")
-        self.retry_after = retry_after
-
-
-class FailureLog:
-    """Failure times per key within `window` seconds: in memory, for one instance."""
-
-    def __init__(self, window: float) -> None:
-        self.window = window
-        self._times: dict[str, deque[float]] = {}
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._times.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._times[key]
-        return times
-
-    async def count(self, key: str) -> tuple[int, float]:
-        """How many failures are in the window, and the time of the oldest one."""
-        times = self._recent(key, time.time())
-        return len(times), (times[0] if times else 0.0)
-
-    async def add(self, key: str) -> None:
-        now = time.time()
-        self._recent(key, now)
-        self._times.setdefault(key, deque()).append(now)
-
-    async def clear(self, key: str) -> None:
-        self._times.pop(key, None)
-
-    async def close(self) -> None:
-        self._times.clear()
-
-
-class RedisFailureLog(FailureLog):
-    """The same window in Redis, shared by every instance."""
-
-    def __init__(self, url: str, window: float) -> None:
-        super().__init__(window)
-        self._redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-
-    async def count(self, key: str) -> tuple[int, float]:
-        now = time.time()
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(key, "-inf", now - self.window)
-            pipe.zcard(key)
-            pipe.zrange(key, 0, 0, withscores=True)
-            _removed, count, oldest = await pipe.execute()
-        return int(count), (float(oldest[0][1]) if oldest else 0.0)
-
-    async def add(self, key: str) -> None:
-        now = time.time()
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(key, {uuid.uuid4().hex: now})
-            pipe.expire(key, math.ceil(self.window))
-            await pipe.execute()
-
-    async def clear(self, key: str) -> None:
-        await self._redis.delete(key)
-
-    async def close(self) -> None:
-        await self._redis.aclose()
+__all__ = ["Reservation", "SignInThrottle", "Throttled"]
 
 
 class SignInThrottle:
     def __init__(self, settings: Settings) -> None:
         self._per_email = settings.sign_in_failures_per_email
         self._per_address = settings.sign_in_failures_per_address
-        self._prefix = f"{settings.broadcast_channel_prefix}sign-in-failures:"
-        window = float(settings.sign_in_window_seconds)
+        self._sign_in_window = float(settings.sign_in_window_seconds)
+        self._taken_per_tenant = settings.taken_email_answers_per_tenant
+        self._taken_per_viewer = settings.taken_email_answers_per_viewer
+        self._taken_window = float(settings.taken_email_window_seconds)
+        self._prefix = settings.broadcast_channel_prefix
         if urlparse(settings.broadcast_url).scheme in ("redis", "rediss"):
-            self._log: FailureLog = RedisFailureLog(settings.broadcast_url, window)
+            self._log: AttemptLog = RedisAttemptLog(settings.broadcast_url)
         else:
-            self._log = FailureLog(window)
+            self._log = AttemptLog()
 
-    def _keys(self, email: str, address: str | None) -> list[tuple[str, int]]:
-        keys = [(f"{self._prefix}email:{email.strip().lower()}", self._per_email)]
+    def _email_key(self, email: str) -> str:
+        return f"{self._prefix}sign-in-failures:email:{email.strip().lower()}"
+
+    async def reserve_guess(self, email: str, address: str | None) -> Reservation:
+        """A password check for this e-mail (or `user-<id>`) from this address, or Throttled.
+
+        Raises Throttled while either count is at its limit, even for the right password,
+        so that throttling does not reveal a correct guess. The reservation counts as a
+        failure unless `succeeded` or `release` is called with it.
+        """
+        limits = [(self._email_key(email), self._per_email)]
         if address:
-            keys.append((f"{self._prefix}address:{address}", self._per_address))
-        return keys
+            limits.append((f"{self._prefix}sign-in-failures:address:{address}", self._per_address))
+        return await self._reserve(limits, self._sign_in_window)
 
-    async def check(self, email: str, address: str | None) -> None:
-        """Raises Throttled while either the e-mail or the address has too many failures."""
-        for key, limit in self._keys(email, address):
-            try:
-                count, oldest = await self._log.count(key)
-            except (RedisError, OSError) as error:
-                # Fail open: with Redis away, sign-in still works (Argon2 keeps guessing slow).
-                log.warning("sign-in throttle unavailable: %r", error)
-                return
-            if count >= limit:
-                retry_after = max(1, math.ceil(oldest + self._log.window - time.time()))
-                raise Throttled(retry_after)
-
-    async def failed(self, email: str, address: str | None) -> None:
+    async def succeeded(self, email: str, reservation: Reservation) -> None:
+        """The right password: the guess does not count, and the e-mail's failures are forgiven."""
+        email_key = self._email_key(email)
+        # Cleared before the address's place is given back: given back first, the e-mail's
+        # place could go to another attempt in between, which the clearing would then forget.
         try:
-            for key, _limit in self._keys(email, address):
-                await self._log.add(key)
+            await self._log.clear(email_key)
         except (RedisError, OSError) as error:
             log.warning("sign-in throttle unavailable: %r", error)
-
-    async def succeeded(self, email: str) -> None:
         # Only the e-mail's count: one right password must not clear an address's record.
+        others = tuple(key for key in reservation.keys if key != email_key)
+        await self.release(Reservation(others, reservation.entry))
+
+    async def reserve_taken_email_answer(self, viewer: Viewer) -> Reservation:
+        """Room for one more "this e-mail is taken" answer to this viewer and tenant, or Throttled.
+
+        Reserved before the address is looked up, so that concurrent lookups cannot go past
+        the limit; `release` it unless the answer was that the address is taken.
+        """
+        key = f"{self._prefix}taken-email-answers:"
+        limits = [
+            (f"{key}tenant:{viewer.tenant_id}", self._taken_per_tenant),
+            (f"{key}user:{viewer.staff_user_id}", self._taken_per_viewer),
+        ]
+        return await self._reserve(limits, self._taken_window)
+
+    async def release(self, reservation: Reservation) -> None:
         try:
-            await self._log.clear(self._keys(email, None)[0][0])
+            await self._log.release(reservation)
         except (RedisError, OSError) as error:
             log.warning("sign-in throttle unavailable: %r", error)
+
+    async def _reserve(self, limits: Sequence[tuple[str, int]], window: float) -> Reservation:
+        try:
+            return await self._log.reserve(limits, window)
+        except (RedisError, OSError) as error:
+            # Fail open: with Redis away, sign-in still works (Argon2 keeps guessing slow).
+            log.warning("sign-in throttle unavailable: %r", error)
+            return NOTHING_RESERVED
 
     async def close(self) -> None:
         await self._log.close()

@@ -69,3 +69,67 @@ async def test_a_logged_out_token_is_refused_over_websocket_too(api: Api) -> Non
             pass
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4403
+
+
+PORTAL_CHANGE = """mutation($input: ChangePasswordInput!) { portalChangePassword(input: $input) {
+  ok userErrors { field code } } }"""
+PORTAL_LOGIN = """mutation($e: String!, $p: String!) { portalLogin(email: $e, password: $p) {
+  token userErrors { code } } }"""
+
+
+async def test_a_portal_contact_changes_their_own_password(api: Api) -> None:
+    tenant = await api.new_tenant()
+    customer = await tenant.create_customer()
+    contact = await tenant.create_portal_contact(customer["id"])
+    laptop = contact["token"]
+    phone = (await api.data(PORTAL_LOGIN, {"e": contact["email"], "p": PASSWORD}))["portalLogin"][
+        "token"
+    ]
+    wrong = await api.data(
+        PORTAL_CHANGE,
+        {"input": {"currentPassword": "inte mitt lösen", "newPassword": "ett nytt portallösen"}},
+        laptop,
+    )
+    assert wrong["portalChangePassword"] == {
+        "ok": False,
+        "userErrors": [{"field": ["input", "currentPassword"], "code": "INVALID"}],
+    }
+    assert (await api.data(VIEWER, token=phone))["viewer"]["kind"] == "CONTACT"
+
+    right = await api.data(
+        PORTAL_CHANGE,
+        {"input": {"currentPassword": PASSWORD, "newPassword": "ett nytt portallösen"}},
+        laptop,
+    )
+    assert right["portalChangePassword"] == {"ok": True, "userErrors": []}
+    assert (await api.data(VIEWER, token=laptop))["viewer"]["kind"] == "CONTACT"
+    assert await api.error_codes(VIEWER, token=phone) == ["UNAUTHENTICATED"]
+    old = await api.data(PORTAL_LOGIN, {"e": contact["email"], "p": PASSWORD})
+    assert old["portalLogin"]["token"] is None
+    new = await api.data(PORTAL_LOGIN, {"e": contact["email"], "p": "ett nytt portallösen"})
+    assert new["portalLogin"]["token"]
+
+
+async def test_portal_password_guesses_are_throttled(api: Api) -> None:
+    tenant = await api.new_tenant()
+    customer = await tenant.create_customer()
+    contact = await tenant.create_portal_contact(customer["id"])
+    guess = {"input": {"currentPassword": "gissning", "newPassword": "ett nytt portallösen"}}
+    limit = api.settings.sign_in_failures_per_email
+    for _ in range(limit):
+        answer = await api.data(PORTAL_CHANGE, guess, contact["token"])
+        assert answer["portalChangePassword"]["ok"] is False
+    assert await api.error_codes(PORTAL_CHANGE, guess, contact["token"]) == ["RATE_LIMITED"]
+    right = {"input": {"currentPassword": PASSWORD, "newPassword": "ett nytt portallösen"}}
+    assert await api.error_codes(PORTAL_CHANGE, right, contact["token"]) == ["RATE_LIMITED"]
+
+
+async def test_only_a_portal_contact_uses_the_portal_password_change(api: Api) -> None:
+    tenant = await api.new_tenant()
+    variables = {"input": {"currentPassword": PASSWORD, "newPassword": "whatever it is"}}
+    assert await api.error_codes(PORTAL_CHANGE, variables) == ["UNAUTHENTICATED"]
+    assert await api.error_codes(PORTAL_CHANGE, variables, tenant.admin_token) == ["FORBIDDEN"]
+    customer = await tenant.create_customer()
+    contact = await tenant.create_portal_contact(customer["id"])
+    # And a contact cannot use the staff one.
+    assert await api.error_codes(CHANGE, variables, contact["token"]) == ["FORBIDDEN"]

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     sign_in_failures_per_email: int = 5
     sign_in_failures_per_address: int = 50
     sign_in_window_seconds: int = 900
+    # Answers that an e-mail address is already in use (it may be another tenant's), within
+    # the window, per tenant and per viewer: past these, createUser and enablePortalAccess
+    # are refused, so they cannot be used to find out which addresses exist elsewhere.
+    taken_email_answers_per_tenant: int = 20
+    taken_email_answers_per_viewer: int = 10
+    taken_email_window_seconds: int = 3600
     # A JSON manifest {"<sha256 of the document>": "<document>"}: only these documents run.
     trusted_documents: Path | None = None
     # How long /health and a new database connection may take before they count as down.

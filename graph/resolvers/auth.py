@@ -64,23 +64,19 @@ async def _sign_in(info: Info, email: str, password: str, *, portal: bool) -> Lo
     context = info.context
     lifetime = timedelta(days=context.settings.token_lifetime_days)
     do = signin.portal_login if portal else signin.login
-
-    throttle, address = context.services.throttle, context.client_address
-
-    async def work(session: AsyncSession) -> tuple[str, DomainViewer]:
-        return await do(session, email, password, lifetime)
+    throttle = context.services.throttle
 
     try:
-        await throttle.check(email, address)
+        guess = await throttle.reserve_guess(email, context.client_address)
     except Throttled as error:
         raise rate_limited(error.retry_after) from None
     try:
         async with context.db.transaction(None) as session:
-            token, viewer = await work(session)
+            token, viewer = await do(session, email, password, lifetime)
     except UserErrors as error:
-        await throttle.failed(email, address)
+        # The reservation stays: it is this failure's place in the count.
         return LoginPayload(user_errors=user_errors(error.errors))
-    await throttle.succeeded(email)
+    await throttle.succeeded(email, guess)
     # The payload is read in the new viewer's tenant (the request itself stays anonymous).
     context.scope.switch_tenant(viewer.tenant_id)
     return LoginPayload(token=token, viewer=await viewer_object(info, viewer))
@@ -117,21 +113,29 @@ class AuthMutation:
     async def change_password(
         self, info: Info, input: ChangePasswordInput
     ) -> ChangePasswordPayload:
-        context = info.context
-        viewer = context.staff()
-        # Guessing the current password is throttled like sign-in, per user and address.
-        throttle, key = context.services.throttle, f"user-{viewer.user_id}"
-        try:
-            await throttle.check(key, context.client_address)
-        except Throttled as error:
-            raise rate_limited(error.retry_after) from None
+        viewer = info.context.staff()
+        return await change_own_password(info, input, viewer, f"user-{viewer.user_id}")
 
-        async def work(session: AsyncSession, viewer: DomainViewer) -> None:
-            await signin.change_password(
-                session, viewer, input.current_password, input.new_password
-            )
 
-        outcome = await perform(info, work)
-        if any(e.field == ["input", "currentPassword"] for e in outcome.errors):
-            await throttle.failed(key, context.client_address)
-        return ChangePasswordPayload(ok=not outcome.errors, user_errors=outcome.errors)
+async def change_own_password(
+    info: Info, input: ChangePasswordInput, viewer: DomainViewer, guesser: str
+) -> ChangePasswordPayload:
+    """A staff user's or portal contact's new password, the current one checked first.
+
+    Guessing the current password is throttled like sign-in, per person (`guesser`) and
+    address; every other token of theirs is revoked and its sockets close.
+    """
+    context = info.context
+    throttle = context.services.throttle
+    try:
+        guess = await throttle.reserve_guess(guesser, context.client_address)
+    except Throttled as error:
+        raise rate_limited(error.retry_after) from None
+
+    async def work(session: AsyncSession, viewer: DomainViewer) -> None:
+        await signin.change_password(session, viewer, input.current_password, input.new_password)
+
+    outcome = await perform(info, work, staff_only=viewer.is_staff)
+    if not any(e.field == ["input", "currentPassword"] for e in outcome.errors):
+        await throttle.release(guess)
+    return ChangePasswordPayload(ok=not outcome.errors, user_errors=outcome.errors)

@@ -14,6 +14,7 @@ from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.listing import connection, like_pattern
 from graph.resolvers.mutation import perform
+from graph.resolvers.taken_emails import within_taken_email_limit
 from graph.types.base import Connection, GeoPointInput, UserError
 from graph.types.customer import CaseObject, Contact, Customer, Project
 
@@ -163,7 +164,7 @@ class CustomerMutation:
                 session, contact_id=pk_of(input.contact_id, "Contact"), password=input.password
             )
 
-        outcome = await perform(info, work)
+        outcome = await within_taken_email_limit(info, lambda: perform(info, work))
         contact = Contact.from_row(outcome.value) if outcome.value else None
         return EnablePortalAccessPayload(contact=contact, user_errors=outcome.errors)
 

@@ -15,6 +15,7 @@ from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.listing import connection, like_pattern
 from graph.resolvers.mutation import perform
+from graph.resolvers.taken_emails import within_taken_email_limit
 from graph.types.base import Connection, UserError
 from graph.types.user import Group, User
 
@@ -98,7 +99,9 @@ class PeopleMutation:
                 ),
             )
 
-        outcome = await perform(info, work)
+        # A member is refused before counting: only an answer about the address counts.
+        info.context.staff().require_admin()
+        outcome = await within_taken_email_limit(info, lambda: perform(info, work))
         user = User.from_row(outcome.value) if outcome.value else None
         return CreateUserPayload(user=user, user_errors=outcome.errors)
 

@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.pagination import SortKey
 from domain import conversations, portal
+from domain.errors import NotAllowed
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import pk_of
+from graph.resolvers.auth import ChangePasswordInput, ChangePasswordPayload, change_own_password
 from graph.resolvers.listing import connection
 from graph.resolvers.mutation import perform
 from graph.types.base import Connection, UserError
@@ -69,3 +71,14 @@ class PortalMutation:
         outcome = await perform(info, work, staff_only=False)
         message = ConversationMessage.from_row(outcome.value) if outcome.value else None
         return PortalSendMessagePayload(message=message, user_errors=outcome.errors)
+
+    @strawberry.mutation(
+        description="Changes my portal password; my other portal sessions are signed out."
+    )
+    async def portal_change_password(
+        self, info: Info, input: ChangePasswordInput
+    ) -> ChangePasswordPayload:
+        viewer = info.context.signed_in()
+        if viewer.contact_id is None:
+            raise NotAllowed("Staff change their password with changePassword.")
+        return await change_own_password(info, input, viewer, f"contact-{viewer.contact_id}")
