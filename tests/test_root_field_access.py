@@ -22,6 +22,7 @@ PORTAL_FIELDS = {
     "portalCases",
     "portalCase",
     "portalSendMessage",
+    "portalChangePassword",
     "conversationMessageAdded",
 }
 ANONYMOUS_FIELDS = {"login", "portalLogin"}
