@@ -95,9 +95,11 @@ async def test_comment_crosses_instances_and_survives_a_redis_restart(
         token = await api_a.login(email)
         case_id = await Tenant(api_a, tenant_row.id, email, token).create_case()
 
+        # From a comment already there: whatever comes after it arrives, however long B
+        # takes to start listening (a busy machine), by replay or live.
+        opening = await comment(a, token, case_id, "öppning")
         listener = await ws(b_url, token)
-        await listener.subscribe(COMMENT_ADDED, {"caseId": case_id})
-        await asyncio.sleep(0.3)
+        await listener.subscribe(COMMENT_ADDED, {"caseId": case_id, "after": opening})
         first = await comment(a, token, case_id, "via A")
         assert await bodies(listener, 1) == ["via A"]
 
