@@ -121,8 +121,9 @@ async def notify_assigned(
     case_id: int,
     before: Collection[int],
     actor_id: int | None,
-) -> None:
-    """ASSIGNED to each user newly assigned (directly or by group), except whoever did it."""
+) -> set[int]:
+    """ASSIGNED to each user newly assigned (directly or by group), except whoever did it;
+    returns who got one."""
     now_assigned = await assignees_of(session, case_id)
     newly = now_assigned - set(before) - ({actor_id} if actor_id is not None else set())
     await notify(
@@ -133,6 +134,7 @@ async def notify_assigned(
         actor_id=actor_id,
         case_id=case_id,
     )
+    return newly
 
 
 async def unread_count(session: AsyncSession, user_id: int) -> int:

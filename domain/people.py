@@ -1,15 +1,14 @@
-"""Staff users and groups."""
+"""Staff users: adding one, and the e-mail and handle that must be free."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Group, GroupMember, User
+from db.models import User
 from domain import unique_emails, validation
 from domain.errors import Problems
 from domain.passwords import hash_password, password_problem
@@ -72,20 +71,3 @@ async def _check_unique(
     ):
         problems.invalid("handle", f"The handle @{clean} is already taken.")
     return clean
-
-
-async def create_group(session: AsyncSession, name: str, member_ids: Sequence[int | None]) -> Group:
-    problems = Problems()
-    clean_name = validation.text(problems, "name", name, "Name", required=True)
-    wanted = {i for i in member_ids if i is not None}
-    found = set((await session.scalars(select(User.id).where(User.id.in_(wanted)))).all())
-    if None in member_ids or found != wanted:
-        problems.not_found("memberIds", "A member")
-    problems.raise_if_any()
-    assert clean_name
-    group = Group(name=clean_name)
-    session.add(group)
-    await session.flush()
-    session.add_all(GroupMember(group_id=group.id, user_id=user_id) for user_id in sorted(found))
-    await session.flush()
-    return group

@@ -22,10 +22,12 @@ from graph.resolvers.cases import CaseMutation
 from graph.resolvers.comments import CommentMutation
 from graph.resolvers.conversations import ConversationMutation
 from graph.resolvers.customers import CustomerMutation, CustomerQuery
+from graph.resolvers.groups import GroupMutation, GroupQuery
 from graph.resolvers.node import NodeQuery
 from graph.resolvers.notifications import NotificationMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
 from graph.resolvers.portal import PortalMutation, PortalQuery
+from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
@@ -48,13 +50,24 @@ from workcloud.settings import Settings
 
 Query = merge_types(
     "Query",
-    (AuthQuery, NodeQuery, PeopleQuery, CustomerQuery, SettingsQuery, CaseQuery, PortalQuery),
+    (
+        AuthQuery,
+        NodeQuery,
+        PeopleQuery,
+        GroupQuery,
+        CustomerQuery,
+        SettingsQuery,
+        CaseQuery,
+        PortalQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
     (
         AuthMutation,
         PeopleMutation,
+        GroupMutation,
+        ProfileMutation,
         CustomerMutation,
         CommentMutation,
         NotificationMutation,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from db.engine import Database
-from domain import customers, people
+from domain import customers, groups, people
 from domain.tenants import create_tenant
 from domain.viewer import Role
 from workcloud.demo_cases import create_demo_cases
@@ -70,7 +70,7 @@ async def create_demo(database_url: str) -> list[tuple[str, str, str]]:
                 by_handle[handle] = user.id
                 logins.append(("member", email, password))
             for group_name, handles in GROUPS:
-                await people.create_group(session, group_name, [by_handle[h] for h in handles])
+                await groups.create_group(session, group_name, [by_handle[h] for h in handles])
             for i, (name, org, city, lat, lng, contact_name) in enumerate(CUSTOMERS):
                 customer = await customers.create_customer(
                     session,

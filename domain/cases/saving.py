@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, FormInstance, FormTemplate, Task, TaskTemplate
+from domain.assignment_mail import queue_assignment_mail
 from domain.cases.confirmation import queue_confirmation
 from domain.cases.event_log import Action, Actor, Change, describe, record
 from domain.cases.proposal import Proposal
@@ -73,13 +74,15 @@ async def save_proposal(
     previously = await assignees_of(session, case.id) if reassigned else set()
     await save_assignees(session, case.id, before, after)
     if reassigned:
-        await notify_assigned(
+        notified = await notify_assigned(
             session,
             tenant_id=case.tenant_id,
             case_id=case.id,
             before=previously,
             actor_id=actor.user_id,
         )
+        assigned_by = actor.name if actor.user_id is not None else None
+        await queue_assignment_mail(session, case, notified, assigned_by)
     changes = await describe(session, before, after)
     changes += await add_from_templates(
         session, case, proposal.task_templates, proposal.form_templates

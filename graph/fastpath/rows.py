@@ -146,6 +146,7 @@ ROW_TYPES: dict[str, RowType] = {
             handle=_column("handle"),
             role=Value(("role",), Role),
             phone=_column("phone"),
+            active=_column("active"),
         ),
     ),
     "Group": RowType(models.Group, _named("Group")),

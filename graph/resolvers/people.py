@@ -1,6 +1,8 @@
-"""Staff users and groups: lists and the admin's mutations."""
+"""Staff users: the list, and the admin's mutations that add, change and deactivate them."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 import strawberry
 from sqlalchemy import func, select
@@ -8,16 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.pagination import SortKey
-from domain import people
+from domain import deactivation, people
+from domain.user_changes import UserChanges, change_user
 from domain.viewer import Role
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
-from graph.ids import pk_of
+from graph.ids import our_pk
 from graph.resolvers.listing import connection, like_pattern
-from graph.resolvers.mutation import perform
+from graph.resolvers.mutation import Outcome, perform
 from graph.resolvers.taken_emails import within_taken_email_limit
-from graph.types.base import Connection, UserError
-from graph.types.user import Group, User
+from graph.types.base import NOT_SENT, Connection, UserError, sent
+from graph.types.user import User
 
 Info = strawberry.Info[Context, None]
 
@@ -38,30 +41,59 @@ class CreateUserPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.input
-class CreateGroupInput:
-    name: str
-    member_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+@strawberry.input(description="Only the fields sent change; null clears the phone number.")
+class UpdateUserInput:
+    id: strawberry.ID
+    name: str | None = NOT_SENT
+    email: str | None = NOT_SENT
+    handle: str | None = NOT_SENT
+    phone: str | None = NOT_SENT
+    role: Role | None = NOT_SENT
 
 
 @strawberry.type
-class CreateGroupPayload:
-    group: Group | None = None
+class UpdateUserPayload:
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class DeactivateUserInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class DeactivateUserPayload:
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ReactivateUserInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class ReactivateUserPayload:
+    user: User | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class PeopleQuery:
-    @strawberry.field(description="Staff users of my tenant, by name.")
+    @strawberry.field(description="Staff users of my tenant, by name; active ones unless asked.")
     async def users(
         self,
         info: Info,
         search: str | None = None,
+        include_inactive: bool = False,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[User]:
         info.context.staff()
         statement = select(models.User, models.User.name, models.User.id)
+        if not include_inactive:
+            statement = statement.where(models.User.active.is_(True))
         if search:
             pattern = like_pattern(search)
             statement = statement.where(
@@ -72,46 +104,76 @@ class PeopleQuery:
         keys = [SortKey(models.User.name), SortKey(models.User.id)]
         return await connection(info, statement, keys, User.from_row, first=first, after=after)
 
-    @strawberry.field(description="Every group of my tenant, by name.")
-    async def groups(self, info: Info) -> list[Group]:
-        info.context.staff()
-        rows = await info.context.scope.read(
-            lambda s: s.scalars(select(models.Group).order_by(models.Group.name, models.Group.id))
-        )
-        return [Group.from_row(r) for r in rows]
+
+async def _as_admin(
+    info: Info, work: Callable[[AsyncSession], Awaitable[models.User]]
+) -> Outcome[models.User]:
+    async def admin_work(session: AsyncSession, viewer: DomainViewer) -> models.User:
+        viewer.require_admin()
+        return await work(session)
+
+    return await perform(info, admin_work)
+
+
+def _user(outcome: Outcome[models.User]) -> User | None:
+    return User.from_row(outcome.value) if outcome.value else None
 
 
 @strawberry.type
 class PeopleMutation:
     @strawberry.mutation(description="Admin: a new staff user of my tenant.")
     async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
-        async def work(session: AsyncSession, viewer: DomainViewer) -> models.User:
-            viewer.require_admin()
-            return await people.create_user(
-                session,
-                people.NewUser(
-                    email=input.email,
-                    name=input.name,
-                    password=input.password,
-                    handle=input.handle,
-                    role=input.role,
-                    phone=input.phone,
-                ),
-            )
-
+        new = people.NewUser(
+            email=input.email,
+            name=input.name,
+            password=input.password,
+            handle=input.handle,
+            role=input.role,
+            phone=input.phone,
+        )
         # A member is refused before counting: only an answer about the address counts.
         info.context.staff().require_admin()
-        outcome = await within_taken_email_limit(info, lambda: perform(info, work))
-        user = User.from_row(outcome.value) if outcome.value else None
-        return CreateUserPayload(user=user, user_errors=outcome.errors)
+        outcome = await within_taken_email_limit(
+            info, lambda: _as_admin(info, lambda s: people.create_user(s, new))
+        )
+        return CreateUserPayload(user=_user(outcome), user_errors=outcome.errors)
 
-    @strawberry.mutation(description="Admin: a new group with these members.")
-    async def create_group(self, info: Info, input: CreateGroupInput) -> CreateGroupPayload:
-        async def work(session: AsyncSession, viewer: DomainViewer) -> models.Group:
-            viewer.require_admin()
-            member_ids = [pk_of(i, "User") for i in input.member_ids]
-            return await people.create_group(session, input.name, member_ids)
+    @strawberry.mutation(description="Admin: changes the fields sent of a staff user.")
+    async def update_user(self, info: Info, input: UpdateUserInput) -> UpdateUserPayload:
+        changes = UserChanges(
+            name=sent(input.name),
+            email=sent(input.email),
+            handle=sent(input.handle),
+            phone=sent(input.phone),
+            role=sent(input.role),
+        )
+        user_id = our_pk(input.id, "User")
 
-        outcome = await perform(info, work)
-        group = Group.from_row(outcome.value) if outcome.value else None
-        return CreateGroupPayload(group=group, user_errors=outcome.errors)
+        async def mutation() -> Outcome[models.User]:
+            return await _as_admin(info, lambda s: change_user(s, user_id, changes))
+
+        info.context.staff().require_admin()
+        # Only a new address may be answered with "taken", so only then is it counted.
+        if input.email is NOT_SENT:
+            outcome = await mutation()
+        else:
+            outcome = await within_taken_email_limit(info, mutation)
+        return UpdateUserPayload(user=_user(outcome), user_errors=outcome.errors)
+
+    @strawberry.mutation(
+        description="Admin: the user can no longer sign in; their sign-ins end at once."
+    )
+    async def deactivate_user(
+        self, info: Info, input: DeactivateUserInput
+    ) -> DeactivateUserPayload:
+        user_id = our_pk(input.id, "User")
+        outcome = await _as_admin(info, lambda s: deactivation.deactivate_user(s, user_id))
+        return DeactivateUserPayload(user=_user(outcome), user_errors=outcome.errors)
+
+    @strawberry.mutation(description="Admin: a deactivated user may sign in again.")
+    async def reactivate_user(
+        self, info: Info, input: ReactivateUserInput
+    ) -> ReactivateUserPayload:
+        user_id = our_pk(input.id, "User")
+        outcome = await _as_admin(info, lambda s: deactivation.reactivate_user(s, user_id))
+        return ReactivateUserPayload(user=_user(outcome), user_errors=outcome.errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from db import models
+from domain.errors import NotAllowed
 from domain.viewer import Role
 from graph.ids import to_global_id
 from graph.types.base import Node
@@ -19,7 +20,29 @@ class User(Node):
     handle: str
     role: Role
     phone: str | None
+    active: bool = strawberry.field(
+        description="False once deactivated: they cannot sign in, nor be assigned."
+    )
     pk: strawberry.Private[int]
+    on_mention: strawberry.Private[bool]
+    on_assignment: strawberry.Private[bool]
+
+    def _own_or_admin(self, info: strawberry.Info) -> None:
+        viewer = info.context.staff()
+        if viewer.user_id != self.pk and not viewer.is_admin:
+            raise NotAllowed("Only the user and administrators may read their e-mail settings.")
+
+    @strawberry.field(description="Whether a mention is e-mailed to them (the user and admins).")
+    def email_on_mention(self, info: strawberry.Info) -> bool:
+        self._own_or_admin(info)
+        return self.on_mention
+
+    @strawberry.field(
+        description="Whether being assigned a case is e-mailed to them (the user and admins)."
+    )
+    def email_on_assignment(self, info: strawberry.Info) -> bool:
+        self._own_or_admin(info)
+        return self.on_assignment
 
     @classmethod
     def from_row(cls, row: models.User) -> User:
@@ -31,6 +54,9 @@ class User(Node):
             handle=row.handle,
             role=Role(row.role),
             phone=row.phone,
+            active=row.active,
+            on_mention=row.email_on_mention,
+            on_assignment=row.email_on_assignment,
         )
 
 
