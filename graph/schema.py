@@ -24,8 +24,10 @@ from graph.resolvers.conversations import ConversationMutation
 from graph.resolvers.customers import CustomerMutation, CustomerQuery
 from graph.resolvers.node import NodeQuery
 from graph.resolvers.notifications import NotificationMutation
+from graph.resolvers.password_reset import PasswordResetMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
 from graph.resolvers.portal import PortalMutation, PortalQuery
+from graph.resolvers.portal_access import PortalAccessMutation
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
@@ -63,6 +65,8 @@ Mutation = merge_types(
         CaseWorkMutation,
         ConversationMutation,
         PortalMutation,
+        PortalAccessMutation,
+        PasswordResetMutation,
         SmsMutation,
     ),
 )
