@@ -1,8 +1,8 @@
 """Who may call which root field: deny by default, so a new field cannot leak by omission.
 
-Anonymous callers reach only sign-in; portal contacts reach only the portal's fields;
-every other root field is staff-only. Finer rules (admin-only, per object) are the
-domain's.
+Anonymous callers reach only sign-in and password reset; portal contacts reach only the
+portal's fields; every other root field is staff-only. Finer rules (admin-only, per
+object) are the domain's.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ from domain.errors import NotAllowed, NotSignedIn
 from domain.viewer import Viewer
 
 INTROSPECTION = frozenset({"__typename", "__schema", "__type"})
-ANONYMOUS = INTROSPECTION | {"login", "portalLogin"}
-PORTAL = ANONYMOUS | {
+SIGN_IN = INTROSPECTION | {"login", "portalLogin"}
+# Open to anyone who is not signed in to the portal: a signed-in contact has no use for them.
+PASSWORD_RESET = frozenset({"requestPasswordReset", "resetPassword"})
+ANONYMOUS = SIGN_IN | PASSWORD_RESET
+PORTAL = SIGN_IN | {
     "viewer",
     "node",
     "logout",

@@ -25,8 +25,10 @@ from graph.resolvers.customers import CustomerMutation, CustomerQuery
 from graph.resolvers.groups import GroupMutation, GroupQuery
 from graph.resolvers.node import NodeQuery
 from graph.resolvers.notifications import NotificationMutation
+from graph.resolvers.password_reset import PasswordResetMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
 from graph.resolvers.portal import PortalMutation, PortalQuery
+from graph.resolvers.portal_access import PortalAccessMutation
 from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
@@ -76,6 +78,8 @@ Mutation = merge_types(
         CaseWorkMutation,
         ConversationMutation,
         PortalMutation,
+        PortalAccessMutation,
+        PasswordResetMutation,
         SmsMutation,
     ),
 )

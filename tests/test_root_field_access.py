@@ -25,7 +25,7 @@ PORTAL_FIELDS = {
     "portalChangePassword",
     "conversationMessageAdded",
 }
-ANONYMOUS_FIELDS = {"login", "portalLogin"}
+ANONYMOUS_FIELDS = {"login", "portalLogin", "requestPasswordReset", "resetPassword"}
 
 _SCALARS = {
     "ID": '"UG9ydGFsQ2FzZTox"',

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     id_key: SecretStr | None = Field(default=None, min_length=32)
 
     token_lifetime_days: int = 30
+    # Where people open the web app; password-reset mail links to <public_url>/reset-password.
+    public_url: str = "http://127.0.0.1:8000"
+    # How long a password-reset link works.
+    password_reset_minutes: int = 60
     # Argon2id cost of new password hashes (the library's defaults: RFC 9106 low-memory).
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536

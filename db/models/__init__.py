@@ -19,6 +19,7 @@ from db.models.conversation import (
 )
 from db.models.customers import CaseObject, Contact, Customer, Project
 from db.models.global_id_key import GlobalIdKey
+from db.models.password_resets import PasswordReset
 from db.models.people import AccessToken, Group, GroupMember, User
 from db.models.tenant import CaseModuleSettingsRow, Tenant
 
@@ -46,6 +47,7 @@ __all__ = [
     "GroupMember",
     "Notification",
     "OutboxMessage",
+    "PasswordReset",
     "Project",
     "Task",
     "TaskTemplate",
