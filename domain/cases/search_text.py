@@ -94,11 +94,17 @@ async def refresh_search_text(session: AsyncSession, cases: Sequence[Case]) -> N
 def _assignee_names_in_sql(dialect: str) -> Any:
     """The case's assignees' names (users and groups), sorted as `sorted` sorts them (by code
     point) and joined by newlines; NULL when there are none."""
-    users = select(User.name.label("name")).where(
-        CaseAssignedUser.case_id == Case.id, User.id == CaseAssignedUser.user_id
+    # Correlated explicitly: inside a derived table SQLAlchemy would otherwise add `cases`
+    # to its FROM, and every case would take the assignees of all of them.
+    users = (
+        select(User.name.label("name"))
+        .where(CaseAssignedUser.case_id == Case.id, User.id == CaseAssignedUser.user_id)
+        .correlate(Case)
     )
-    groups = select(Group.name.label("name")).where(
-        CaseAssignedGroup.case_id == Case.id, Group.id == CaseAssignedGroup.group_id
+    groups = (
+        select(Group.name.label("name"))
+        .where(CaseAssignedGroup.case_id == Case.id, Group.id == CaseAssignedGroup.group_id)
+        .correlate(Case)
     )
     names = users.union_all(groups).subquery()
     if dialect == "postgresql":
