@@ -105,7 +105,7 @@ class Places:
     customers: list[tuple[int, str, float, float]] = field(default_factory=list)
     contacts_of: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
     objects: list[tuple[int, str, int | None, float, float]] = field(default_factory=list)
-    projects: list[int] = field(default_factory=list)
+    projects: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -233,10 +233,9 @@ class Seeder:
         project_id = await self.next_id("projects")
         for i in range(volumes.projects):
             owner = rng.choice(places.customers)
-            places.projects.append(project_id + i)
-            projects.append(
-                (project_id + i, tenant, f"Stambyte {owner[1]} {2025 + i % 3}", owner[0], self.now)
-            )
+            name = f"Stambyte {owner[1]} {2025 + i % 3}"
+            places.projects.append((project_id + i, name))
+            projects.append((project_id + i, tenant, name, owner[0], self.now))
         await self.copy(
             "customers",
             ["id", "tenant_id", "name", "org_number", "email", "phone", "address", "lat", "lng", "created_at"],
@@ -328,18 +327,21 @@ class Seeder:
                 if rng.random() < 0.9
             }
             priority_name = priority[1] if priority else None
+            # Drawn where the row used to draw it, so a seed gives the same cases as before.
+            project = rng.choice(places.projects) if customer and rng.random() < 0.05 else None
             # As the domain writes it: the case's own text, its options' names, then assignees.
             search_text = compose(
                 _Written(number, title, description),  # type: ignore[arg-type]
                 [customer[1] if customer else None, contact[1] if contact else None,
-                 obj[1] if obj else None, type_name, status[1], priority_name,
+                 obj[1] if obj else None, project[1] if project else None, type_name, status[1],
+                 priority_name,
                  *sorted([*(users_by_id[u[0]][1] for u in assigned_users),
                           *(groups_by_id[g[0]] for g in assigned_groups)])],
             )  # fmt: skip
             row = (
                 first_id + i, options.tenant_id, number, title, description,
                 customer[0] if customer else None, contact[0] if contact else None, obj[0] if obj else None,
-                rng.choice(places.projects) if customer and rng.random() < 0.05 else None,
+                project[0] if project else None,
                 responsible[0] if responsible else None, deadline, type_id,
                 priority[0] if priority else None, status[0], rng.random() < 0.3, lat, lng,
                 rng.choice([None, None, None, "#eb5757", "#2f80ed"]), json.dumps(custom, ensure_ascii=False),

@@ -15,12 +15,14 @@ from graph.fastpath.extension import TableViewFastPath
 from graph.faults import FaultLoggingSchema, MaskUnexpectedErrors
 from graph.limits import RefuseNulCharacters
 from graph.query_cost import CostLimits
+from graph.resolvers.archiving import ArchivingMutation
 from graph.resolvers.auth import AuthMutation, AuthQuery
 from graph.resolvers.case_table import CaseQuery
 from graph.resolvers.case_work import CaseWorkMutation
 from graph.resolvers.cases import CaseMutation
 from graph.resolvers.comments import CommentMutation
 from graph.resolvers.conversations import ConversationMutation
+from graph.resolvers.corrections import CorrectionMutation
 from graph.resolvers.customers import CustomerMutation, CustomerQuery
 from graph.resolvers.groups import GroupMutation, GroupQuery
 from graph.resolvers.node import NodeQuery
@@ -71,6 +73,8 @@ Mutation = merge_types(
         GroupMutation,
         ProfileMutation,
         CustomerMutation,
+        CorrectionMutation,
+        ArchivingMutation,
         CommentMutation,
         NotificationMutation,
         SettingsMutation,

@@ -198,6 +198,29 @@ async def test_the_table_view_reads_exactly_as_normal_execution(api: Api, normal
         {"search": "inget sådant"},
     ]:
         await _same(api, normal_api, token, TABLE_VIEW, variables)
+    linked = await api.data(
+        "{ cases(first: 50) { edges { node { project { id } object { id } contact { id } "
+        "responsible { id } } } } }",
+        token=token,
+    )
+    ids = {
+        relation: sorted(
+            {n[relation]["id"] for e in linked["cases"]["edges"] if (n := e["node"])[relation]}
+        )
+        for relation in ("project", "object", "contact", "responsible")
+    }
+    for variables in [
+        {"filter": {"projectIds": ids["project"]}},
+        {"filter": {"objectIds": ids["object"][:3], "contactIds": ids["contact"][1:5]}},
+        {"filter": {"responsibleIds": ids["responsible"][:1]}, "first": 50},
+        {"orderBy": [{"field": "RESPONSIBLE", "direction": "ASC"}], "first": 50},
+        {"orderBy": [{"field": "RESPONSIBLE", "direction": "DESC"}], "first": 3},
+    ]:
+        await _same(api, normal_api, token, TABLE_VIEW, variables)
+    by_responsible = {"orderBy": [{"field": "RESPONSIBLE", "direction": "DESC"}], "first": 3}
+    page = await api.data(TABLE_VIEW, by_responsible, token)
+    after = page["cases"]["pageInfo"]["endCursor"]
+    await _same(api, normal_api, token, TABLE_VIEW, {**by_responsible, "after": after})
     for variables in [
         {"first": 10, "withCustomer": True, "bare": False},
         {"first": 10, "withCustomer": False, "bare": True},

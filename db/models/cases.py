@@ -28,12 +28,15 @@ class Case(TenantOwned, Base):
     customer_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
+    # Indexed for the cases of a contact, object or project, and for renaming them.
     contact_id: Mapped[int | None] = mapped_column(
-        Id, ForeignKey("contacts.id", ondelete="SET NULL")
+        Id, ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
-    object_id: Mapped[int | None] = mapped_column(Id, ForeignKey("objects.id", ondelete="SET NULL"))
+    object_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("objects.id", ondelete="SET NULL"), index=True
+    )
     project_id: Mapped[int | None] = mapped_column(
-        Id, ForeignKey("projects.id", ondelete="SET NULL")
+        Id, ForeignKey("projects.id", ondelete="SET NULL"), index=True
     )
     responsible_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("users.id", ondelete="SET NULL"), index=True

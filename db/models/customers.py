@@ -10,7 +10,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.models.base import Base, Id, TenantOwned, utcnow
 
 
-class Customer(TenantOwned, Base):
+class Archivable:
+    """Something that can be retired: it keeps its cases and history but leaves every list."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Customer(Archivable, TenantOwned, Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -24,7 +34,7 @@ class Customer(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Contact(TenantOwned, Base):
+class Contact(Archivable, TenantOwned, Base):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -40,7 +50,7 @@ class Contact(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class CaseObject(TenantOwned, Base):
+class CaseObject(Archivable, TenantOwned, Base):
     __tablename__ = "objects"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -54,7 +64,7 @@ class CaseObject(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Project(TenantOwned, Base):
+class Project(Archivable, TenantOwned, Base):
     __tablename__ = "projects"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -132,12 +132,11 @@ class _Review:
             return row
         if value is not None and row is None:
             self.problems.not_found(PATH[attribute], what)
-        elif (
-            row is not None
-            and getattr(row, "active", True) is False
-            and value != getattr(self.current, attribute)
-        ):
-            self.problems.invalid(PATH[attribute], f"{what} is no longer in use.")
+        elif row is not None and value != getattr(self.current, attribute):
+            if getattr(row, "active", True) is False:
+                self.problems.invalid(PATH[attribute], f"{what} is no longer in use.")
+            elif getattr(row, "archived", False):
+                self.problems.invalid(PATH[attribute], f"{what} is archived.")
         setattr(self.state, attribute, value if row is not None else None)
         return row
 
@@ -208,6 +207,7 @@ class _Review:
             state.customer_id = next((c for c in owners if c is not None), None)
             if state.customer_id is not None:
                 customer = await self.session.get(Customer, state.customer_id)
+                self._archived_owner(customer, (contact, obj, project))
         if any(self.sent.sent(a) for a in ("customer_id", "contact_id", "object_id", "project_id")):
             for row, path, what in ((obj, "objectId", "object"), (project, "projectId", "project")):
                 if row is not None and row.customer_id not in (None, state.customer_id):
@@ -219,6 +219,17 @@ class _Review:
                 if place is not None and place.lat is not None and place.lng is not None:
                     state.location = (place.lat, place.lng)
                     break
+
+    def _archived_owner(self, customer: Customer | None, rows: tuple[Any, ...]) -> None:
+        """A case cannot come to an archived customer through its contact, object or project
+        either (their own archived flag aside): the one that brought it is INVALID."""
+        if customer is None or not customer.archived or customer.id == self.current.customer_id:
+            return
+        for row, attribute in zip(rows, ("contact_id", "object_id", "project_id"), strict=True):
+            if row is not None and self.sent.sent(attribute) and row.customer_id == customer.id:
+                if not self.problems.has(PATH[attribute]):
+                    self.problems.invalid(PATH[attribute], "Its customer is archived.")
+                return
 
     async def custom_fields(self, case_type: CaseType | None) -> None:
         sent = self.sent.custom_fields

@@ -1,16 +1,19 @@
 """`cases.search_text`: the lower-cased text of every table-view column, kept current on write.
 
 Search is then one substring match on one (trigram-indexed) column instead of a join over
-eight tables. Whatever changes a case calls `refresh_search_text`; whatever renames an
-option that cases show calls `refresh_search_text_where` for the cases concerned.
+eight tables. Whatever changes a case calls `refresh_search_text`; whatever renames
+something that cases show calls `refresh_search_text_where` for the cases concerned, which
+recomputes them all in one UPDATE, however many there are: the same text, composed in SQL.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, String, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -24,15 +27,17 @@ from db.models import (
     Contact,
     Customer,
     Group,
+    Project,
     User,
 )
 from domain.cases.names import names_by_id
 
-_BATCH = 500
-_NAMED = [
+# The tables a case names, by the case's column; each has `id` and `name`.
+_NAMED: list[tuple[Any, str]] = [
     (Customer, "customer_id"),
     (Contact, "contact_id"),
     (CaseObject, "object_id"),
+    (Project, "project_id"),
     (CaseType, "type_id"),
     (CaseStatus, "status_id"),
     (CasePriority, "priority_id"),
@@ -86,11 +91,57 @@ async def refresh_search_text(session: AsyncSession, cases: Sequence[Case]) -> N
     await session.flush()
 
 
+def _assignee_names_in_sql(dialect: str) -> Any:
+    """The case's assignees' names (users and groups), sorted as `sorted` sorts them (by code
+    point) and joined by newlines; NULL when there are none."""
+    # Correlated explicitly: inside a derived table SQLAlchemy would otherwise add `cases`
+    # to its FROM, and every case would take the assignees of all of them.
+    users = (
+        select(User.name.label("name"))
+        .where(CaseAssignedUser.case_id == Case.id, User.id == CaseAssignedUser.user_id)
+        .correlate(Case)
+    )
+    groups = (
+        select(Group.name.label("name"))
+        .where(CaseAssignedGroup.case_id == Case.id, Group.id == CaseAssignedGroup.group_id)
+        .correlate(Case)
+    )
+    names = users.union_all(groups).subquery()
+    if dialect == "postgresql":
+        by_code_point = names.c.name.collate("C")
+        return select(
+            func.string_agg(names.c.name, aggregate_order_by(literal("\n"), by_code_point))
+        ).scalar_subquery()
+    # SQLite has no ORDER BY inside an aggregate before 3.44; it aggregates in the order
+    # of an ordered subquery (BINARY: UTF-8 bytes, which sort as code points do).
+    ordered = select(names.c.name).order_by(names.c.name).subquery()
+    return select(func.group_concat(ordered.c.name, "\n")).scalar_subquery()
+
+
+def _composed_in_sql(dialect: str) -> Any:
+    """`compose` as an SQL expression over the case's row."""
+    parts: list[Any] = [func.nullif(Case.title, ""), func.nullif(Case.description, "")]
+    for model, attribute in _NAMED:
+        parts.append(
+            select(model.name).where(model.id == getattr(Case, attribute)).scalar_subquery()
+        )
+    parts.append(_assignee_names_in_sql(dialect))
+    text: Any = cast(Case.number, String)
+    for part in parts:
+        text = text + func.coalesce(literal("\n") + part, "")
+    return func.lower(text, type_=String)
+
+
 async def refresh_search_text_where(session: AsyncSession, which: ColumnElement[bool]) -> None:
-    """`refresh_search_text` for every case matching `which`, a batch at a time."""
+    """`refresh_search_text` for every case matching `which`, in one statement.
+
+    Loaded cases keep their previous `search_text` in memory; nothing reads it there.
+    """
     await session.flush()
-    ids = list((await session.scalars(select(Case.id).where(which).order_by(Case.id))).all())
-    for start in range(0, len(ids), _BATCH):
-        chunk = ids[start : start + _BATCH]
-        cases = list((await session.scalars(select(Case).where(Case.id.in_(chunk)))).all())
-        await refresh_search_text(session, cases)
+    dialect = session.get_bind().dialect.name
+    await session.execute(
+        update(Case)
+        .where(which)
+        .values(search_text=_composed_in_sql(dialect))
+        .execution_options(synchronize_session=False)
+    )

@@ -23,6 +23,7 @@ from db.models import (
     CaseType,
     Customer,
     GroupMember,
+    User,
 )
 from db.pagination import SortKey
 
@@ -42,6 +43,7 @@ class CaseOrderField(StrEnum):
     STATUS = "STATUS"
     TYPE = "TYPE"
     CUSTOMER = "CUSTOMER"
+    RESPONSIBLE = "RESPONSIBLE"
 
 
 class OrderDirection(StrEnum):
@@ -73,6 +75,10 @@ class CaseFilter:
     customer_ids: Sequence[int] | None = None
     assignee_user_ids: Sequence[int] | None = None
     assignee_group_ids: Sequence[int] | None = None
+    project_ids: Sequence[int] | None = None
+    object_ids: Sequence[int] | None = None
+    contact_ids: Sequence[int] | None = None
+    responsible_ids: Sequence[int] | None = None
     open: bool | None = None
     deadline_before: datetime | None = None
     deadline_after: datetime | None = None
@@ -99,6 +105,7 @@ _JOIN_ON: dict[Any, ColumnElement[bool]] = {
     CaseStatus: CaseStatus.id == Case.status_id,
     CaseType: CaseType.id == Case.type_id,
     Customer: Customer.id == Case.customer_id,
+    User: User.id == Case.responsible_id,
 }
 
 
@@ -126,6 +133,8 @@ def _sort_expression(order: CaseOrderField, joins: _Joins) -> Any:
             return func.lower(joins.need(CaseType).name, type_=String)
         case CaseOrderField.CUSTOMER:
             return func.lower(joins.need(Customer).name, type_=String)
+        case CaseOrderField.RESPONSIBLE:
+            return func.lower(joins.need(User).name, type_=String)
 
 
 def mine(user_id: int) -> ColumnElement[bool]:
@@ -148,6 +157,10 @@ def _criteria(given: CaseFilter) -> list[ColumnElement[bool]]:
         (Case.type_id, given.type_ids),
         (Case.priority_id, given.priority_ids),
         (Case.customer_id, given.customer_ids),
+        (Case.project_id, given.project_ids),
+        (Case.object_id, given.object_ids),
+        (Case.contact_id, given.contact_ids),
+        (Case.responsible_id, given.responsible_ids),
     ):
         if ids is not None:
             criteria.append(column.in_(ids))
@@ -173,15 +186,18 @@ def _criteria(given: CaseFilter) -> list[ColumnElement[bool]]:
     if given.deadline_after is not None:
         criteria.append(Case.deadline > given.deadline_after)
     if given.within is not None:
-        box = given.within
-        # A box across the antimeridian has west > east: it wraps around.
-        lng = (
-            Case.lng.between(box.west, box.east)
-            if box.west <= box.east
-            else or_(Case.lng >= box.west, Case.lng <= box.east)
-        )
-        criteria.append(and_(Case.lat.between(box.south, box.north), lng))
+        criteria.append(inside(Case.lat, Case.lng, given.within))
     return criteria
+
+
+def inside(lat: Any, lng: Any, box: BoundingBox) -> ColumnElement[bool]:
+    """A place within the box; one across the antimeridian has west > east: it wraps around."""
+    east_of_west = (
+        lng.between(box.west, box.east)
+        if box.west <= box.east
+        else or_(lng >= box.west, lng <= box.east)
+    )
+    return and_(lat.between(box.south, box.north), east_of_west)
 
 
 def table_statement(

@@ -44,6 +44,10 @@ class CaseFilterInput:
     customer_ids: list[strawberry.ID] | None = None
     assignee_user_ids: list[strawberry.ID] | None = None
     assignee_group_ids: list[strawberry.ID] | None = None
+    project_ids: list[strawberry.ID] | None = None
+    object_ids: list[strawberry.ID] | None = None
+    contact_ids: list[strawberry.ID] | None = None
+    responsible_ids: list[strawberry.ID] | None = None
     open: bool | None = strawberry.field(default=None, description="Status not closed.")
     deadline_before: datetime | None = None
     deadline_after: datetime | None = None
@@ -69,7 +73,7 @@ def _utc(moment: datetime | None, argument: str) -> datetime | None:
     return in_utc
 
 
-def _box(given: BoundingBoxInput | None) -> table.BoundingBox | None:
+def bounding_box(given: BoundingBoxInput | None) -> table.BoundingBox | None:
     if given is None:
         return None
     if not (-90 <= given.south <= given.north <= 90):
@@ -89,10 +93,14 @@ def _filter(given: CaseFilterInput | None) -> table.CaseFilter | None:
         customer_ids=_ids(given.customer_ids, "Customer"),
         assignee_user_ids=_ids(given.assignee_user_ids, "User"),
         assignee_group_ids=_ids(given.assignee_group_ids, "Group"),
+        project_ids=_ids(given.project_ids, "Project"),
+        object_ids=_ids(given.object_ids, "CaseObject"),
+        contact_ids=_ids(given.contact_ids, "Contact"),
+        responsible_ids=_ids(given.responsible_ids, "User"),
         open=given.open,
         deadline_before=_utc(given.deadline_before, "deadlineBefore"),
         deadline_after=_utc(given.deadline_after, "deadlineAfter"),
-        within=_box(given.within),
+        within=bounding_box(given.within),
     )
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.pagination import SortKey
 from domain import customers
+from domain.cases.table import inside
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
-from graph.ids import pk_of
+from graph.ids import our_pk, pk_of
+from graph.resolvers.case_table import BoundingBoxInput, bounding_box
 from graph.resolvers.listing import connection, like_pattern
 from graph.resolvers.mutation import perform
 from graph.resolvers.taken_emails import within_taken_email_limit
@@ -95,20 +99,35 @@ class CreateProjectPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+def _named(model: Any, search: str | None, include_archived: bool | None) -> Select[Any]:
+    statement = select(model, model.name, model.id)
+    if search:
+        statement = statement.where(func.lower(model.name).like(like_pattern(search), escape="\\"))
+    if not include_archived:
+        statement = statement.where(model.archived_at.is_(None))
+    return statement
+
+
+def _by_name(model: Any) -> list[SortKey]:
+    return [SortKey(model.name), SortKey(model.id)]
+
+
 @strawberry.type
 class CustomerQuery:
-    @strawberry.field(description="Customers of my tenant, by name.")
+    @strawberry.field(description="Customers of my tenant, by name; archived ones when asked.")
     async def customers(
         self,
         info: Info,
         search: str | None = None,
+        include_archived: bool | None = False,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Customer]:
         info.context.staff()
-        statement = select(models.Customer, models.Customer.name, models.Customer.id)
+        statement = _named(models.Customer, None, include_archived)
         if search:
             pattern = like_pattern(search)
+            # Beside the name, what a caller may have at hand: the e-mail or org. number.
             statement = statement.where(
                 func.lower(models.Customer.name).like(pattern, escape="\\")
                 | func.lower(func.coalesce(models.Customer.email, "")).like(pattern, escape="\\")
@@ -116,8 +135,50 @@ class CustomerQuery:
                     pattern, escape="\\"
                 )
             )
-        keys = [SortKey(models.Customer.name), SortKey(models.Customer.id)]
+        keys = _by_name(models.Customer)
         return await connection(info, statement, keys, Customer.from_row, first=first, after=after)
+
+    @strawberry.field(description="Objects of my tenant, by name; archived ones when asked.")
+    async def objects(
+        self,
+        info: Info,
+        customer_id: strawberry.ID | None = None,
+        search: str | None = None,
+        within: BoundingBoxInput | None = None,
+        include_archived: bool | None = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[CaseObject]:
+        info.context.staff()
+        box = bounding_box(within)
+        statement = _named(models.CaseObject, search, include_archived)
+        if customer_id is not None:
+            owner = our_pk(customer_id, "Customer")
+            statement = statement.where(models.CaseObject.customer_id == owner)
+        if box is not None:
+            statement = statement.where(inside(models.CaseObject.lat, models.CaseObject.lng, box))
+        keys = _by_name(models.CaseObject)
+        return await connection(
+            info, statement, keys, CaseObject.from_row, first=first, after=after
+        )
+
+    @strawberry.field(description="Projects of my tenant, by name; archived ones when asked.")
+    async def projects(
+        self,
+        info: Info,
+        customer_id: strawberry.ID | None = None,
+        search: str | None = None,
+        include_archived: bool | None = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Project]:
+        info.context.staff()
+        statement = _named(models.Project, search, include_archived)
+        if customer_id is not None:
+            owner = our_pk(customer_id, "Customer")
+            statement = statement.where(models.Project.customer_id == owner)
+        keys = _by_name(models.Project)
+        return await connection(info, statement, keys, Project.from_row, first=first, after=after)
 
 
 @strawberry.type

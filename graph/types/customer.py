@@ -2,11 +2,50 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, Any
+
 import strawberry
+from sqlalchemy import ColumnElement, select
 
 from db import models
+from db.pagination import SortKey
 from graph.ids import to_global_id
-from graph.types.base import GeoPoint, Node
+from graph.resolvers.listing import connection
+from graph.types.base import Connection, GeoPoint, Node
+
+if TYPE_CHECKING:
+    from graph.types.case import Case
+
+LazyCase = Annotated["Case", strawberry.lazy("graph.types.case")]
+
+
+async def cases_where(
+    info: strawberry.Info, which: ColumnElement[bool], first: int | None, after: str | None
+) -> Connection[Case]:
+    """The cases `which` selects, newest first, as the table view orders them: for staff only."""
+    from graph.types.case import Case
+
+    info.context.staff()
+    statement = select(models.Case, models.Case.created_at, models.Case.id).where(which)
+    keys = [SortKey(models.Case.created_at, True), SortKey(models.Case.id, True)]
+    return await connection(info, statement, keys, Case.from_row, first=first, after=after)
+
+
+async def named_list(
+    info: strawberry.Info,
+    model: Any,
+    which: ColumnElement[bool],
+    include_archived: bool | None,
+    to_node: Any,
+    first: int | None,
+    after: str | None,
+) -> Any:
+    """Objects or projects by name, archived ones only when asked for."""
+    statement = select(model, model.name, model.id).where(which)
+    if not include_archived:
+        statement = statement.where(model.archived_at.is_(None))
+    keys = [SortKey(model.name), SortKey(model.id)]
+    return await connection(info, statement, keys, to_node, first=first, after=after)
 
 
 @strawberry.type
@@ -17,12 +56,49 @@ class Customer(Node):
     phone: str | None
     address: str | None
     location: GeoPoint | None
+    archived: bool
     pk: strawberry.Private[int]
 
-    @strawberry.field
-    async def contacts(self, info: strawberry.Info) -> list[Contact]:
+    @strawberry.field(description="By name; archived contacts only when asked for.")
+    async def contacts(
+        self, info: strawberry.Info, include_archived: bool | None = False
+    ) -> list[Contact]:
         rows = await info.context.scope.loaders.contacts_by_customer_id.load(self.pk)
-        return [Contact.from_row(r) for r in rows]
+        return [Contact.from_row(r) for r in rows if include_archived or not r.archived]
+
+    @strawberry.field(description="By name; archived ones only when asked for. Staff only.")
+    async def objects(
+        self,
+        info: strawberry.Info,
+        include_archived: bool | None = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[CaseObject]:
+        info.context.staff()
+        which = models.CaseObject.customer_id == self.pk
+        return await named_list(  # type: ignore[no-any-return]
+            info, models.CaseObject, which, include_archived, CaseObject.from_row, first, after
+        )
+
+    @strawberry.field(description="By name; archived ones only when asked for. Staff only.")
+    async def projects(
+        self,
+        info: strawberry.Info,
+        include_archived: bool | None = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Project]:
+        info.context.staff()
+        which = models.Project.customer_id == self.pk
+        return await named_list(  # type: ignore[no-any-return]
+            info, models.Project, which, include_archived, Project.from_row, first, after
+        )
+
+    @strawberry.field(description="The customer's cases, newest first. Staff only.")
+    async def cases(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[LazyCase]:
+        return await cases_where(info, models.Case.customer_id == self.pk, first, after)
 
     @classmethod
     def from_row(cls, row: models.Customer) -> Customer:
@@ -35,6 +111,7 @@ class Customer(Node):
             phone=row.phone,
             address=row.address,
             location=GeoPoint.maybe(row.lat, row.lng),
+            archived=row.archived,
         )
 
 
@@ -44,6 +121,7 @@ class Contact(Node):
     email: str | None
     phone: str | None
     portal_access: bool
+    archived: bool
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
 
@@ -62,6 +140,7 @@ class Contact(Node):
             email=row.email,
             phone=row.phone,
             portal_access=row.portal_password_hash is not None,
+            archived=row.archived,
         )
 
 
@@ -70,6 +149,7 @@ class CaseObject(Node):
     name: str
     address: str | None
     location: GeoPoint | None
+    archived: bool
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int | None]
 
@@ -89,12 +169,20 @@ class CaseObject(Node):
             name=row.name,
             address=row.address,
             location=GeoPoint.maybe(row.lat, row.lng),
+            archived=row.archived,
         )
+
+    @strawberry.field(description="The object's cases, newest first. Staff only.")
+    async def cases(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[LazyCase]:
+        return await cases_where(info, models.Case.object_id == self.pk, first, after)
 
 
 @strawberry.type
 class Project(Node):
     name: str
+    archived: bool
     pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int | None]
 
@@ -112,4 +200,11 @@ class Project(Node):
             pk=row.id,
             customer_pk=row.customer_id,
             name=row.name,
+            archived=row.archived,
         )
+
+    @strawberry.field(description="The project's cases, newest first. Staff only.")
+    async def cases(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[LazyCase]:
+        return await cases_where(info, models.Case.project_id == self.pk, first, after)
