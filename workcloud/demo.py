@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable
 
 from db.engine import Database
-from domain import customers, groups, people
+from db.models import CaseObject, Customer, Project
+from domain import archiving, customers, deactivation, groups, people
 from domain.tenants import create_tenant
 from domain.viewer import Role
 from workcloud.demo_cases import create_demo_cases
@@ -71,6 +73,7 @@ async def create_demo(database_url: str) -> list[tuple[str, str, str]]:
                 logins.append(("member", email, password))
             for group_name, handles in GROUPS:
                 await groups.create_group(session, group_name, [by_handle[h] for h in handles])
+            retired: list[Awaitable[object]] = []
             for i, (name, org, city, lat, lng, contact_name) in enumerate(CUSTOMERS):
                 customer = await customers.create_customer(
                     session,
@@ -93,7 +96,7 @@ async def create_demo(database_url: str) -> list[tuple[str, str, str]]:
                     )
                     logins.append(("portal", contact.email or "", password))
                 for j, object_name in enumerate(OBJECTS[: 2 + i % 3]):
-                    await customers.create_object(
+                    case_object = await customers.create_object(
                         session,
                         name=f"{object_name}, {name}",
                         customer_id=customer.id,
@@ -104,13 +107,26 @@ async def create_demo(database_url: str) -> list[tuple[str, str, str]]:
                             lng=lng - 0.003 * (j + 1),
                         ),
                     )
-                await customers.create_project(
+                    if i == 0 and j == 1:
+                        retired.append(archiving.archive(session, CaseObject, case_object.id))
+                project = await customers.create_project(
                     session,
                     name=f"Stambyte {city} {2027 + i % 2}",
                     customer_id=customer.id,
                     has_customer=True,
                 )
+                if i == 1:
+                    retired.append(archiving.archive(session, Project, project.id))
+                if i == len(CUSTOMERS) - 1:
+                    retired.append(archiving.archive(session, Customer, customer.id))
             await create_demo_cases(session)
+            # Retired things beside active ones: they keep their cases and history, and leave
+            # the lists unless asked for (`includeArchived`, `includeInactive`).
+            for archived in retired:
+                await archived
+            await deactivation.deactivate_user(session, by_handle[STAFF[-1][1]])
+            kind, email, _ = logins[len(STAFF) - 1]
+            logins[len(STAFF) - 1] = (f"{kind} (deactivated)", email, password)
         _ = tenant
     finally:
         await db.dispose()
