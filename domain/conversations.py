@@ -46,10 +46,17 @@ class Direction(StrEnum):
 
 @dataclass(frozen=True)
 class Sender:
-    """Who wrote a message from the customer's side."""
+    """Who wrote a message from the customer's side; for an e-mail reply, from which address,
+    and whether that was not the case contact's."""
 
     name: str
     contact_id: int | None = None
+    address: str | None = None
+    unknown: bool = False
+
+
+class ReplyRefused(Exception):
+    """An e-mail reply that cannot be threaded into its case's conversation."""
 
 
 def delivery_of(direction: str, outbox_id: int | None, outbox_status: str | None) -> DeliveryStatus:
@@ -177,6 +184,8 @@ async def _receive(
         direction=Direction.FROM_CUSTOMER.value,
         author_contact_id=sender.contact_id,
         author_name=sender.name,
+        sender_address=sender.address,
+        from_unknown_sender=sender.unknown,
     )
     await _append(session, case, message)
     actor = Actor(contact_id=sender.contact_id, name=sender.name)
@@ -210,34 +219,38 @@ async def send_portal_message(
 
 async def receive_email_reply(
     session: AsyncSession, case: Case, sender_address: str, sender_name: str | None, text: str
-) -> ConversationMessage | None:
-    """A customer's reply by e-mail, in the case's tenant session; None when it is empty.
+) -> ConversationMessage:
+    """A customer's reply by e-mail, in the case's tenant session.
 
-    Signed by the customer's contact whose e-mail matches the sender, else by the sender.
+    Refused, like a message in the portal, while conversations are off or the case is not
+    visible in the portal, and when it is empty. Signed by the customer's contact whose
+    e-mail matches the sender, else by the sender; marked when the sender is not the case's
+    contact.
     """
+    if not await conversations_enabled(session):
+        raise ReplyRefused("Customer conversations are turned off.")
+    if not case.visible_in_portal:
+        raise ReplyRefused("The case is not visible in the customer portal.")
     # Mail is not a form: an over-long reply is cut rather than refused.
     clean = text.replace("\x00", "").strip()[:MAX_BODY].strip()
     if not clean:
-        return None
+        raise ReplyRefused("The reply is empty once the quoted history is removed.")
+    address = sender_address.strip().lower()
     contact = None
     if case.customer_id is not None:
         contact = await session.scalar(
             select(Contact)
-            .where(
-                Contact.customer_id == case.customer_id,
-                Contact.email == sender_address.strip().lower(),
-            )
+            .where(Contact.customer_id == case.customer_id, Contact.email == address)
             .order_by((Contact.id == case.contact_id).desc(), Contact.id)
             .limit(1)
         )
-    sender = (
-        Sender(contact.name, contact.id)
+    unknown = contact is None or contact.id != case.contact_id
+    sender = Sender(
+        name=contact.name
         if contact
-        else Sender(
-            fitted(
-                ConversationMessage.author_name,
-                sender_name or sender_address or "Okänd avsändare",
-            )
-        )
+        else fitted(ConversationMessage.author_name, sender_name or address or "Okänd avsändare"),
+        contact_id=contact.id if contact else None,
+        address=fitted(ConversationMessage.sender_address, address) or None,
+        unknown=unknown,
     )
     return await _receive(session, case, sender, clean)
