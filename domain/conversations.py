@@ -31,6 +31,7 @@ from domain.cases import event_log
 from domain.cases.event_log import Action, Actor
 from domain.deadline_reminders import recipients_of
 from domain.errors import Problems, UserErrorCode
+from domain.mail_texts import customer_message_mail
 from domain.notifications import NotificationKind, notify
 from domain.outbox import DeliveryStatus, delivery_status, queue_email
 from domain.reply_addresses import reply_token_of
@@ -126,16 +127,6 @@ async def _append(session: AsyncSession, case: Case, message: ConversationMessag
     announce(session, channels.case_messages(case.tenant_id, case.id), id=message.id, prev=previous)
 
 
-def _mail_text(case: Case, message: ConversationMessage, tenant_name: str) -> tuple[str, str]:
-    subject = f"Ärende #{case.number}: {case.title}" if case.title else f"Ärende #{case.number}"
-    body = (
-        f"{message.body}\n\n"
-        f"-- \n{message.author_name}, {tenant_name}\n"
-        "Svara på det här mejlet för att svara i ärendet.\n"
-    )
-    return subject, body
-
-
 async def send_customer_message(
     session: AsyncSession, viewer: Viewer, case_id: int | None, body: str | None
 ) -> ConversationMessage:
@@ -162,12 +153,18 @@ async def send_customer_message(
     )
     await _append(session, case, message)
     tenant = await session.get(Tenant, viewer.tenant_id)
-    subject, mail_body = _mail_text(case, message, tenant.name if tenant else "")
+    mail_text = customer_message_mail(
+        case_number=case.number,
+        case_title=case.title,
+        message=message.body,
+        author_name=message.author_name,
+        sender_name=tenant.name if tenant else "",
+    )
     mail = await queue_email(
         session,
         to=contact.email,
-        subject=subject,
-        body=mail_body,
+        subject=mail_text.subject,
+        body=mail_text.body,
         reply_token=await reply_token_of(session, case),
     )
     message.outbox_id = mail.id
