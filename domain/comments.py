@@ -15,6 +15,7 @@ from domain import channels, validation
 from domain.announcements import announce
 from domain.case_access import may_see
 from domain.errors import Problems
+from domain.mail_texts import mention_mail
 from domain.mentions import mentioned_users
 from domain.notifications import NotificationKind, notify
 from domain.outbox import Email, queue_emails
@@ -90,15 +91,13 @@ async def add_comment(
         comment_id=comment_id,
     )
     announce(session, channels.case_comments(case.tenant_id, case.id), id=comment_id, prev=previous)
-    who = viewer.name or "Someone"
+    mail = mention_mail(
+        author_name=viewer.name, case_number=case.number, case_title=case.title, comment=text
+    )
     await queue_emails(
         session,
         [
-            Email(
-                to=user.email,
-                subject=f"{who} mentioned you on case #{case.number}: {case.title}",
-                body=f"{who} mentioned you on case #{case.number} ({case.title}):\n\n{text}\n",
-            )
+            Email(to=user.email, subject=mail.subject, body=mail.body)
             for user in recipients
             if user.email_on_mention
         ],

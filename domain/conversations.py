@@ -31,6 +31,7 @@ from domain.cases import event_log
 from domain.cases.event_log import Action, Actor
 from domain.deadline_reminders import recipients_of
 from domain.errors import Problems, UserErrorCode
+from domain.mail_texts import customer_message_mail
 from domain.notifications import NotificationKind, notify
 from domain.outbox import DeliveryStatus, delivery_status, queue_email
 from domain.reply_addresses import reply_token_of
@@ -46,10 +47,17 @@ class Direction(StrEnum):
 
 @dataclass(frozen=True)
 class Sender:
-    """Who wrote a message from the customer's side."""
+    """Who wrote a message from the customer's side; for an e-mail reply, from which address,
+    and whether that was not the case contact's."""
 
     name: str
     contact_id: int | None = None
+    address: str | None = None
+    unknown: bool = False
+
+
+class ReplyRefused(Exception):
+    """An e-mail reply that cannot be threaded into its case's conversation."""
 
 
 def delivery_of(direction: str, outbox_id: int | None, outbox_status: str | None) -> DeliveryStatus:
@@ -119,16 +127,6 @@ async def _append(session: AsyncSession, case: Case, message: ConversationMessag
     announce(session, channels.case_messages(case.tenant_id, case.id), id=message.id, prev=previous)
 
 
-def _mail_text(case: Case, message: ConversationMessage, tenant_name: str) -> tuple[str, str]:
-    subject = f"Ärende #{case.number}: {case.title}" if case.title else f"Ärende #{case.number}"
-    body = (
-        f"{message.body}\n\n"
-        f"-- \n{message.author_name}, {tenant_name}\n"
-        "Svara på det här mejlet för att svara i ärendet.\n"
-    )
-    return subject, body
-
-
 async def send_customer_message(
     session: AsyncSession, viewer: Viewer, case_id: int | None, body: str | None
 ) -> ConversationMessage:
@@ -155,12 +153,18 @@ async def send_customer_message(
     )
     await _append(session, case, message)
     tenant = await session.get(Tenant, viewer.tenant_id)
-    subject, mail_body = _mail_text(case, message, tenant.name if tenant else "")
+    mail_text = customer_message_mail(
+        case_number=case.number,
+        case_title=case.title,
+        message=message.body,
+        author_name=message.author_name,
+        sender_name=tenant.name if tenant else "",
+    )
     mail = await queue_email(
         session,
         to=contact.email,
-        subject=subject,
-        body=mail_body,
+        subject=mail_text.subject,
+        body=mail_text.body,
         reply_token=await reply_token_of(session, case),
     )
     message.outbox_id = mail.id
@@ -177,6 +181,8 @@ async def _receive(
         direction=Direction.FROM_CUSTOMER.value,
         author_contact_id=sender.contact_id,
         author_name=sender.name,
+        sender_address=sender.address,
+        from_unknown_sender=sender.unknown,
     )
     await _append(session, case, message)
     actor = Actor(contact_id=sender.contact_id, name=sender.name)
@@ -210,34 +216,38 @@ async def send_portal_message(
 
 async def receive_email_reply(
     session: AsyncSession, case: Case, sender_address: str, sender_name: str | None, text: str
-) -> ConversationMessage | None:
-    """A customer's reply by e-mail, in the case's tenant session; None when it is empty.
+) -> ConversationMessage:
+    """A customer's reply by e-mail, in the case's tenant session.
 
-    Signed by the customer's contact whose e-mail matches the sender, else by the sender.
+    Refused, like a message in the portal, while conversations are off or the case is not
+    visible in the portal, and when it is empty. Signed by the customer's contact whose
+    e-mail matches the sender, else by the sender; marked when the sender is not the case's
+    contact.
     """
+    if not await conversations_enabled(session):
+        raise ReplyRefused("Customer conversations are turned off.")
+    if not case.visible_in_portal:
+        raise ReplyRefused("The case is not visible in the customer portal.")
     # Mail is not a form: an over-long reply is cut rather than refused.
     clean = text.replace("\x00", "").strip()[:MAX_BODY].strip()
     if not clean:
-        return None
+        raise ReplyRefused("The reply is empty once the quoted history is removed.")
+    address = sender_address.strip().lower()
     contact = None
     if case.customer_id is not None:
         contact = await session.scalar(
             select(Contact)
-            .where(
-                Contact.customer_id == case.customer_id,
-                Contact.email == sender_address.strip().lower(),
-            )
+            .where(Contact.customer_id == case.customer_id, Contact.email == address)
             .order_by((Contact.id == case.contact_id).desc(), Contact.id)
             .limit(1)
         )
-    sender = (
-        Sender(contact.name, contact.id)
+    unknown = contact is None or contact.id != case.contact_id
+    sender = Sender(
+        name=contact.name
         if contact
-        else Sender(
-            fitted(
-                ConversationMessage.author_name,
-                sender_name or sender_address or "Okänd avsändare",
-            )
-        )
+        else fitted(ConversationMessage.author_name, sender_name or address or "Okänd avsändare"),
+        contact_id=contact.id if contact else None,
+        address=fitted(ConversationMessage.sender_address, address) or None,
+        unknown=unknown,
     )
     return await _receive(session, case, sender, clean)

@@ -53,6 +53,27 @@ class Phase(StrEnum):
     OVERDUE = "overdue"
 
 
+class ReminderPhase(StrEnum):
+    """What a person reads of a reminder: the one before the deadline, or the one at it."""
+
+    BEFORE = "BEFORE"  # the deadline came within the lead time
+    DUE = "DUE"  # the deadline passed
+
+
+_SHOWN_AS = {Phase.DUE_SOON: ReminderPhase.BEFORE, Phase.OVERDUE: ReminderPhase.DUE}
+
+
+def reminder_phase(kind: str, dedupe_key: str | None) -> ReminderPhase | None:
+    """The phase of a deadline reminder, read from its key (`reminder_key`); None for any
+    other notification."""
+    if kind != NotificationKind.DEADLINE_REMINDER or dedupe_key is None:
+        return None
+    # deadline/<case>/<ISO deadline>/<phase>/<recipient>: the deadline holds no "/".
+    parts = dedupe_key.split("/")
+    phase = parts[-2] if len(parts) == 5 else None
+    return _SHOWN_AS.get(Phase(phase)) if phase in tuple(Phase) else None
+
+
 def phase_of(deadline: datetime, lead: timedelta, now: datetime) -> Phase | None:
     """The rule; a pass applies it in SQL (`_due`), to every case at once."""
     if now >= deadline:

@@ -140,9 +140,16 @@ async def queue_email(
 
 
 async def queue_sms(
-    session: AsyncSession, *, to: str, body: str, recipient_name: str
+    session: AsyncSession,
+    *,
+    to: str,
+    body: str,
+    recipient_name: str,
+    case_id: int | None = None,
+    sent_by_id: int | None = None,
 ) -> OutboxMessage:
-    """An SMS to an E.164 number; the name is kept to show who it went to."""
+    """An SMS to an E.164 number; the name is kept to show who it went to, and the case it
+    was sent on (if any) lists it."""
     row = OutboxMessage(
         tenant_id=_tenant(session),
         channel=Channel.SMS.value,
@@ -150,5 +157,7 @@ async def queue_sms(
         body=body,
         headers={"recipient_name": recipient_name},
         status=OutboxStatus.PENDING.value,
+        case_id=case_id,
+        sent_by_id=sent_by_id,
     )
     return await _queue(session, row)

@@ -1,7 +1,8 @@
-"""SMS: on a case to its contact and/or chosen people, or (admins) to chosen staff at once.
+"""SMS: on a case to its contact and/or chosen people, or to chosen staff at once.
 
-Only when the tenant has SMS turned on. Numbers are read as Swedish unless they carry a
-country code, and stored in E.164; each SMS is an outbox row of its own.
+Any staff user may send either, only when the tenant has SMS turned on. Numbers are read as
+Swedish unless they carry a country code, and stored in E.164; each SMS is an outbox row of
+its own, tied to its case (if any) and its sender.
 """
 
 from __future__ import annotations
@@ -118,9 +119,7 @@ async def send_sms(
     if not (await load_settings(session)).sms_enabled:
         problems.add((), "SMS is turned off in the case-module settings.", UserErrorCode.DISABLED)
         problems.raise_if_any()
-    if not request.on_case:
-        # A mass SMS to staff, tied to no case, is the administrators' tool.
-        viewer.require_admin()
+    sent_by = viewer.staff_user_id
     body = validation.text(
         problems,
         "body",
@@ -148,7 +147,14 @@ async def send_sms(
     assert body
 
     queued = [
-        await queue_sms(session, to=number, body=body, recipient_name=name)
+        await queue_sms(
+            session,
+            to=number,
+            body=body,
+            recipient_name=name,
+            case_id=case.id if case is not None else None,
+            sent_by_id=sent_by,
+        )
         for number, name in numbers.items()
     ]
     if case is not None:

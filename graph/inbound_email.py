@@ -8,7 +8,9 @@ To and Cc.
 
     200  threaded: {"status": "threaded", "messageId": <ConversationMessage id>}
     400  not an e-mail            401  no secret        403  wrong secret
-    404  no known reply token     422  nothing left once quotes are cut, or unreadable
+    404  no known reply token
+    422  conversations off, the case not visible in the portal, nothing left once quotes
+         are cut, or unreadable
     413  larger than WORKCLOUD_INBOUND_MAX_BYTES (25 MB)
     503  no secret configured
 """
@@ -75,15 +77,17 @@ def inbound_email(services: Services) -> Callable[[Request], Awaitable[Response]
         if found is None:
             return _error(404, "No conversation has this reply address.")
 
-        async with services.db.transaction(found.tenant_id) as session:
-            case = await session.get(Case, found.id)
-            assert case is not None
-            message = await conversations.receive_email_reply(
-                session, case, mail.sender_address, mail.sender_name, mail.text
-            )
-            committed = announcements(session)
-        if message is None:
-            return _error(422, "The reply is empty once the quoted history is removed.")
+        try:
+            async with services.db.transaction(found.tenant_id) as session:
+                case = await session.get(Case, found.id)
+                assert case is not None
+                message = await conversations.receive_email_reply(
+                    session, case, mail.sender_address, mail.sender_name, mail.text
+                )
+                committed = announcements(session)
+        except conversations.ReplyRefused as refused:
+            # Raised before anything is written; the transaction rolls back regardless.
+            return _error(422, str(refused))
         await services.bus.publish_all(committed)
         message_id = to_global_id("ConversationMessage", message.id)
         return JSONResponse({"status": "threaded", "messageId": message_id})

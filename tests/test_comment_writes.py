@@ -63,7 +63,7 @@ async def test_a_comment_costs_the_same_few_statements_however_many_it_mentions(
             select(func.count())
             .select_from(OutboxMessage)
             .where(
-                OutboxMessage.tenant_id == tenant.pk, OutboxMessage.subject.contains("mentioned")
+                OutboxMessage.tenant_id == tenant.pk, OutboxMessage.subject.contains("nämnde dig")
             )
         )
     assert (comments, notified, mails) == (3, 4, 4)

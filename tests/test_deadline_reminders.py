@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -184,3 +185,51 @@ async def test_reminder_keys_are_those_of_reminders_sent_before(api: Api) -> Non
         (erik_pk, reminder_key(fraction, then + timedelta(microseconds=5), Phase.DUE_SOON, erik_pk))
     ]
     assert len(await _reminders(api, sent_before)) == 1
+
+
+LOBBY = """{ viewer { notifications { edges { node {
+  kind reminderPhase case { title } } } } } }"""
+
+
+async def test_a_reminder_says_whether_it_comes_before_the_deadline_or_at_it(api: Api) -> None:
+    tenant = await api.new_tenant()
+    erik = await tenant.create_user("Erik", handle="erik")
+    now = datetime.now(UTC)
+    await tenant.register_case(
+        title="Byt filter",
+        responsibleId=erik["id"],
+        deadline=(now + timedelta(minutes=20)).isoformat(),
+    )
+    await tenant.register_case(
+        title="Redan sen",
+        responsibleId=erik["id"],
+        deadline=(now - timedelta(minutes=5)).isoformat(),
+    )
+    async with api.db.transaction(None) as session:
+        await send_due_reminders(session, now)
+    # Other kinds have no phase.
+    case = await tenant.register_case(title="Nämnd")
+    await api.data(
+        'mutation($c: ID!) { addComment(input: {caseId: $c, body: "@erik titta"}) '
+        "{ userErrors { code } } }",
+        {"c": case["id"]},
+        tenant.admin_token,
+    )
+
+    def seen(data: dict[str, Any]) -> list[tuple[str, str | None, str]]:
+        nodes = [e["node"] for e in data["viewer"]["notifications"]["edges"]]
+        return [(n["kind"], n["reminderPhase"], n["case"]["title"]) for n in nodes]
+
+    mention, *reminders = seen(await api.data(LOBBY, token=erik["token"]))
+    assert mention == ("MENTION", None, "Nämnd")
+    # Made in one pass, the two reminders come in either order.
+    assert sorted(reminders) == [
+        ("DEADLINE_REMINDER", "BEFORE", "Byt filter"),
+        ("DEADLINE_REMINDER", "DUE", "Redan sen"),
+    ]
+
+    # When the first deadline passes, the reminder at it follows.
+    async with api.db.transaction(None) as session:
+        await send_due_reminders(session, now + timedelta(minutes=25))
+    latest = seen(await api.data(LOBBY, token=erik["token"]))[0]
+    assert latest == ("DEADLINE_REMINDER", "DUE", "Byt filter")

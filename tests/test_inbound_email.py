@@ -241,3 +241,111 @@ async def test_a_reply_that_cannot_be_read_at_all_is_refused_not_failed(api: Api
         assert status == 422, answer
         assert "cannot be read" in answer["error"]
     assert (await c.portal_case())["messages"]["totalCount"] == 1
+
+
+SENDERS = """query($id: ID!) { case(id: $id) { messages { edges { node {
+  body authorName direction senderAddress fromUnknownSender } } } } }"""
+
+
+async def staff_senders(api: Api, c: Any) -> list[tuple[str, str, str | None, bool]]:
+    data = await api.data(SENDERS, {"id": c.case["id"]}, c.staff["token"])
+    nodes = [e["node"] for e in data["case"]["messages"]["edges"]]
+    return [(n["body"], n["authorName"], n["senderAddress"], n["fromUnknownSender"]) for n in nodes]
+
+
+async def test_a_reply_not_from_the_case_contact_is_marked_for_staff(api: Api) -> None:
+    c = await conversation(api)
+    neighbour = await c.tenant.create_contact(
+        c.customer["id"], "Per Holm", "per.holm@solbacken.example.se"
+    )
+    await send(api, c)
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    reply_to = mail.message["Reply-To"]
+    replies = [
+        (f"Karin Svensson <{c.contact['email'].upper()}>", "Från Karin."),
+        ("Per Holm <Per.Holm@solbacken.example.se>", "Från Per, en annan kontakt."),
+        ("Okänd <okand@example.com>", "Från någon vi inte känner."),
+    ]
+    for sender, text in replies:
+        status, body = await post(api, reply(reply_to, sender, text))
+        assert status == 200, body
+    assert neighbour["name"] == "Per Holm"
+
+    assert (await staff_senders(api, c))[1:] == [
+        ("Från Karin.", "Karin Svensson", c.contact["email"].lower(), False),
+        ("Från Per, en annan kontakt.", "Per Holm", "per.holm@solbacken.example.se", True),
+        ("Från någon vi inte känner.", "Okänd", "okand@example.com", True),
+    ]
+    # Staff's own messages and the portal's carry no sender address.
+    first = (await staff_senders(api, c))[0]
+    assert first[2:] == (None, False)
+
+    # The portal never sees it: asking is FORBIDDEN, for each field, on every way in.
+    seen = await c.portal_case()
+    portal_message_id = seen["messages"]["edges"][-1]["node"]["id"]
+    for field in ("senderAddress", "fromUnknownSender"):
+        listing = "{ portalCases { edges { node { messages { edges { node { %s } } } } } } }"
+        codes = await api.error_codes(listing % field, token=c.contact["token"])
+        assert codes and set(codes) == {"FORBIDDEN"}, codes
+        by_node = "query($id: ID!) { node(id: $id) { ... on ConversationMessage { %s } } }"
+        codes = await api.error_codes(
+            by_node % field, {"id": portal_message_id}, c.contact["token"]
+        )
+        assert codes == ["FORBIDDEN"], codes
+
+
+async def test_a_reply_is_refused_while_conversations_are_off_or_the_case_is_hidden(
+    api: Api,
+) -> None:
+    c = await conversation(api)
+    await send(api, c)
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    reply_to = mail.message["Reply-To"]
+    karin = f"Karin Svensson <{c.contact['email']}>"
+
+    hidden = await api.data(
+        """mutation($id: ID!) { updateCase(input: {id: $id, visibleInPortal: false})
+             { userErrors { code } } }""",
+        {"id": c.case["id"]},
+        c.staff["token"],
+    )
+    assert hidden["updateCase"]["userErrors"] == []
+    status, answer = await post(api, reply(reply_to, karin, "Syns det här?"))
+    assert status == 422, answer
+    assert answer == {"error": "The case is not visible in the customer portal."}
+
+    shown = await api.data(
+        """mutation($id: ID!) { updateCase(input: {id: $id, visibleInPortal: true})
+             { userErrors { code } } }""",
+        {"id": c.case["id"]},
+        c.staff["token"],
+    )
+    assert shown["updateCase"]["userErrors"] == []
+    await c.tenant.update_settings(tabs={"customerConversations": False})
+    status, answer = await post(api, reply(reply_to, karin, "Och nu?"))
+    assert status == 422, answer
+    assert answer == {"error": "Customer conversations are turned off."}
+
+    # Nothing was written for either: no message, no notification.
+    await c.tenant.update_settings(tabs={"customerConversations": True})
+    assert [m[0] for m in await staff_senders(api, c)] == ["Hej Karin! Vi kommer på torsdag."]
+    assert await customer_messages_notified(api, c.staff["token"]) == []
+    status, answer = await post(api, reply(reply_to, karin, "Nu går det."))
+    assert status == 200, answer
+
+
+async def test_a_reply_to_the_confirmation_of_a_hidden_case_is_refused(api: Api) -> None:
+    c = await conversation(api, visible=False)
+    confirmed = await c.tenant.register_case(
+        c.staff["token"],
+        title="Trasig port",
+        customerId=c.customer["id"],
+        contactId=c.contact["id"],
+        sendConfirmation=True,
+    )
+    [mail] = await api.mail.wait_for(c.contact["email"])
+    assert str(confirmed["number"]) in mail.message["Subject"]
+    status, answer = await post(
+        api, reply(mail.message["Reply-To"], c.contact["email"], "Porten går inte att stänga.")
+    )
+    assert status == 422, answer

@@ -48,6 +48,10 @@ class Case(TenantOwned, Base):
     visible_in_portal: Mapped[bool] = mapped_column(Boolean, default=False)
     lat: Mapped[float | None] = mapped_column(Float)
     lng: Mapped[float | None] = mapped_column(Float)
+    # Where the location came from (domain/cases/location.py): OBJECT or CUSTOMER follow a
+    # change of customer; INPUT (sent, or the settings' default) stays. Null: from before
+    # this was kept.
+    location_source: Mapped[str | None] = mapped_column(String(16))
     color: Mapped[str | None] = mapped_column(String(32))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     # Lower-cased text of every table-view column, kept current by the domain on write;

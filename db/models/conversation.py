@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, Id, Json, TenantOwned, utcnow
@@ -49,6 +49,9 @@ class ConversationMessage(TenantOwned, Base):
     )
     author_name: Mapped[str] = mapped_column(String(200))
     outbox_id: Mapped[int | None] = mapped_column(Id, ForeignKey("outbox.id", ondelete="SET NULL"))
+    # An e-mail reply's From address, and whether it was not the case contact's at the time.
+    sender_address: Mapped[str | None] = mapped_column(String(320))
+    from_unknown_sender: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -80,7 +83,10 @@ class OutboxMessage(Base):
     """Mail or SMS to send; claimed by one instance at a time and retried with backoff."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_case", "case_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(Id, ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -95,3 +101,6 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # An SMS sent on a case is listed on it (Case.smsMessages), with who sent it.
+    case_id: Mapped[int | None] = mapped_column(Id, ForeignKey("cases.id", ondelete="SET NULL"))
+    sent_by_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))

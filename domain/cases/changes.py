@@ -5,9 +5,18 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Case, CaseAssignedGroup, CaseObject, GroupMember, Project, utcnow
+from db.models import (
+    Case,
+    CaseAssignedGroup,
+    CaseObject,
+    Customer,
+    GroupMember,
+    Project,
+    utcnow,
+)
 from domain.case_settings import load_settings
 from domain.cases.event_log import Action, Actor, describe, record
+from domain.cases.location import follows_links
 from domain.cases.proposal import propose
 from domain.cases.saving import save_proposal
 from domain.cases.state import CaseInput, CaseState
@@ -37,6 +46,7 @@ async def _change(
     action: Action,
     *,
     honour_hidden: bool = True,
+    retake_location: bool = False,
 ) -> Case:
     now = utcnow()
     settings = await load_settings(session)
@@ -49,6 +59,7 @@ async def _change(
         registering=False,
         now=now,
         honour_hidden=honour_hidden,
+        retake_location=retake_location,
     )
     await save_proposal(session, actor, case, before, proposal, action, now)
     return case
@@ -70,7 +81,8 @@ async def change_customer(
     contact_id: int | None,
 ) -> Case:
     """Moves the case to another customer (and contact); an object or project of the
-    previous customer is unlinked, since it cannot belong to the new one."""
+    previous customer is unlinked, since it cannot belong to the new one. A location that
+    came from the previous customer or object is taken anew (domain/cases/location.py)."""
     case = await locked_case(session, case_id, "caseId")
     if customer_id is None:
         problems = Problems()
@@ -78,13 +90,22 @@ async def change_customer(
         problems.raise_if_any()
     obj = await session.get(CaseObject, case.object_id) if case.object_id else None
     project = await session.get(Project, case.project_id) if case.project_id else None
+    previous = await session.get(Customer, case.customer_id) if case.customer_id else None
     given = CaseInput(
         customer_id=customer_id,
         contact_id=contact_id,
         object_id=None if obj and obj.customer_id not in (None, customer_id) else ABSENT,
         project_id=None if project and project.customer_id not in (None, customer_id) else ABSENT,
     )
-    return await _change(session, actor, case, given, Action.CUSTOMER_CHANGED, honour_hidden=False)
+    return await _change(
+        session,
+        actor,
+        case,
+        given,
+        Action.CUSTOMER_CHANGED,
+        honour_hidden=False,
+        retake_location=follows_links(case, obj, previous),
+    )
 
 
 async def take_case(session: AsyncSession, actor: Actor, case_id: int | None) -> Case:

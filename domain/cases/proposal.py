@@ -37,6 +37,7 @@ from domain.case_settings import (
     CaseField,
     ModuleSettings,
 )
+from domain.cases.location import LocationSource
 from domain.cases.state import ATTRIBUTE, CaseInput, CaseState
 from domain.custom_fields import clean_values, definitions_of
 from domain.errors import Problems, UserErrorCode
@@ -191,10 +192,14 @@ class _Review:
         if sent.location is not ABSENT:
             point = sent.location
             state.location = validation.location(problems, "location", *point) if point else None
+            state.location_source = LocationSource.INPUT
 
-    async def links(self) -> None:
-        """Customer, contact, object and project, which must agree with each other."""
+    async def links(self, retake_location: bool) -> None:
+        """Customer, contact, object and project, which must agree with each other; a
+        location not given is taken from the object or the customer."""
         state, problems = self.state, self.problems
+        if retake_location:
+            state.location = None
         customer = await self.one(Customer, "customer_id", "The customer")
         contact = await self.one(Contact, "contact_id", "The contact")
         obj = await self.one(CaseObject, "object_id", "The object")
@@ -215,9 +220,13 @@ class _Review:
             if contact is not None and contact.customer_id != state.customer_id:
                 problems.invalid("contactId", "The contact belongs to another customer.")
         if state.location is None:
-            for place in (obj, customer):
+            for place, source in (
+                (obj, LocationSource.OBJECT),
+                (customer, LocationSource.CUSTOMER),
+            ):
                 if place is not None and place.lat is not None and place.lng is not None:
                     state.location = (place.lat, place.lng)
+                    state.location_source = source
                     break
 
     def _archived_owner(self, customer: Customer | None, rows: tuple[Any, ...]) -> None:
@@ -279,7 +288,9 @@ async def propose(
     registering: bool,
     now: datetime,
     honour_hidden: bool = True,
+    retake_location: bool = False,
 ) -> Proposal:
+    """With `retake_location`, a location not sent is taken anew from the links."""
     sent = given
     if honour_hidden:
         hidden = {ATTRIBUTE[f]: ABSENT for f in CaseField if not settings.visible(f)}
@@ -291,7 +302,7 @@ async def propose(
     review = _Review(session, settings, current, sent, registering)
     review.checked += checked
     review.scalars()
-    await review.links()
+    await review.links(retake_location and given.location is ABSENT)
     await review.many(User, "assigned_user_ids", "An assigned user")
     await review.many(Group, "assigned_group_ids", "An assigned group")
     await review.one(User, "responsible_id", "The responsible user")

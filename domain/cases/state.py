@@ -86,6 +86,8 @@ class CaseState:
     location: tuple[float, float] | None = None
     color: str | None = None
     custom_fields: dict[str, str] = field(default_factory=dict)
+    # Where the location came from (domain/cases/location.py); not a change of its own.
+    location_source: str | None = field(default=None, compare=False)
 
     def copy(self) -> CaseState:
         values: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -120,6 +122,7 @@ class CaseState:
             else None,
             color=case.color,
             custom_fields=dict(case.custom_fields or {}),
+            location_source=case.location_source,
         )
 
     def apply_to(self, case: Case) -> None:
@@ -138,6 +141,7 @@ class CaseState:
         case.status_id = self.status_id
         case.visible_in_portal = self.visible_in_portal
         case.lat, case.lng = self.location or (None, None)
+        case.location_source = self.location_source if self.location else None
         case.color = self.color
         case.custom_fields = dict(self.custom_fields)
 

@@ -1,4 +1,4 @@
-"""Sending SMS, on a case or (admins) to chosen staff."""
+"""Sending SMS, on a case or to chosen staff."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from graph.types.comment import Comment
 from graph.types.conversation import ConversationMessage, case_messages
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.settings import CasePriority, CaseStatus, CaseType
+from graph.types.sms import SmsMessage, case_sms_messages
 from graph.types.user import Group, User
 
 if TYPE_CHECKING:
@@ -263,6 +264,12 @@ class Case(Node):
         if not settings.tabs.customer_conversations:
             raise NotAllowed("The customer-conversations tab is turned off in the settings.")
         return await case_messages(info, self.row.id, first, after)
+
+    @strawberry.field(description="The SMS sent on the case, oldest first.")
+    async def sms_messages(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[SmsMessage]:
+        return await case_sms_messages(info, self.row, first, after)
 
     async def _type_row(self, info: strawberry.Info) -> models.CaseType | None:
         pk = self.row.type_id

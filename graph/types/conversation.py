@@ -35,6 +35,22 @@ class ConversationMessage(Node):
     author_name: str = strawberry.field(description="The staff user's or the contact's name.")
     pk: strawberry.Private[int]
     outbox_pk: strawberry.Private[int | None]
+    sender: strawberry.Private[tuple[str | None, bool]]
+
+    @strawberry.field(
+        description="The address an e-mail reply came from; null for other messages. Staff only."
+    )
+    def sender_address(self, info: strawberry.Info) -> str | None:
+        info.context.staff()
+        return self.sender[0]
+
+    @strawberry.field(
+        description="An e-mail reply whose sender is not the case's contact (someone else "
+        "replied, or the contact wrote from another address). Staff only."
+    )
+    def from_unknown_sender(self, info: strawberry.Info) -> bool:
+        info.context.staff()
+        return self.sender[1]
 
     @strawberry.field
     async def delivery_status(self, info: strawberry.Info) -> DeliveryStatus:
@@ -54,6 +70,7 @@ class ConversationMessage(Node):
             direction=Direction(row.direction),
             created_at=row.created_at,
             author_name=row.author_name,
+            sender=(row.sender_address, bool(row.from_unknown_sender)),
         )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from db import models
+from domain.deadline_reminders import ReminderPhase, reminder_phase
 from domain.notifications import NotificationKind
 from graph.ids import to_global_id
 from graph.types.base import Node
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from graph.types.case import Case
 
 strawberry.enum(NotificationKind, name="NotificationKind")
+strawberry.enum(
+    ReminderPhase,
+    name="ReminderPhase",
+    description="BEFORE: the deadline came within reminderLeadMinutes. DUE: it passed.",
+)
 
 
 @strawberry.type
@@ -26,6 +32,9 @@ class Notification(Node):
     kind: NotificationKind
     created_at: datetime
     read_at: datetime | None
+    reminder_phase: ReminderPhase | None = strawberry.field(
+        description="Which deadline reminder this is; null for every other kind."
+    )
     pk: strawberry.Private[int]
     actor_pk: strawberry.Private[int | None]
     case_pk: strawberry.Private[int | None]
@@ -73,6 +82,7 @@ class Notification(Node):
             kind=NotificationKind(row.kind),
             created_at=row.created_at,
             read_at=row.read_at,
+            reminder_phase=reminder_phase(row.kind, row.dedupe_key),
             actor_pk=row.actor_id,
             case_pk=row.case_id,
             comment_pk=row.comment_id,

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from sqlalchemy import select
 
 from db import models
+from db.pagination import SortKey
 from domain.outbox import Channel, DeliveryStatus, delivery_status
 from graph.ids import to_global_id
-from graph.types.base import Node
+from graph.resolvers.listing import connection
+from graph.types.base import Connection, Node
+from graph.types.user import User
 
 
 @strawberry.type(description="One SMS to one number; follow its delivery with node(id).")
@@ -19,6 +23,14 @@ class SmsMessage(Node):
     body: str
     created_at: datetime
     delivery_status: DeliveryStatus
+    sent_by_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The staff user who sent it.")
+    async def sent_by(self, info: strawberry.Info) -> User | None:
+        if self.sent_by_pk is None:
+            return None
+        row = await info.context.scope.loaders.by_id(models.User).load(self.sent_by_pk)
+        return User.from_row(row) if row else None
 
     @classmethod
     def maybe(cls, row: models.OutboxMessage | None) -> SmsMessage | None:
@@ -32,4 +44,28 @@ class SmsMessage(Node):
             body=row.body,
             created_at=row.created_at,
             delivery_status=delivery_status(row.status),
+            sent_by_pk=row.sent_by_id,
         )
+
+
+async def case_sms_messages(
+    info: strawberry.Info, case: models.Case, first: int | None, after: str | None
+) -> Connection[SmsMessage]:
+    """The SMS sent on a case, oldest first."""
+    outbox = models.OutboxMessage
+    # The outbox is not scoped by the session (the senders read it system-wide): the
+    # tenant is named here.
+    statement = select(outbox, outbox.id).where(
+        outbox.tenant_id == case.tenant_id,
+        outbox.case_id == case.id,
+        outbox.channel == Channel.SMS.value,
+    )
+
+    def to_node(row: models.OutboxMessage) -> SmsMessage:
+        sms = SmsMessage.maybe(row)
+        assert sms is not None
+        return sms
+
+    return await connection(
+        info, statement, [SortKey(outbox.id)], to_node, first=first, after=after
+    )
