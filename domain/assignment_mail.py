@@ -8,11 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, User
+from domain.mail_texts import assignment_mail
 from domain.outbox import Email, queue_emails
-
-
-def _case_name(case: Case) -> str:
-    return f"ärende {case.number}: {case.title}" if case.title else f"ärende {case.number}"
 
 
 async def queue_assignment_mail(
@@ -31,16 +28,8 @@ async def queue_assignment_mail(
         )
         .order_by(User.id)
     )
-    what = _case_name(case)
-    done = f"{assigned_by} har tilldelat dig {what}." if assigned_by else f"Du har fått {what}."
+    text = assignment_mail(assigned_by=assigned_by, case_number=case.number, case_title=case.title)
     await queue_emails(
         session,
-        [
-            Email(
-                to=email,
-                subject=f"Tilldelat dig: {what[0].upper()}{what[1:]}",
-                body=f"Hej {name}!\n\n{done}\n",
-            )
-            for email, name in rows.all()
-        ],
+        [Email(to=email, subject=text.subject, body=text.body) for email, _name in rows.all()],
     )

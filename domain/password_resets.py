@@ -15,9 +15,10 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Contact, PasswordReset, Tenant, User, utcnow
+from db.models import Contact, PasswordReset, User, utcnow
 from domain import signin
 from domain.errors import Problems, UserError, UserErrorCode, UserErrors
+from domain.mail_texts import password_reset_mail
 from domain.outbox import queue_email
 from domain.passwords import password_problem
 
@@ -79,24 +80,8 @@ async def mail_reset_link(
             expires_at=utcnow() + timedelta(minutes=minutes),
         )
     )
-    tenant = await session.get(Tenant, recipient.tenant_id)
-    sender = tenant.name if tenant else ""
-    place = "kundportalen" if recipient.contact_id is not None else "ditt konto"
-    paragraphs = [
-        f"Hej {recipient.name}!",
-        f"Någon, förhoppningsvis du, har bett om att få välja ett nytt lösenord till {place}."
-        " Öppna länken för att göra det:",
-        link,
-        f"Länken fungerar en gång och i {minutes} minuter. Har du inte bett om det här kan du"
-        " bortse från mejlet; ditt lösenord är då oförändrat.",
-        f"Med vänliga hälsningar\n{sender}" if sender else "",
-    ]
-    await queue_email(
-        session,
-        to=recipient.email,
-        subject="Återställ ditt lösenord",
-        body="\n\n".join(p for p in paragraphs if p),
-    )
+    text = password_reset_mail(name=recipient.name, link=link, valid_minutes=minutes)
+    await queue_email(session, to=recipient.email, subject=text.subject, body=text.body)
 
 
 async def check_reset(session: AsyncSession, token: str, new_password: str) -> PasswordReset:

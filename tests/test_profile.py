@@ -134,7 +134,7 @@ async def test_assignments_are_mailed_only_where_the_profile_says_so(api: Api) -
     assert len(mails) == 1
     subject, body = mails[0]
     assert "Trasig tvättmaskin" in subject and "Trasig tvättmaskin" in body
-    assert f"ärende {case['number']}" in body
+    assert f"ärende #{case['number']}" in body
     # Sara kept the default (off); through a group counts as assigned too.
     assert await mail_to(api, sara["email"]) == []
     assert await mail_to(api, olle["email"]) == []
