@@ -25,7 +25,6 @@ from starlette.responses import JSONResponse, Response
 
 from db.models import Case
 from domain import conversations
-from domain.announcements import announcements
 from domain.reply_addresses import case_for_reply, reply_token_in
 from graph.context import Services
 from graph.ids import to_global_id
@@ -78,17 +77,15 @@ def inbound_email(services: Services) -> Callable[[Request], Awaitable[Response]
             return _error(404, "No conversation has this reply address.")
 
         try:
-            async with services.db.transaction(found.tenant_id) as session:
+            async with services.bus.publishing(services.db, found.tenant_id) as session:
                 case = await session.get(Case, found.id)
                 assert case is not None
                 message = await conversations.receive_email_reply(
                     session, case, mail.sender_address, mail.sender_name, mail.text
                 )
-                committed = announcements(session)
         except conversations.ReplyRefused as refused:
             # Raised before anything is written; the transaction rolls back regardless.
             return _error(422, str(refused))
-        await services.bus.publish_all(committed)
         message_id = to_global_id("ConversationMessage", message.id)
         return JSONResponse({"status": "threaded", "messageId": message_id})
 

@@ -9,7 +9,6 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.engine import Database
-from domain.announcements import announcements
 from domain.deadline_reminders import send_due_reminders
 from graph.subscriptions.bus import EventBus
 
@@ -18,10 +17,8 @@ log = logging.getLogger("workcloud.scheduler")
 
 async def remind_once(db: Database, bus: EventBus) -> int:
     """One pass: create due reminders in one transaction, then publish them."""
-    async with db.transaction(None) as session:
+    async with bus.publishing(db, None) as session:
         created = await send_due_reminders(session)
-        pending = announcements(session)
-    await bus.publish_all(pending)
     return created
 
 

@@ -9,7 +9,6 @@ from typing import Generic, TypeVar
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.announcements import announcements
 from domain.errors import UserErrors
 from domain.viewer import Viewer
 from graph.context import Context, Services
@@ -44,8 +43,6 @@ async def commit_then_publish(
     services: Services, viewer: Viewer, work: Callable[[AsyncSession, Viewer], Awaitable[T]]
 ) -> T:
     """Runs `work` in one transaction; its announcements go out only once it has committed."""
-    async with services.db.transaction(viewer.tenant_id) as session:
+    async with services.bus.publishing(services.db, viewer.tenant_id) as session:
         value = await work(session, viewer)
-        pending = announcements(session)
-    await services.bus.publish_all(pending)
     return value

@@ -12,7 +12,6 @@ import time
 import strawberry
 
 from domain import password_resets
-from domain.announcements import announcements
 from domain.errors import UserErrors
 from domain.passwords import hash_password
 from graph.context import Context, Services
@@ -58,22 +57,18 @@ async def _mail_link(services: Services, email: str, *, portal: bool) -> None:
         recipient = await password_resets.find_recipient(session, email, portal=portal)
     if recipient is None:
         return
-    async with services.db.transaction(recipient.tenant_id) as session:
+    async with services.bus.publishing(services.db, recipient.tenant_id) as session:
         await password_resets.mail_reset_link(
             session, recipient, token, link=link, minutes=settings.password_reset_minutes
         )
-        pending = announcements(session)
-    await services.bus.publish_all(pending)
 
 
 async def _reset(services: Services, token: str, new_password: str) -> None:
     async with services.db.session(None) as session:
         reset = await password_resets.check_reset(session, token, new_password)
     new_hash = await asyncio.to_thread(hash_password, new_password)
-    async with services.db.transaction(reset.tenant_id) as session:
+    async with services.bus.publishing(services.db, reset.tenant_id) as session:
         await password_resets.reset_password(session, reset.id, new_hash)
-        pending = announcements(session)
-    await services.bus.publish_all(pending)
 
 
 @strawberry.type

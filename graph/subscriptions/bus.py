@@ -22,8 +22,10 @@ from urllib.parse import urlparse
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._backends.memory import MemoryBackend
 from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.announcements import Announcement
+from db.engine import Database
+from domain.announcements import Announcement, announcements
 from graph.subscriptions.redis_backend import SupervisedRedisBackend
 
 log = logging.getLogger("workcloud.bus")
@@ -122,6 +124,15 @@ class EventBus:
             except (RedisError, OSError) as error:
                 # The rows are committed; listeners catch up from the database on resync.
                 log.warning("could not publish on %s: %r", announcement.channel, error)
+
+    @asynccontextmanager
+    async def publishing(self, db: Database, tenant_id: int | None) -> AsyncIterator[AsyncSession]:
+        """One transaction on `db`; what it announced is published once it has committed, and
+        nothing when it rolls back (the only way writes reach the live side)."""
+        async with db.transaction(tenant_id) as session:
+            yield session
+            pending = announcements(session)
+        await self.publish_all(pending)
 
     @asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[Listener]:
