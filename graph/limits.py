@@ -203,7 +203,8 @@ def unstorable_text(value: object) -> str | None:
     return None
 
 
-# A GraphQL string escape: \uXXXX, \u{X…}, or any other backslash pair (\\, \").
+# A GraphQL string escape: \u and four hex digits, \u{…} with one to eight, or any other
+# backslash pair (\\, \").
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]{1,8})\}|.)", re.DOTALL)
 
 

@@ -28,9 +28,6 @@ log = logging.getLogger("workcloud.sockets")
 
 SIGN_IN_ENDED = 4403
 TOO_MANY_CONNECTIONS = 4429
-# A timer further ahead than this is set again when it fires (asyncio handles any delay,
-# but a token's clock may be far off; re-arming keeps the arithmetic honest).
-_LONGEST_TIMER = 86_400.0
 
 
 @dataclass(eq=False)
@@ -78,12 +75,6 @@ class OpenSockets:
         _discard(self._by_viewer, entry.viewer_key, id(socket))
         _discard(self._by_token, entry.token_id, id(socket))
 
-    def count(self, viewer: Viewer) -> int:
-        return len(self._by_viewer.get(viewer_key(viewer), ()))
-
-    def token_ids(self) -> set[int]:
-        return set(self._by_token)
-
     def end_sign_ins(self, token_ids: Iterable[int]) -> None:
         """Closes every socket signed in with one of these tokens (4403)."""
         for token_id in token_ids:
@@ -101,11 +92,7 @@ class OpenSockets:
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)
         delay = (expires_at - datetime.now(UTC)).total_seconds()
-        loop = asyncio.get_running_loop()
-        if delay > _LONGEST_TIMER:
-            entry.expiry = loop.call_later(_LONGEST_TIMER, self._expire_at, entry, expires_at)
-        else:
-            entry.expiry = loop.call_later(max(delay, 0.0), self._close, entry)
+        entry.expiry = asyncio.get_running_loop().call_later(max(delay, 0.0), self._close, entry)
 
     async def follow(
         self, bus: EventBus, valid_tokens: Callable[[Collection[int]], Awaitable[set[int]]]
@@ -138,7 +125,7 @@ class OpenSockets:
     async def _recheck(
         self, valid_tokens: Callable[[Collection[int]], Awaitable[set[int]]]
     ) -> None:
-        open_tokens = self.token_ids()
+        open_tokens = set(self._by_token)
         if open_tokens:
             self.end_sign_ins(open_tokens - await valid_tokens(open_tokens))
 
