@@ -8,9 +8,9 @@ import secrets
 
 import asyncpg
 
+from config.settings import Settings
 from db.engine import Database
 from graph.id_key import load_id_key
-from workcloud.settings import Settings
 
 # The server holding the bench database; only the database named below is ever created or dropped.
 ADMIN_DSN = os.environ.get(

@@ -17,9 +17,9 @@ from sqlalchemy import event
 
 from bench import database, documents
 from bench.table_view import STATUS, _bench_keys
+from config.settings import Settings
 from graph.app import create_app
 from graph.ids import to_global_id
-from workcloud.settings import Settings
 
 SIZES = (5, 50, 200)
 TARGET = 6

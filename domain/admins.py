@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Tenant, User
-from domain.case_settings import tenant_of
+from domain.cases.settings import tenant_of
 from domain.viewer import Role
 
 

@@ -13,7 +13,7 @@ from db.models.base import UTCDateTime
 from db.streams import Stream, locked_for_append, previous_id
 from domain import channels, validation
 from domain.announcements import announce
-from domain.case_access import may_see
+from domain.cases.access import may_see
 from domain.errors import Problems
 from domain.mail_texts import mention_mail
 from domain.mentions import mentioned_users

@@ -25,10 +25,10 @@ from db.models import (
 from db.streams import Stream, serialize_appends
 from domain import channels, portal, validation
 from domain.announcements import announce
-from domain.case_access import visible_case
-from domain.case_settings import load_settings
 from domain.cases import event_log
+from domain.cases.access import visible_case
 from domain.cases.event_log import Action, Actor
+from domain.cases.settings import load_settings
 from domain.deadline_reminders import recipients_of
 from domain.errors import Problems, UserErrorCode
 from domain.mail_texts import customer_message_mail

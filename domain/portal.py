@@ -1,6 +1,6 @@
 """The customer portal's reach: its contact's own customer's cases that are shown there.
 
-`domain.case_access` decides for one case; this is the same rule as a condition for lists.
+`domain.cases.access` decides for one case; this is the same rule as a condition for lists.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case
-from domain.case_access import visible_case
+from domain.cases.access import visible_case
 from domain.errors import NotAllowed
 from domain.viewer import Viewer
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, Contact, OutboxMessage, User
 from domain import validation
-from domain.case_settings import load_settings
 from domain.cases import event_log
 from domain.cases.event_log import Action, Actor, Change
+from domain.cases.settings import load_settings
 from domain.errors import Problems, UserErrorCode
 from domain.outbox import queue_sms
 from domain.viewer import Viewer

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Tenant, User
 from db.tenancy import TENANT_KEY
 from domain import validation
-from domain.case_settings import seed_defaults
+from domain.cases.settings import seed_defaults
 from domain.errors import Problems
 from domain.people import NewUser, create_user
 from domain.viewer import Role

@@ -23,6 +23,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.unset import UnsetType
 
+from bus.event_bus import EventBus
+from config.settings import Settings, apply, get_settings
 from db.engine import Database
 from domain import channels, signin
 from domain.viewer import Viewer
@@ -35,7 +37,6 @@ from graph.limits import TransportLimits
 from graph.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
-from graph.subscriptions.bus import EventBus
 from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.hub import LiveHub
 from graph.throttle import SignInThrottle
@@ -43,7 +44,6 @@ from graph.trusted_documents import TrustedSocketHandler, load_manifest, request
 from graph.websocket import LiveSocketHandler, live_socket_handler
 from messaging.sender import OutboxSender
 from workcloud.scheduler import Scheduler
-from workcloud.settings import Settings, apply, get_settings
 
 log = logging.getLogger("workcloud")
 

@@ -20,15 +20,15 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
+from config.settings import Settings
 from db.engine import Database, single_statement
 from domain.errors import NotAllowed, NotSignedIn
 from domain.viewer import Viewer
 from graph.throttle import SignInThrottle
-from workcloud.settings import Settings
 
 if TYPE_CHECKING:
+    from bus.event_bus import EventBus
     from graph.loaders import Loaders
-    from graph.subscriptions.bus import EventBus
     from graph.subscriptions.event_reads import EventReads
     from graph.subscriptions.hub import LiveHub
 

@@ -25,7 +25,7 @@ from db.models import (
     User,
 )
 from db.tenancy import session_tenant
-from domain.case_settings import ModuleSettings
+from domain.cases.settings import ModuleSettings
 
 if TYPE_CHECKING:
     from graph.context import OperationScope

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bus.event_bus import EventBus, ListenerOverflow, Resync
 from domain import channels
 from domain.viewer import Viewer
-from graph.subscriptions.bus import EventBus, ListenerOverflow, Resync
 
 log = logging.getLogger("workcloud.sockets")
 

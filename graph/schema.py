@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.tools import merge_types
 
+from config.settings import Settings
 from graph.access import RootFieldAccess
 from graph.context import OperationScopeExtension
 from graph.fastpath.extension import TableViewFastPath
@@ -50,7 +51,6 @@ from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplat
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
 from graph.validation import document_validation
-from workcloud.settings import Settings
 
 Query = merge_types(
     "Query",

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from redis.exceptions import RedisError
 
+from config.settings import Settings
 from domain.viewer import Viewer
 from graph.attempt_log import (
     NOTHING_RESERVED,
@@ -23,7 +24,6 @@ from graph.attempt_log import (
     Reservation,
     Throttled,
 )
-from workcloud.settings import Settings
 
 log = logging.getLogger("workcloud.throttle")
 

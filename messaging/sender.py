@@ -20,6 +20,7 @@ from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.settings import Settings
 from db.engine import Database
 from db.models import OutboxMessage, utcnow
 from domain.outbox import Channel
@@ -27,7 +28,6 @@ from messaging import claims
 from messaging.sms_provider import SmsProvider
 from messaging.smtp import SmtpTransport
 from messaging.transport import PermanentFailure, Transport
-from workcloud.settings import Settings
 
 log = logging.getLogger("workcloud.outbox")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.case_documents import REGISTER, UPDATE, errors_by_field, mutation
-from tests.client import Api, Tenant
+from tests.support.case_documents import REGISTER, UPDATE, errors_by_field, mutation
+from tests.support.client import Api, Tenant
 
 ERRORS = "userErrors { field message code }"
 CHANGE_CUSTOMER = mutation(

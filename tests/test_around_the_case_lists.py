@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.case_documents import mutation
-from tests.client import Api, Tenant
+from tests.support.case_documents import mutation
+from tests.support.client import Api, Tenant
 
 OBJECTS = """query($customerId: ID, $search: String, $within: BoundingBox, $first: Int, $after: String) {
   objects(customerId: $customerId, search: $search, within: $within, first: $first, after: $after) {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.client import Api
+from tests.support.client import Api
 from tests.test_customer_conversation import Conversation, conversation, send
 
 # Every connection that takes `after: String`, with the number of values in its cursors.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tests.case_documents import EVENTS, UPDATE, UPDATE_SETTINGS
-from tests.client import Api
+from tests.support.case_documents import EVENTS, UPDATE, UPDATE_SETTINGS
+from tests.support.client import Api
 
 
 async def events(api: Api, token: str, case_id: str, **page: Any) -> list[dict[str, Any]]:

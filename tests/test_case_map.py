@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.client import Api
+from tests.support.client import Api
 
 MAP = """query($scope: CaseScope, $filter: CaseFilter, $search: String) {
   cases(scope: $scope, filter: $filter, search: $search, first: 100) {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.case_documents import SAVE_CASE_TYPE, UPDATE_SETTINGS, errors_by_field
-from tests.client import Api
+from tests.support.case_documents import SAVE_CASE_TYPE, UPDATE_SETTINGS, errors_by_field
+from tests.support.client import Api
 
 SETTINGS = """{ caseModuleSettings {
   fields { field visible required defaultValue }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.case_documents import UPDATE
-from tests.client import Api, Tenant
+from tests.support.case_documents import UPDATE
+from tests.support.client import Api, Tenant
 
 CASES = """query($scope: CaseScope, $filter: CaseFilter, $search: String, $orderBy: [CaseOrder!],
                $first: Int, $after: String) {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.case_documents import SAVE_CASE_TYPE
-from tests.client import Api
+from tests.support.case_documents import SAVE_CASE_TYPE
+from tests.support.client import Api
 
 PAGE = """query($first: Int) { cases(first: $first) { edges { node {
   id number title description deadline color visibleInPortal createdAt updatedAt

@@ -7,7 +7,7 @@ from typing import Any
 
 from db.models import Case
 from graph.ids import pk_of
-from tests.client import Api, Tenant
+from tests.support.client import Api, Tenant
 
 CHANGE = """mutation($c: ID!, $k: ID!) { changeCaseCustomer(input: {caseId: $c, customerId: $k})
   { case { location { lat lng } object { name } } userErrors { field code } } }"""

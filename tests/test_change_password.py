@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.client import PASSWORD, Api
+from tests.support.client import PASSWORD, Api
 
 CHANGE = """mutation($input: ChangePasswordInput!) { changePassword(input: $input) {
   ok userErrors { field code } } }"""

@@ -11,7 +11,7 @@ from db.models import Case, Comment, Notification, OutboxMessage
 from db.streams import Stream, serialize_appends
 from domain import channels
 from graph.ids import pk_of
-from tests.client import Api
+from tests.support.client import Api
 
 ADD_COMMENT = """mutation($caseId: ID!, $body: String!) {
   addComment(input: {caseId: $caseId, body: $body}) { comment { id body } userErrors { code } } }"""

@@ -16,7 +16,7 @@ from typing import Any
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.client import Api
+from tests.support.client import Api
 
 ApiWith = Callable[..., AbstractAsyncContextManager[Api]]
 

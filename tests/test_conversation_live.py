@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.client import Api, GraphQLSocket
+from tests.support.client import Api, GraphQLSocket
 from tests.test_customer_conversation import PORTAL_SEND, conversation, send
 from tests.test_inbound_email import post, reply
 

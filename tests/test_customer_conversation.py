@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from db.models import Case, OutboxMessage
 from graph.ids import pk_of
-from tests.client import Api, Tenant, eventually, unique
-from tests.mail_server import REFUSED_DOMAIN
+from tests.support.client import Api, Tenant, eventually, unique
+from tests.support.mail_server import REFUSED_DOMAIN
 
 SEND = """mutation($input: SendCustomerMessageInput!) { sendCustomerMessage(input: $input) {
   message { id body direction authorName deliveryStatus createdAt } userErrors { field message code } } }"""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.case_documents import errors_by_field, mutation
-from tests.client import Api, Tenant
+from tests.support.case_documents import errors_by_field, mutation
+from tests.support.client import Api, Tenant
 
 ERRORS = "userErrors { field message code }"
 UPDATE_CUSTOMER = mutation(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.client import PASSWORD, Api, unique
+from tests.support.client import PASSWORD, Api, unique
 
 CREATE_CONTACT = """mutation($input: CreateContactInput!) { createContact(input: $input) {
   contact { id name email phone portalAccess customer { id name } } userErrors { field message code } } }"""

@@ -12,7 +12,7 @@ from db.engine import Database
 from db.models import Case, CaseAssignedGroup, Group, GroupMember, Notification
 from domain.deadline_reminders import Phase, phase_of, reminder_key, send_due_reminders
 from graph.ids import pk_of
-from tests.client import Api, Tenant
+from tests.support.client import Api, Tenant
 from workcloud.scheduler import remind_once
 
 LEAD = timedelta(minutes=60)

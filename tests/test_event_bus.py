@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from bus.event_bus import EventBus, ListenerOverflow
 from domain.announcements import Announcement
-from graph.subscriptions.bus import EventBus, ListenerOverflow
-from tests.client import Api
 from tests.conftest import TEST_PING_INTERVAL
+from tests.support.client import Api
 
 
 async def test_a_listener_that_stops_reading_is_cut_off_not_grown() -> None:

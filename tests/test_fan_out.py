@@ -11,7 +11,7 @@ import pytest
 
 from domain import channels
 from graph.ids import pk_of
-from tests.client import Api, GraphQLSocket, Tenant
+from tests.support.client import Api, GraphQLSocket, Tenant
 
 FULL = """subscription($caseId: ID!) { commentAdded(caseId: $caseId) {
   id body author { name } mentions { handle } } }"""

@@ -15,13 +15,13 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from config.settings import Settings
 from db.engine import Database
 from domain.tenants import create_tenant
-from tests.client import PASSWORD, unique
 from tests.conftest import REQUIRE_SERVICES, PostgresDatabase, serve, services_problem
-from tests.proxy import TcpProxy
-from tests.server_process import ServerProcess
-from workcloud.settings import Settings
+from tests.support.client import PASSWORD, unique
+from tests.support.proxy import TcpProxy
+from tests.support.server_process import ServerProcess
 
 LOGIN = """mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"""
 VIEWER = "{ viewer { kind } }"

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from graph.ids import to_global_id
 from graph.schema import build_schema
-from tests.client import Api
+from tests.support.client import Api
 
 SCHEMA = build_schema()._schema
 # Fields that would end the test's own session; everything else is fuzzed.

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from graph.ids import parse_global_id, pk_of, to_global_id
-from tests.client import Api, Tenant
+from tests.support.client import Api, Tenant
 from tests.test_security import CREATORS, node_types
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"

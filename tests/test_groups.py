@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.ids import to_global_id
-from tests.client import Api, Tenant
+from tests.support.client import Api, Tenant
 
 GROUP = "group { id name members { id } } userErrors { field message code }"
 UPDATE_GROUP = f"""mutation($input: UpdateGroupInput!) {{ updateGroup(input: $input) {{

@@ -31,9 +31,9 @@ from domain.cases.state import CaseInput
 from domain.comments import add_comment
 from domain.tenants import create_tenant
 from domain.viewer import Viewer, ViewerKind
-from tests.client import PASSWORD, GraphQLSocket, unique
 from tests.conftest import REQUIRE_SERVICES, PostgresDatabase, services_problem
-from tests.server_process import ServerProcess
+from tests.support.client import PASSWORD, GraphQLSocket, unique
+from tests.support.server_process import ServerProcess
 
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }"
 VIEWER = "{ viewer { user { id } } }"

@@ -8,8 +8,8 @@ from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
-from tests.client import Api
 from tests.conftest import INBOUND_SECRET
+from tests.support.client import Api
 from tests.test_customer_conversation import (
     PORTAL_CASES,
     conversation,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.client import Api
+from tests.support.client import Api
 
 ApiWith = Callable[..., AbstractAsyncContextManager[Api]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.client import Api, GraphQLSocket
+from tests.support.client import Api, GraphQLSocket
 
 ADD_COMMENT = """mutation($caseId: ID!, $body: String!) {
   addComment(input: {caseId: $caseId, body: $body}) { comment { id } userErrors { code } } }"""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.mail_texts import assignment_mail, password_reset_mail
-from tests.client import Api, unique
+from tests.support.client import Api, unique
 
 
 async def test_a_mention_is_mailed_in_swedish(api: Api) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from domain.mentions import mentioned_handles
-from tests.client import Api
+from tests.support.client import Api
 
 ADD_COMMENT = """mutation($caseId: ID!, $body: String!) {
   addComment(input: {caseId: $caseId, body: $body}) {

@@ -13,8 +13,8 @@ from db.models import OutboxMessage, utcnow
 from domain.outbox import Channel, queue_email
 from messaging.sender import OutboxSender, RetryPolicy
 from messaging.smtp import SmtpTransport
-from tests.client import Api, Tenant, eventually, unique
-from tests.mail_server import REFUSED_DOMAIN, USER
+from tests.support.client import Api, Tenant, eventually, unique
+from tests.support.mail_server import REFUSED_DOMAIN, USER
 
 
 async def queue(api: Api, tenant: Tenant, to: str, *, attempts: int = 0, due_in: float = 0) -> int:

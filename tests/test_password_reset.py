@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from db import models
 from graph.resolvers.password_reset import ANSWER_AFTER_SECONDS
-from tests.client import PASSWORD, Api, unique
+from tests.support.client import PASSWORD, Api, unique
 from tests.test_conversation_live import MESSAGE_ADDED
 from tests.test_customer_conversation import conversation
 from tests.test_portal_access import DISABLE, PORTAL_LOGIN, close_code

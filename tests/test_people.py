@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.ids import to_global_id
-from tests.client import PASSWORD, Api, unique
+from tests.support.client import PASSWORD, Api, unique
 
 CREATE_USER = """mutation($input: CreateUserInput!) { createUser(input: $input) {
   user { id name email handle role phone } userErrors { field message code } } }"""

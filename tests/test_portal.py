@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from graph.ids import pk_of, to_global_id
-from tests.client import Api, Tenant
-from tests.introspection import schema_types
+from tests.support.client import Api, Tenant
+from tests.support.introspection import schema_types
 from tests.test_customer_conversation import SEND
 
 PORTAL_CASES = "{ portalCases { totalCount edges { node { id number title } } } }"

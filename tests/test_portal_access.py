@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.client import PASSWORD, Api, GraphQLSocket
+from tests.support.client import PASSWORD, Api, GraphQLSocket
 from tests.test_conversation_live import MESSAGE_ADDED
 from tests.test_customer_conversation import conversation
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from db.models import OutboxMessage
-from tests.client import Api, eventually, unique
+from tests.support.client import Api, eventually, unique
 
 PROFILE = """mutation($input: UpdateMyProfileInput!) { updateMyProfile(input: $input) {
   user { id name phone handle email emailOnMention emailOnAssignment }

@@ -14,7 +14,7 @@ from domain.comments import add_comment
 from domain.viewer import Viewer, ViewerKind
 from graph.ids import pk_of
 from graph.resolvers.mutation import commit_then_publish
-from tests.client import Api
+from tests.support.client import Api
 
 COMMENT_ADDED = "subscription($caseId: ID!) { commentAdded(caseId: $caseId) { id body } }"
 VIEWER = "{ viewer { user { id } } }"

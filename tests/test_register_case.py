@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from db.models import Case, OutboxMessage
-from tests.case_documents import REGISTER, SAVE_CASE_TYPE, UPDATE_SETTINGS, errors_by_field
-from tests.client import Api, Tenant, unique
+from tests.support.case_documents import REGISTER, SAVE_CASE_TYPE, UPDATE_SETTINGS, errors_by_field
+from tests.support.client import Api, Tenant, unique
 
 TEMPLATES = """mutation {
   t: saveTaskTemplate(input: {name: "Felanmälan", tasks: ["Kontakta kund", "Åtgärda"]}) {

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.client import Api
-from tests.introspection import introspected, schema_types
+from tests.support.client import Api
+from tests.support.introspection import introspected, schema_types
 
 PORTAL_FIELDS = {
     "viewer",

@@ -12,9 +12,9 @@ from websockets.asyncio.client import connect
 
 from db.engine import Database
 from domain.tenants import create_tenant
-from tests.client import PASSWORD, Api, GraphQLSocket, Tenant, unique
 from tests.conftest import REQUIRE_SERVICES, PostgresDatabase, services_problem
-from tests.processes import RedisProcess, server_process
+from tests.support.client import PASSWORD, Api, GraphQLSocket, Tenant, unique
+from tests.support.processes import RedisProcess, server_process
 
 COMMENT_ADDED = """subscription($caseId: ID!, $after: ID) {
   commentAdded(caseId: $caseId, after: $after) { id body } }"""

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from db.models import Case
 from domain.cases.search_text import refresh_search_text
-from tests.case_documents import mutation
-from tests.client import Api
+from tests.support.case_documents import mutation
+from tests.support.client import Api
 
 SEARCH = """query($search: String) { cases(search: $search) { edges { node { title } } } }"""
 

@@ -16,8 +16,8 @@ from sqlalchemy.exc import DBAPIError
 
 from graph.ids import pk_of, to_global_id
 from graph.schema import build_schema
-from tests.client import PASSWORD, Api, Tenant, unique
-from tests.server_process import ServerProcess
+from tests.support.client import PASSWORD, Api, Tenant, unique
+from tests.support.server_process import ServerProcess
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 ADD_COMMENT = """mutation($c: ID!, $b: String!) { addComment(input: {caseId: $c, body: $b}) {

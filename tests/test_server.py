@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.client import Api
+from tests.support.client import Api
 
 
 async def test_health_is_ok_once_connected(api: Api) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.client import PASSWORD, Api
+from tests.support.client import PASSWORD, Api
 
 VIEWER = "{ viewer { kind user { id email role handle } contact { id name } } }"
 LOGIN = """mutation($e: String!, $p: String!) {

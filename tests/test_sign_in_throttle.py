@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import update
 
 from db import models
-from tests.client import PASSWORD, Api, unique
+from tests.support.client import PASSWORD, Api, unique
 
 ApiWith = Callable[..., AbstractAsyncContextManager[Api]]
 

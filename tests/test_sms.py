@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from db.models import OutboxMessage
 from domain.sms import mobile_number
-from tests.client import Api, eventually
-from tests.sms_gateway import UNREACHABLE
+from tests.support.client import Api, eventually
+from tests.support.sms_gateway import UNREACHABLE
 
 SEND_SMS = """mutation($input: SendSmsInput!) { sendSms(input: $input) {
   messages { id recipientName phoneNumber body deliveryStatus } userErrors { field message code } } }"""

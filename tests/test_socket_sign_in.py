@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from tests.client import PASSWORD, Api, Tenant
+from tests.support.client import PASSWORD, Api, Tenant
 
 PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
 ADD_COMMENT = """mutation($input: AddCommentInput!) { addComment(input: $input) {

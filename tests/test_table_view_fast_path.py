@@ -14,12 +14,12 @@ import httpx
 import pytest
 from graphql import GraphQLObjectType, get_named_type
 
+from config.settings import Settings
 from graph.fastpath.rows import ROW_TYPES
 from graph.schema import build_schema
-from tests.case_documents import SAVE_CASE_TYPE
-from tests.client import Api, Tenant
 from tests.conftest import serve
-from workcloud.settings import Settings
+from tests.support.case_documents import SAVE_CASE_TYPE
+from tests.support.client import Api, Tenant
 
 CUSTOM_FIELDS = [
     {"key": "floor", "label": "Våning", "kind": "NUMBER"},

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from tests.client import PASSWORD, Api, Tenant, unique
+from tests.support.client import PASSWORD, Api, Tenant, unique
 
 ApiWith = Callable[..., AbstractAsyncContextManager[Api]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.client import Api
+from tests.support.client import Api
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id ... on User { name } } }"
 

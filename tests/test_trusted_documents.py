@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from graph.trusted_documents import load_manifest
-from tests.client import Api
+from tests.support.client import Api
 
 ApiWith = Callable[..., AbstractAsyncContextManager[Api]]
 

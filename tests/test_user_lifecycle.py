@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from graph.ids import to_global_id
-from tests.client import PASSWORD, Api, Tenant, unique
+from tests.support.client import PASSWORD, Api, Tenant, unique
 from tests.test_socket_sign_in import COMMENT_ADDED, signed_in
 
 USER_FIELDS = "user { id name email handle phone role active } userErrors { field message code }"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.case_documents import (
+from tests.support.case_documents import (
     CASE,
     CASE_PAYLOAD,
     UPDATE,
@@ -12,7 +12,7 @@ from tests.case_documents import (
     errors_by_field,
     mutation,
 )
-from tests.client import Api
+from tests.support.client import Api
 
 CHANGE_CUSTOMER = mutation("changeCaseCustomer", "ChangeCaseCustomerInput", CASE_PAYLOAD)
 TAKE = """mutation($id: ID!) { takeCase(input: {caseId: $id}) {

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from workcloud.settings import get_settings
+from config.settings import get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from db.models import (
     User,
     utcnow,
 )
-from domain import case_options
+from domain.cases import options as case_options
 from domain.cases.changes import update_case
 from domain.cases.event_log import Actor
 from domain.cases.registration import register_case

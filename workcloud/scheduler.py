@@ -8,9 +8,9 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bus.event_bus import EventBus
 from db.engine import Database
 from domain.deadline_reminders import send_due_reminders
-from graph.subscriptions.bus import EventBus
 
 log = logging.getLogger("workcloud.scheduler")
 

@@ -25,7 +25,7 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_standalone() -> None:
-    from workcloud.settings import get_settings
+    from config.settings import get_settings
 
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
     engine = create_async_engine(url)

@@ -14,11 +14,11 @@ from db.models import (
     Project,
     utcnow,
 )
-from domain.case_settings import load_settings
 from domain.cases.event_log import Action, Actor, describe, record
 from domain.cases.location import follows_links
 from domain.cases.proposal import propose
 from domain.cases.saving import save_proposal
+from domain.cases.settings import load_settings
 from domain.cases.state import CaseInput, CaseState
 from domain.errors import Problems, UserErrorCode
 from domain.presence import ABSENT

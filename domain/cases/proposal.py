@@ -28,8 +28,9 @@ from db.models import (
     User,
 )
 from domain import validation
-from domain.case_defaults import value_of
-from domain.case_settings import (
+from domain.cases.defaults import value_of
+from domain.cases.location import LocationSource
+from domain.cases.settings import (
     BOOLEAN_FIELDS,
     ID_FIELDS,
     ID_LIST_FIELDS,
@@ -37,7 +38,6 @@ from domain.case_settings import (
     CaseField,
     ModuleSettings,
 )
-from domain.cases.location import LocationSource
 from domain.cases.state import ATTRIBUTE, CaseInput, CaseState
 from domain.custom_fields import clean_values, definitions_of
 from domain.errors import Problems, UserErrorCode

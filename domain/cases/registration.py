@@ -8,10 +8,10 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, Tenant, utcnow
-from domain.case_settings import load_settings, tenant_of
 from domain.cases.event_log import Action, Actor
 from domain.cases.proposal import propose
 from domain.cases.saving import save_proposal
+from domain.cases.settings import load_settings, tenant_of
 from domain.cases.state import CaseInput, CaseState
 from domain.reply_addresses import new_reply_token
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, CaseAssignedGroup, CaseAssignedUser
-from domain.case_settings import CaseField
+from domain.cases.settings import CaseField
 from domain.presence import ABSENT, Maybe
 
 # The CaseInput / CaseState attribute each registration field sets.

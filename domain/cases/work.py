@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, FormInstance, Task, User, utcnow
 from domain import validation
-from domain.case_settings import load_settings
 from domain.cases.changes import locked_case
 from domain.cases.event_log import Action, Actor, Change, as_text, record
 from domain.cases.saving import next_position
+from domain.cases.settings import load_settings
 from domain.custom_fields import clean_values, definitions_of
 from domain.errors import Problems, UserErrorCode
 

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from db import models
-from domain.case_access import may_see
+from domain.cases.access import may_see
 from graph.context import Context
 from graph.ids import parse_global_id
 from graph.types.base import Node

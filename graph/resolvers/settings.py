@@ -8,8 +8,8 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
-from domain import case_options
-from domain.case_settings import CaseField, ModuleSettings, load_settings
+from domain.cases import options as case_options
+from domain.cases.settings import CaseField, ModuleSettings, load_settings
 from domain.custom_fields import FieldDefinition, FieldKind
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context

@@ -19,7 +19,7 @@ from strawberry.dataloader import DataLoader
 
 from db.engine import Database, single_statement
 from db.models import AccessToken, Case, utcnow
-from domain.case_access import may_see
+from domain.cases.access import may_see
 from domain.viewer import Viewer
 
 # Tokens per statement: well below every database's limit on bound parameters.

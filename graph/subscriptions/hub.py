@@ -30,11 +30,11 @@ from graphql import DocumentNode, GraphQLError, parse
 from graphql.execution import execute_subscription_event
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from bus.event_bus import RESYNC, EventBus, ListenerOverflow, Resync
 from db.engine import single_statement
-from domain.case_access import may_see
+from domain.cases.access import may_see
 from graph.context import OperationScope, use_scope
 from graph.faults import mask_unexpected
-from graph.subscriptions.bus import RESYNC, EventBus, ListenerOverflow, Resync
 from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.parking import Access, LiveSubscriber, RenderKey
 from graph.subscriptions.stream import REPLAY_BATCH, TableStream, contiguous

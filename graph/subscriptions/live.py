@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
 
+from bus.event_bus import ListenerOverflow
 from domain.errors import NotAllowed
 from graph.context import Context
-from graph.subscriptions.bus import ListenerOverflow
 from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.parking import Access, LiveSubscriber, Parked, parking
 from graph.subscriptions.stream import REPLAY_BATCH, StreamRow, TableStream, contiguous

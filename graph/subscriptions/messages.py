@@ -8,7 +8,7 @@ import strawberry
 
 from db import models
 from domain import channels
-from domain.case_access import visible_case
+from domain.cases.access import visible_case
 from domain.conversations import conversations_enabled
 from domain.errors import NotAllowed, NotFound
 from graph.context import Context

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from db import models
 from db.pagination import SortKey
-from domain.case_settings import ModuleSettings
+from domain.cases.settings import ModuleSettings
 from domain.custom_fields import FieldKind, definitions_of
 from domain.errors import NotAllowed
 from graph.ids import to_global_id

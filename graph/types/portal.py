@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from db import models
-from domain.case_settings import ModuleSettings
+from domain.cases.settings import ModuleSettings
 from domain.errors import NotAllowed
 from graph.ids import to_global_id
 from graph.types.base import Connection, Node

@@ -8,7 +8,7 @@ import strawberry
 from sqlalchemy import select
 
 from db import models
-from domain.case_settings import ID_FIELDS, ID_LIST_FIELDS, CaseField, ModuleSettings
+from domain.cases.settings import ID_FIELDS, ID_LIST_FIELDS, CaseField, ModuleSettings
 from domain.custom_fields import FieldDefinition, FieldKind, definitions_of
 from graph.ids import our_pk, to_global_id
 from graph.types.base import Node

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import validation
-from domain.case_settings import BOOLEAN_FIELDS, ID_FIELDS, ID_LIST_FIELDS, CaseField
+from domain.cases.settings import BOOLEAN_FIELDS, ID_FIELDS, ID_LIST_FIELDS, CaseField
 from domain.errors import Problems
 
 _DURATION = re.compile(r"^P(?:(\d{1,4})D)?(?:T(?:(\d{1,5})H)?(?:(\d{1,6})M)?)?$")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.processes import free_port
+from tests.support.processes import free_port
 
 
 class ServerProcess:

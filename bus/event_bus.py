@@ -24,9 +24,9 @@ from broadcaster._backends.memory import MemoryBackend
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.redis_backend import SupervisedRedisBackend
 from db.engine import Database
 from domain.announcements import Announcement, announcements
-from graph.subscriptions.redis_backend import SupervisedRedisBackend
 
 log = logging.getLogger("workcloud.bus")
 

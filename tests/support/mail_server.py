@@ -16,7 +16,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.processes import free_port
+from tests.support.processes import free_port
 
 USER = "workcloud"
 PASSWORD = "mail-secret"

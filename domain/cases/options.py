@@ -19,9 +19,9 @@ from db.models import (
     TaskTemplate,
 )
 from domain import validation
-from domain.case_defaults import clean_default
-from domain.case_settings import CaseField, ModuleSettings, default_fields, tenant_of
+from domain.cases.defaults import clean_default
 from domain.cases.search_text import refresh_search_text_where
+from domain.cases.settings import CaseField, ModuleSettings, default_fields, tenant_of
 from domain.custom_fields import FieldDefinition, clean_definitions
 from domain.errors import Problems
 from domain.presence import ABSENT, Maybe

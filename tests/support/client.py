@@ -16,15 +16,15 @@ import httpx
 from sqlalchemy import event, update
 from websockets.asyncio.client import ClientConnection, connect
 
+from config.settings import Settings
 from db.engine import Database
 from db.models import AccessToken
 from domain import signin
 from domain.tenants import create_tenant
 from graph.context import Services
 from messaging.sender import OutboxSender
-from tests.mail_server import MailServer
-from tests.sms_gateway import SmsGateway
-from workcloud.settings import Settings
+from tests.support.mail_server import MailServer
+from tests.support.sms_gateway import SmsGateway
 
 PASSWORD = "correct horse battery"
 # Tasks of the server that query on their own schedule; statement counts leave them out.
