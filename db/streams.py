@@ -1,15 +1,23 @@
-"""Append-only streams (a case's comments, a user's notifications) whose ids follow commit order.
+"""Append-only streams (a case's comments, a user's notifications): written in commit order,
+read by id.
 
-A live subscription resumes "after" the last id a client saw. That is only gap-free if,
-within one stream, a row with a higher id never commits before one with a lower id. So
-writers serialise per stream: on PostgreSQL with a transaction-scoped advisory lock taken
-before the insert; SQLite already serialises every writer (BEGIN IMMEDIATE).
+Writing. A live subscription resumes "after" the last id a client saw. That is only
+gap-free if, within one stream, a row with a higher id never commits before one with a
+lower id. So writers serialise per stream: on PostgreSQL with a transaction-scoped advisory
+lock taken before the insert; SQLite already serialises every writer (BEGIN IMMEDIATE).
+
+Reading. Each event names its row and the row before it in the same stream (`prev`). Since
+ids follow commit order, when `prev` is the last row delivered the event's row is simply
+next; otherwise something was missed (an event lost while Redis restarted, or events
+arriving out of order) and the rows after the last delivered one are read again
+(`TableStream.rows_after`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import IntEnum
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -102,3 +110,54 @@ def previous_id(table: Table, stream_column: str) -> ColumnElement[int | None]:
         .where(prior.c[stream_column] == inserted(stream_column), prior.c.id < inserted("id"))
         .scalar_subquery()
     )
+
+
+# Rows read per statement when a subscriber replays what it missed.
+REPLAY_BATCH = 100
+
+
+class StreamRow(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+M = TypeVar("M", bound=StreamRow)
+
+
+class TableStream(Generic[M]):
+    """A stream read from one table: the rows of `model` that match `condition`, by id."""
+
+    def __init__(self, model: type[M], condition: ColumnElement[bool]) -> None:
+        self._model: Any = model
+        self._condition = condition
+
+    async def rows_after(self, session: AsyncSession, after: int | None, limit: int) -> list[M]:
+        statement = select(self._model).where(self._condition)
+        if after is not None:
+            statement = statement.where(self._model.id > after)
+        return list((await session.scalars(statement.order_by(self._model.id).limit(limit))).all())
+
+    async def rows_by_id(self, session: AsyncSession, ids: Sequence[int]) -> list[M]:
+        statement = select(self._model).where(self._condition, self._model.id.in_(ids))
+        return list((await session.scalars(statement.order_by(self._model.id))).all())
+
+    async def newest(self, session: AsyncSession) -> int | None:
+        newest: int | None = await session.scalar(
+            select(func.max(self._model.id)).where(self._condition)
+        )
+        return newest
+
+
+def contiguous(events: Sequence[object], watermark: int | None) -> bool:
+    """Whether these events follow on from `watermark` with nothing missing between."""
+    last = watermark
+    for event in events:
+        if not isinstance(event, dict):
+            return False  # a resync: the bus may have missed events
+        event_id = int(event["id"])
+        if last is not None and event_id <= last:
+            continue  # already delivered (a replayed row's event arriving late)
+        if event.get("prev") != last:
+            return False
+        last = event_id
+    return True

@@ -32,12 +32,12 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from bus.event_bus import RESYNC, EventBus, ListenerOverflow, Resync
 from db.engine import single_statement
+from db.streams import REPLAY_BATCH, TableStream, contiguous
 from domain.cases.access import may_see
 from graph.context import OperationScope, use_scope
 from graph.faults import mask_unexpected
 from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.parking import Access, LiveSubscriber, RenderKey
-from graph.subscriptions.stream import REPLAY_BATCH, TableStream, contiguous
 
 log = logging.getLogger("workcloud.live")
 

@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
 
 from bus.event_bus import ListenerOverflow
+from db.streams import REPLAY_BATCH, StreamRow, TableStream, contiguous
 from domain.errors import NotAllowed
 from graph.context import Context
 from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.parking import Access, LiveSubscriber, Parked, parking
-from graph.subscriptions.stream import REPLAY_BATCH, StreamRow, TableStream, contiguous
 
 M = TypeVar("M", bound=StreamRow)
 P = TypeVar("P")

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from db import models
+from db.streams import TableStream
 from domain import channels
 from domain.cases.access import visible_case
 from domain.conversations import conversations_enabled
@@ -15,7 +16,6 @@ from graph.context import Context
 from graph.ids import pk_of
 from graph.subscriptions.live import follow
 from graph.subscriptions.parking import Access
-from graph.subscriptions.stream import TableStream
 from graph.types.conversation import ConversationMessage
 
 Info = strawberry.Info[Context, None]

@@ -7,13 +7,13 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from db import models
+from db.streams import TableStream
 from domain import channels
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
 from graph.subscriptions.live import follow
 from graph.subscriptions.parking import Access
-from graph.subscriptions.stream import TableStream
 from graph.types.notification import Notification
 
 Info = strawberry.Info[Context, None]
