@@ -32,16 +32,16 @@ from graph.context import Context, Services
 from graph.faults import classify
 from graph.health import Readiness
 from graph.inbound_email import inbound_email
-from graph.legacy_websocket import LegacySocketHandler
 from graph.limits import TransportLimits
-from graph.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
+from graph.live.event_reads import EventReads
+from graph.live.hub import LiveHub
+from graph.live.sockets.legacy import LegacySocketHandler
+from graph.live.sockets.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
+from graph.live.sockets.transport import LiveSocketHandler, live_socket_handler
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
-from graph.subscriptions.event_reads import EventReads
-from graph.subscriptions.hub import LiveHub
 from graph.throttle import SignInThrottle
 from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
-from graph.websocket import LiveSocketHandler, live_socket_handler
 from messaging.sender import OutboxSender
 from workcloud.scheduler import Scheduler
 
@@ -100,7 +100,10 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
         self.graphql_ws_handler_class = type(
             "LegacySocketHandler",
             (LegacySocketHandler,),
-            {"init_timeout": settings.ws_init_timeout_seconds},
+            {
+                "init_timeout": settings.ws_init_timeout_seconds,
+                "backlog_limit": settings.subscription_queue_size,
+            },
         )
         self.connections = OpenSockets(settings.max_connections_per_viewer)
         path = settings.trusted_documents

@@ -1,38 +1,30 @@
-"""Per-request context, and the per-operation scope that owns a read session and loaders.
+"""Per-request context: what is safe to share between the operations of a WebSocket.
 
 Strawberry builds one context per HTTP request but only one per WebSocket connection,
-shared by every operation on it. So the context holds only what is safe to share
-(services, the viewer); the session and DataLoaders live in an OperationScope that
-an extension opens for each operation, and that subscriptions renew for each event.
+shared by every operation on it. So the context holds only the services and the viewer;
+the session and DataLoaders live in an OperationScope (graph/scope.py) that an extension
+opens for each operation.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
+from bus.event_bus import EventBus
 from config.settings import Settings
-from db.engine import Database, single_statement
+from db.engine import Database
 from domain.errors import NotAllowed, NotSignedIn
 from domain.viewer import Viewer
+from graph.live.event_reads import EventReads
+from graph.live.hub import LiveHub
+from graph.scope import OperationScope, current_scope, enter_scope, leave_scope
 from graph.throttle import SignInThrottle
-
-if TYPE_CHECKING:
-    from bus.event_bus import EventBus
-    from graph.loaders import Loaders
-    from graph.subscriptions.event_reads import EventReads
-    from graph.subscriptions.hub import LiveHub
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -82,78 +74,7 @@ class Context:
 
     @property
     def scope(self) -> OperationScope:
-        scope = _current_scope.get()
-        if scope is None:
-            raise RuntimeError("no operation scope: is OperationScopeExtension installed?")
-        return scope
-
-
-class OperationScope:
-    """One operation's read session (used by one coroutine at a time) and its loaders."""
-
-    def __init__(self, db: Database, tenant_id: int | None, *, transaction: bool = True) -> None:
-        self._db = db
-        self._tenant_id = tenant_id
-        # Without one, each statement reads its own snapshot and no BEGIN/ROLLBACK is sent
-        # (PostgreSQL): for reads that need no consistency between them, like a live
-        # event's rendering of rows already committed.
-        self._transaction = transaction
-        self._session: AsyncSession | None = None
-        self._lock = asyncio.Lock()
-        self._loaders: Loaders | None = None
-
-    @property
-    def loaders(self) -> Loaders:
-        if self._loaders is None:
-            from graph.loaders import Loaders
-
-            self._loaders = Loaders(self)
-        return self._loaders
-
-    async def read(self, work: Callable[[AsyncSession], Any]) -> Any:
-        """Runs `work(session)`; concurrent resolvers take turns on the one session."""
-        if self._tenant_id is None:
-            raise NotSignedIn()
-        async with self._lock:
-            if self._session is None:
-                self._session = self._db.session(self._tenant_id)
-                if not self._transaction:
-                    await single_statement(self._session)
-            return await work(self._session)
-
-    def switch_tenant(self, tenant_id: int) -> None:
-        """For sign-in: the payload of `login` is read in the tenant just signed in to."""
-        if self._session is not None:
-            raise RuntimeError("the scope's session is already open")
-        self._tenant_id = tenant_id
-
-    async def renew(self) -> None:
-        """Fresh session and loaders: a subscription calls this before each event."""
-        await self.close()
-        self._loaders = None
-
-    async def release(self) -> None:
-        """Gives the connection back while a subscription waits for its next event."""
-        await self.close()
-
-    async def close(self) -> None:
-        async with self._lock:
-            session, self._session = self._session, None
-        if session is not None:
-            await session.close()
-
-
-_current_scope: ContextVar[OperationScope | None] = ContextVar("operation_scope", default=None)
-
-
-@contextmanager
-def use_scope(scope: OperationScope) -> Iterator[None]:
-    """Runs resolvers outside an operation (a live event's rendering) in `scope`."""
-    token = _current_scope.set(scope)
-    try:
-        yield
-    finally:
-        _current_scope.reset(token)
+        return current_scope()
 
 
 class OperationScopeExtension(SchemaExtension):
@@ -161,11 +82,9 @@ class OperationScopeExtension(SchemaExtension):
         context: Context = self.execution_context.context
         viewer = context.viewer
         scope = OperationScope(context.db, viewer.tenant_id if viewer else None)
-        previous = _current_scope.get()
-        _current_scope.set(scope)
+        previous = enter_scope(scope)
         try:
             yield
         finally:
-            # set, not reset: a subscription's generator may be finalised in another context.
-            _current_scope.set(previous)
+            leave_scope(previous)
             await scope.close()

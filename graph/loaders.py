@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,14 +27,17 @@ from db.models import (
 from db.tenancy import session_tenant
 from domain.cases.settings import ModuleSettings
 
-if TYPE_CHECKING:
-    from graph.context import OperationScope
-
 M = TypeVar("M", bound=Base)
 
 
+class Reader(Protocol):
+    """Where the loaders read (graph/scope.py OperationScope: one session, taken in turns)."""
+
+    async def read(self, work: Callable[[AsyncSession], Any]) -> Any: ...
+
+
 class Loaders:
-    def __init__(self, scope: OperationScope) -> None:
+    def __init__(self, scope: Reader) -> None:
         self._scope = scope
         self._by_id: dict[type[Base], DataLoader[int, Any]] = {}
         self.members_by_group_id: DataLoader[int, list[User]] = DataLoader(self._members)

@@ -15,6 +15,9 @@ from graph.context import OperationScopeExtension
 from graph.fastpath.extension import TableViewFastPath
 from graph.faults import FaultLoggingSchema, MaskUnexpectedErrors
 from graph.limits import RefuseNulCharacters
+from graph.live.fields.comments import CommentSubscription
+from graph.live.fields.messages import MessageSubscription
+from graph.live.fields.notifications import NotificationSubscription
 from graph.query_cost import CostLimits
 from graph.resolvers.archiving import ArchivingMutation
 from graph.resolvers.auth import AuthMutation, AuthQuery
@@ -35,9 +38,6 @@ from graph.resolvers.portal_access import PortalAccessMutation
 from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
-from graph.subscriptions.comments import CommentSubscription
-from graph.subscriptions.messages import MessageSubscription
-from graph.subscriptions.notifications import NotificationSubscription
 from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node

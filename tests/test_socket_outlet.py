@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from graph.websocket import SocketOutlet
+from graph.live.sockets.outlet import SocketOutlet
 
 
 class Peer:

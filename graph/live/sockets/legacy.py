@@ -4,6 +4,10 @@ operation checked against the token as it is now.
 Strawberry's handler for this protocol accepts a second `connection_init` (switching the
 socket's identity), never times out a socket that does not sign in, and trusts the shape
 of `start` messages; this one closes each of those doors the way graphql-transport-ws does.
+
+Subscriptions are delivered as on graphql-transport-ws: once one has replayed what its
+client missed, it is handed over to the hub (graph/live/hub.py) and its task ends; the hub
+sends its events, framed as `data` messages, through this socket's outlet.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import contextlib
 from contextlib import aclosing
 from typing import Any
 
+import orjson
 from graphql import GraphQLError
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionInitMessage,
@@ -23,8 +29,11 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-from graph.open_sockets import SIGN_IN_ENDED
-from graph.websocket import malformed
+from graph.live.render import frame_head
+from graph.live.sockets.open_sockets import SIGN_IN_ENDED
+from graph.live.sockets.outlet import BACKLOG_LIMIT, SocketOutlet
+from graph.live.sockets.transport import malformed
+from graph.live.subscriber import Handover, Request, Subscriber, handing_over
 
 INVALID_MESSAGE = 4400
 INIT_TIMEOUT = 4408
@@ -34,10 +43,14 @@ INCREMENTAL = GraphQLError("Incremental delivery is not supported over graphql-w
 
 class LegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
     init_timeout: float = 10.0
+    backlog_limit: int = BACKLOG_LIMIT
 
     async def handle(self) -> None:
         self._init_received = False
         self._closing: asyncio.Task[None] | None = None
+        # Made when a first subscription goes live.
+        self._outlet: SocketOutlet | None = None
+        self._live: dict[str, Subscriber] = {}
         deadline = asyncio.get_running_loop().call_later(self.init_timeout, self._init_too_late)
         try:
             await super().handle()
@@ -82,6 +95,15 @@ class LegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
         if self.connection_acknowledged and not await view.still_signed_in(self.context):
             await self._close(SIGN_IN_ENDED, "Forbidden")
             return
+        operation_id = message["id"]
+        if operation_id in self._live:
+            # A start with the id of a running operation replaces it (as Strawberry does).
+            await self.cleanup_operation(operation_id)
+        limit = self.max_subscriptions_per_connection
+        if limit is not None and len(self.tasks) + len(self._live) >= limit:
+            refusal = GraphQLError("Subscription limit reached").formatted
+            await self.send_message(ErrorMessage(type="error", id=operation_id, payload=refusal))
+            return
         await super().handle_start(message)
 
     async def handle_async_results(
@@ -92,7 +114,12 @@ class LegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
         variables: dict[str, object] | None,
     ) -> None:
         """Runs any operation, as graphql-transport-ws does: a query or mutation sends one
-        `data` and completes (Strawberry's own handler runs only subscriptions here)."""
+        `data` and completes (Strawberry's own handler runs only subscriptions here); a
+        subscription that goes live ends here too, and the hub delivers from then on."""
+        request = Request(self.schema, query, variables, operation_name)
+        head = frame_head("data", operation_id)
+        handover = Handover(self, operation_id, head, request, self._went_live)
+        handing_over.set(handover)
         try:
             results = await self.schema.stream(
                 query,
@@ -117,13 +144,50 @@ class LegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
                         return
                     await self.send_data_message(result, operation_id)
                     first = False
-            await self.send_message({"type": "complete", "id": operation_id})
+            if not handover.live:
+                await self.send_message({"type": "complete", "id": operation_id})
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await self.send_message({"type": "complete", "id": operation_id})
+        except Exception:
+            if operation_id in self._live:
+                self._stop_live(operation_id)  # its stream failed after going live
+            raise
         finally:
             self.subscriptions.pop(operation_id, None)
             self.tasks.pop(operation_id, None)
+
+    def _went_live(self, subscriber: Subscriber) -> None:
+        if self._outlet is None:
+            assert isinstance(self.websocket, ASGIWebSocketAdapter)
+            self._outlet = SocketOutlet(self.websocket.ws, self.backlog_limit)
+        self._live[subscriber.operation_id] = subscriber
+
+    # The hub's side (subscriber.Outlet).
+    def send_text(self, text: str) -> None:
+        if self._outlet is not None:
+            self._outlet.send_text(text)
+
+    def end(self, subscriber: Subscriber) -> None:
+        if self._live.get(subscriber.operation_id) is subscriber:
+            self._stop_live(subscriber.operation_id)
+
+    def _stop_live(self, operation_id: str) -> None:
+        self._live.pop(operation_id).leave()
+        self.send_text(orjson.dumps({"type": "complete", "id": operation_id}).decode())
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        if operation_id in self._live:
+            self._stop_live(operation_id)  # `stop`: completed, as a running one is
+        else:
+            await super().cleanup_operation(operation_id)
+
+    async def cleanup(self) -> None:
+        # The socket is gone: nobody to tell.
+        for subscriber in self._live.values():
+            subscriber.leave()
+        self._live.clear()
+        await super().cleanup()
 
     async def handle_keep_alive(self) -> None:
         # Ends quietly when the socket is gone, instead of dying with an unread exception.

@@ -13,8 +13,8 @@ from domain.cases.access import visible_case
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.subscriptions.live import follow
-from graph.subscriptions.parking import Access
+from graph.live.follow import follow
+from graph.live.subscriber import Access
 from graph.types.comment import Comment
 
 Info = strawberry.Info[Context, None]

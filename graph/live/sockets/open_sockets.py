@@ -1,8 +1,8 @@
 """Open WebSockets and their sign-ins: a limit per viewer, and 4403 once a sign-in ends.
 
 A socket is signed in once, at `connection_init`, and may stay open for days. Each new
-operation on it reads its token again (graph/websocket.py, graph/legacy_websocket.py);
-this registry closes it, without waiting for one, as soon as its token stops working:
+operation on it reads its token again (transport.py, legacy.py); this registry closes it,
+without waiting for one, as soon as its token stops working:
 - revoked (logout, a password change, portal access taken away), announced after commit
   on `channels.ended_sign_ins()` and heard by every instance;
 - expired, by a timer at the token's expiry;

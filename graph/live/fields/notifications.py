@@ -12,8 +12,8 @@ from domain import channels
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.subscriptions.live import follow
-from graph.subscriptions.parking import Access
+from graph.live.follow import follow
+from graph.live.subscriber import Access
 from graph.types.notification import Notification
 
 Info = strawberry.Info[Context, None]

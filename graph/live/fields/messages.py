@@ -14,8 +14,8 @@ from domain.conversations import conversations_enabled
 from domain.errors import NotAllowed, NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.subscriptions.live import follow
-from graph.subscriptions.parking import Access
+from graph.live.follow import follow
+from graph.live.subscriber import Access
 from graph.types.conversation import ConversationMessage
 
 Info = strawberry.Info[Context, None]

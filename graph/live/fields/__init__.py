@@ -1,0 +1,1 @@
+"""The Subscription root fields: each checks what it names, then follows its stream."""

@@ -1,0 +1,95 @@
+"""An event's rows as the messages subscribers receive: executed, masked, encoded once.
+
+Each distinct request (render key) is executed once per row with the executor Strawberry
+itself uses for subscription events, unexpected errors masked as for any operation, and
+the payload encoded once with orjson. A subscriber's message is its protocol's frame with
+its own operation id (`frame_head`), that payload, and the closing brace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import orjson
+from graphql import DocumentNode, GraphQLError, parse
+from graphql.execution import execute_subscription_event
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from db.engine import Database
+from graph.faults import mask_unexpected
+from graph.live.subscriber import Subscriber
+from graph.scope import OperationScope, use_scope
+
+log = logging.getLogger("workcloud.live")
+
+K = TypeVar("K", bound=Hashable)
+
+
+def frame_head(message_type: str, operation_id: str) -> str:
+    """A message of `message_type` up to its payload: `next` (graphql-transport-ws) or
+    `data` (graphql-ws). Followed by the payload and "}", it is the whole message."""
+    return (
+        '{"id":' + orjson.dumps(operation_id).decode() + ',"type":"' + message_type + '","payload":'
+    )
+
+
+def message(head: str, payload: str) -> str:
+    return head + payload + "}"
+
+
+async def render(
+    wanted: Mapping[K, tuple[Subscriber, Any]], db: Database, tenant_id: int
+) -> dict[K, str]:
+    """Each (subscriber, row)'s payload, encoded; all of them in one scope, without a
+    transaction (the rows are committed already)."""
+    if not wanted:
+        return {}
+    scope = OperationScope(db, tenant_id, transaction=False)
+    with use_scope(scope):
+        try:
+            payloads = await asyncio.gather(
+                *(_execute(subscriber, row) for subscriber, row in wanted.values())
+            )
+        finally:
+            await scope.close()
+    return dict(zip(wanted, payloads, strict=True))
+
+
+@functools.lru_cache(maxsize=512)
+def _document(query: str) -> DocumentNode:
+    return parse(query)
+
+
+async def _execute(subscriber: Subscriber, row: Any) -> str:
+    """The payload for one row, exactly as Strawberry's own execution would encode it."""
+    request = subscriber.request
+    executor = StrawberryGraphQLCoreExecutionContext.build(
+        request.schema._schema,
+        _document(request.query),
+        None,
+        subscriber.context,
+        request.variables,
+        request.operation_name,
+    )
+    if isinstance(executor, list):
+        return _encode(None, executor)
+    executed = execute_subscription_event(
+        executor.build_per_event_executor(subscriber.to_payload(row))
+    )
+    result = await executed if isinstance(executed, Awaitable) else executed
+    return _encode(result.data, result.errors)
+
+
+def _encode(data: Any, errors: Sequence[GraphQLError] | None) -> str:
+    payload: dict[str, Any] = {"data": data}
+    if errors:
+        masked = mask_unexpected(errors)
+        for error, shown in zip(errors, masked, strict=True):
+            if shown is not error:
+                log.error("a live event failed: %s", error.message, exc_info=error.original_error)
+        payload["errors"] = [error.formatted for error in masked]
+    return orjson.dumps(payload).decode()

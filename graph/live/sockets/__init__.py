@@ -1,0 +1,1 @@
+"""The WebSocket protocols: each frames the hub's messages its own way, and nothing else differs."""

@@ -1,0 +1,93 @@
+"""Writing to one WebSocket: in order, without a task or a wait per message, never unbounded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Coroutine
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+# Messages a client that stopped reading may fall behind by before it is cut off (1013);
+# the app sets it from WORKCLOUD_SUBSCRIPTION_QUEUE_SIZE.
+BACKLOG_LIMIT = 256
+
+
+class SocketOutlet:
+    """Sends text on one WebSocket in order, without a task or a wait per message.
+
+    A send usually completes at once (the transport takes the bytes), so its coroutine is
+    run to its end on the spot. Only when the client reads slower than it is sent to does
+    a send have to wait (for the transport's buffer to drain); then it resumes from a
+    callback on what it waits for, and what is sent meanwhile queues behind it, in order.
+    A client that falls `limit` messages behind is closed with 1013 (try again later).
+    """
+
+    __slots__ = ("_backlog", "_closed", "_closer", "_limit", "_sending", "_websocket")
+
+    def __init__(self, websocket: WebSocket, limit: int = BACKLOG_LIMIT) -> None:
+        self._websocket = websocket
+        self._limit = limit
+        # The send under way while it waits, and what queues behind it (only then: an idle
+        # socket keeps no queue).
+        self._sending: Coroutine[Any, Any, None] | None = None
+        self._backlog: deque[str] | None = None
+        self._closed = False
+        self._closer: asyncio.Task[None] | None = None
+
+    def send_text(self, text: str) -> None:
+        if self._closed:
+            return
+        if self._backlog is not None:
+            if len(self._backlog) >= self._limit:
+                self._too_slow()
+            else:
+                self._backlog.append(text)
+            return
+        self._sending = self._send(text)
+        self._resume()
+
+    def _send(self, text: str) -> Coroutine[Any, Any, None]:
+        return self._websocket.send({"type": "websocket.send", "text": text})
+
+    def _resume(self, _waited: object = None) -> None:
+        """Runs the send under way as far as it goes without waiting, then the backlog."""
+        while self._sending is not None:
+            try:
+                waiting_for = self._sending.send(None)
+            except StopIteration:
+                self._sending = self._send(self._backlog.popleft()) if self._backlog else None
+                if self._sending is None:
+                    self._backlog = None
+                continue
+            except (Exception, asyncio.CancelledError):
+                self._gone()  # the socket is gone; its handler is shutting down
+                return
+            if self._backlog is None:
+                self._backlog = deque()
+            if isinstance(waiting_for, asyncio.Future):
+                waiting_for.add_done_callback(self._resume)
+            elif waiting_for is None:  # a bare yield: one turn of the event loop
+                asyncio.get_running_loop().call_soon(self._resume)
+            else:
+                self._gone()  # not something asyncio waits on
+            return
+
+    def _gone(self) -> None:
+        self._closed = True
+        self._backlog = None
+        if self._sending is not None:
+            self._sending.close()
+            self._sending = None
+
+    def _too_slow(self) -> None:
+        self._closed = True
+        if self._backlog is not None:
+            self._backlog.clear()
+        self._closer = asyncio.ensure_future(self._close(1013, "too slow"))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._websocket.close(code=code, reason=reason), timeout=2)

@@ -1,1 +1,0 @@
-"""The live side: subscription resolvers and the event bus around `broadcaster`."""
