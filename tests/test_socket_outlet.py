@@ -67,3 +67,17 @@ async def test_a_client_that_stops_reading_is_closed_with_1013() -> None:
     # At most the message that was being sent and the backlog's limit; nothing after.
     assert len(peer.received) <= 6
     assert "after" not in peer.received
+
+
+async def test_a_client_that_reads_slowly_costs_no_task() -> None:
+    peer = Peer()
+    outlet = SocketOutlet(peer, limit=10)  # type: ignore[arg-type]
+    tasks = asyncio.all_tasks()
+    peer.reading.clear()
+    for text in "abc":
+        outlet.send_text(text)
+    # The waiting send resumes from a callback on what it waits for; the rest queue behind.
+    assert asyncio.all_tasks() == tasks
+    peer.reading.set()
+    await asyncio.sleep(0)
+    assert peer.received == list("abc")

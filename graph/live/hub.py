@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -107,7 +108,10 @@ class LiveChannel:
         self._ready = asyncio.Event()
         self._listener: Listener | None = None
         self._linger: asyncio.TimerHandle | None = None
-        self._task = asyncio.create_task(self._run(), name=f"live {name}")
+        # A context of its own: not that of the operation that happened to open the channel.
+        self._task = asyncio.create_task(
+            self._run(), name=f"live {name}", context=contextvars.Context()
+        )
 
     async def listening(self) -> None:
         await self._ready.wait()

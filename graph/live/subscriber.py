@@ -39,6 +39,7 @@ _MOVES: Final[dict[str, dict[State, State]]] = {
     "event": {State.REPLAYING: State.BEHIND, State.BEHIND: State.BEHIND},
     "go_live": {State.REPLAYING: State.LIVE, State.BEHIND: State.CATCHING_UP},
     "delivered": {State.LIVE: State.LIVE, State.CATCHING_UP: State.LIVE},
+    "leave": dict.fromkeys(State, State.GONE),
 }
 RECEIVING: Final = frozenset({State.LIVE, State.CATCHING_UP})
 
@@ -143,7 +144,7 @@ class Subscriber:
         """Completed, disconnected or refused: out of its channel for good."""
         if self.state is State.GONE:
             return
-        self.state = State.GONE
+        self._move("leave")
         if self.channel is not None:
             self.channel.remove(self)
 

@@ -46,11 +46,29 @@ class SocketOutlet:
             else:
                 self._backlog.append(text)
             return
-        self._sending = self._send(text)
-        self._resume()
+        sending = self._send(text)
+        try:
+            waiting_for = sending.send(None)
+        except StopIteration:
+            return  # sent: the usual case
+        except (Exception, asyncio.CancelledError):
+            self._gone()  # the socket is gone; its handler is shutting down
+            return
+        self._sending = sending
+        self._backlog = deque()
+        self._wait(waiting_for)
 
     def _send(self, text: str) -> Coroutine[Any, Any, None]:
         return self._websocket.send({"type": "websocket.send", "text": text})
+
+    def _wait(self, waiting_for: object) -> None:
+        """Resumes the send under way once what it waits for is done."""
+        if isinstance(waiting_for, asyncio.Future):
+            waiting_for.add_done_callback(self._resume)
+        elif waiting_for is None:  # a bare yield: one turn of the event loop
+            asyncio.get_running_loop().call_soon(self._resume)
+        else:
+            self._gone()  # not something asyncio waits on
 
     def _resume(self, _waited: object = None) -> None:
         """Runs the send under way as far as it goes without waiting, then the backlog."""
@@ -58,21 +76,15 @@ class SocketOutlet:
             try:
                 waiting_for = self._sending.send(None)
             except StopIteration:
-                self._sending = self._send(self._backlog.popleft()) if self._backlog else None
-                if self._sending is None:
-                    self._backlog = None
+                if self._backlog:
+                    self._sending = self._send(self._backlog.popleft())
+                else:
+                    self._sending = self._backlog = None  # caught up
                 continue
             except (Exception, asyncio.CancelledError):
-                self._gone()  # the socket is gone; its handler is shutting down
+                self._gone()
                 return
-            if self._backlog is None:
-                self._backlog = deque()
-            if isinstance(waiting_for, asyncio.Future):
-                waiting_for.add_done_callback(self._resume)
-            elif waiting_for is None:  # a bare yield: one turn of the event loop
-                asyncio.get_running_loop().call_soon(self._resume)
-            else:
-                self._gone()  # not something asyncio waits on
+            self._wait(waiting_for)
             return
 
     def _gone(self) -> None:
