@@ -30,7 +30,7 @@ from db.engine import Database, single_statement
 from db.streams import REPLAY_BATCH, TableStream, contiguous
 from domain.cases.access import may_see
 from graph.live.event_reads import EventReads
-from graph.live.render import message, render
+from graph.live.render import frame_tail, render
 from graph.live.subscriber import Access, Subscriber
 
 log = logging.getLogger("workcloud.live")
@@ -219,14 +219,10 @@ class LiveChannel:
             rows = due[mark]
             if not rows:
                 continue
-            payloads = [rendered[(row.id, render_id)] for row in rows]
+            tails = [rendered[(row.id, render_id)] for row in rows]
             last = rows[-1].id
             for subscriber in members:
-                if not subscriber.receiving:
-                    continue  # gone while the rows were read
-                for payload in payloads:
-                    subscriber.outlet.send_text(message(subscriber.head, payload))
-                subscriber.delivered(last)
+                subscriber.deliver(tails, last)
 
     async def _verdicts(self, live: list[Subscriber]) -> dict[int, bool]:
         """May each token's viewer still see the stream? One statement for all tokens."""
@@ -280,9 +276,10 @@ class LiveChannel:
         groups: dict[tuple[int | None, int], list[Subscriber]],
         due: dict[int | None, list[Any]],
     ) -> dict[tuple[int, int], str]:
-        """Each distinct request's payload for each of its rows, rendered once."""
+        """Each distinct request's message tail for each of its rows, rendered once."""
         wanted: dict[tuple[int, int], tuple[Subscriber, Any]] = {}
         for (mark, render_id), members in groups.items():
             for row in due[mark]:
                 wanted.setdefault((row.id, render_id), (members[0], row))
-        return await render(wanted, self.hub.db, self.tenant_id)
+        payloads = await render(wanted, self.hub.db, self.tenant_id)
+        return {key: frame_tail(payload) for key, payload in payloads.items()}

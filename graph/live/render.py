@@ -2,8 +2,8 @@
 
 Each distinct request (render key) is executed once per row with the executor Strawberry
 itself uses for subscription events, unexpected errors masked as for any operation, and
-the payload encoded once with orjson. A subscriber's message is its protocol's frame with
-its own operation id (`frame_head`), that payload, and the closing brace.
+the payload encoded once with orjson. A subscriber's message is its own head (its protocol's
+frame with its operation id, `frame_head`) followed by the shared tail (`frame_tail`).
 """
 
 from __future__ import annotations
@@ -31,14 +31,15 @@ K = TypeVar("K", bound=Hashable)
 
 def frame_head(message_type: str, operation_id: str) -> str:
     """A message of `message_type` up to its payload: `next` (graphql-transport-ws) or
-    `data` (graphql-ws). Followed by the payload and "}", it is the whole message."""
+    `data` (graphql-ws). Followed by a `frame_tail`, it is the whole message."""
     return (
         '{"id":' + orjson.dumps(operation_id).decode() + ',"type":"' + message_type + '","payload":'
     )
 
 
-def message(head: str, payload: str) -> str:
-    return head + payload + "}"
+def frame_tail(payload: str) -> str:
+    """The rest of a message after its head: the payload, and the closing brace."""
+    return payload + "}"
 
 
 async def render(

@@ -19,18 +19,19 @@ import json
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from enum import Enum
+from enum import IntEnum
 from typing import Any, Final, Protocol
 
 from domain.viewer import Viewer
 
 
-class State(Enum):
-    REPLAYING = "replaying"
-    BEHIND = "behind"
-    LIVE = "live"
-    CATCHING_UP = "catching up"
-    GONE = "gone"
+class State(IntEnum):
+    # An IntEnum: looked up for every subscriber of every event, and ints hash fast.
+    REPLAYING = 1
+    BEHIND = 2
+    LIVE = 3
+    CATCHING_UP = 4
+    GONE = 5
 
 
 # The moves a subscriber may make, by what happened; anything else from GONE is ignored
@@ -42,6 +43,7 @@ _MOVES: Final[dict[str, dict[State, State]]] = {
     "leave": dict.fromkeys(State, State.GONE),
 }
 RECEIVING: Final = frozenset({State.LIVE, State.CATCHING_UP})
+_LIVE: Final = State.LIVE
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,19 @@ class Subscriber:
         if self.state is State.CATCHING_UP and self.channel is not None:
             self.channel.wake()
 
-    def delivered(self, watermark: int) -> None:
+    def deliver(self, tails: list[str], watermark: int) -> None:
+        """Sends messages whose payloads were rendered for its request (render.frame_tail)
+        with its own head, and moves on to `watermark`. Runs for every subscriber of every
+        event: one call, no more."""
+        if self.state not in RECEIVING:
+            return  # gone while the event was read and rendered
+        send = self.outlet.send_text
+        head = self.head
+        for tail in tails:
+            send(head + tail)
         self.watermark = watermark
-        self._move("delivered")
+        if self.state is not _LIVE:  # already there: the usual case
+            self._move("delivered")
 
     def leave(self) -> None:
         """Completed, disconnected or refused: out of its channel for good."""
@@ -153,7 +165,7 @@ class Subscriber:
         if moved is not None:
             self.state = moved
         elif self.state is not State.GONE:
-            raise RuntimeError(f"a {self.state.value} subscriber cannot take {what!r}")
+            raise RuntimeError(f"a {self.state.name} subscriber cannot take {what!r}")
 
 
 @dataclass(eq=False, slots=True)
