@@ -120,14 +120,4 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return apply(Settings())
-
-
-def apply(settings: Settings) -> Settings:
-    """Puts the process-wide parts of the settings into effect."""
-    from domain import passwords
-
-    passwords.configure(
-        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
-    )
-    return settings
+    return Settings()

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.support.client import Api, GraphQLSocket
 from tests.test_customer_conversation import PORTAL_SEND, conversation, send
-from tests.test_inbound_email import post, reply
+from tests.test_inbound_endpoint import post, reply
 
 MESSAGE_ADDED = """subscription($caseId: ID!, $after: ID) {
   conversationMessageAdded(caseId: $caseId, after: $after) { id body direction authorName } }"""
