@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from broadcaster._backends.base import BroadcastBackend
-from broadcaster._backends.memory import MemoryBackend
+from broadcaster import BroadcastBackend
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.memory_backend import MemoryBackend
 from bus.redis_backend import SupervisedRedisBackend
 from db.engine import Database
 from domain.announcements import Announcement, announcements
