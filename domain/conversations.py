@@ -23,7 +23,7 @@ from db.models import (
     utcnow,
 )
 from db.streams import Stream, serialize_appends
-from domain import channels, portal, validation
+from domain import channels, portal, reply_templates, validation
 from domain.announcements import announce
 from domain.cases import event_log
 from domain.cases.access import visible_case
@@ -83,6 +83,43 @@ def _body(problems: Problems, body: str | None) -> str | None:
     )
 
 
+def _filled(problems: Problems, filled: str) -> str | None:
+    text = filled.strip()
+    if not text:
+        # Filled in for this case, the template says nothing: as if nothing were written.
+        problems.required("body", "The message")
+    elif len(text) > MAX_BODY:
+        problems.invalid(
+            "templateId",
+            f"Filled in for this case, the template is longer than {MAX_BODY} characters.",
+        )
+    else:
+        return text
+    return None
+
+
+async def _message_text(
+    problems: Problems,
+    session: AsyncSession,
+    viewer: Viewer,
+    case: Case,
+    body: str | None,
+    template_id: int | None,
+) -> str | None:
+    """The body written; else, when there is none, the template filled in for the case."""
+    written = body is not None and body.strip() != ""
+    if template_id is not None:
+        template = await reply_templates.usable_template(session, viewer, template_id)
+        if template is None:
+            problems.not_found("templateId", "The reply template")
+            return _body(problems, body) if written else None
+        if not written:
+            return _filled(
+                problems, await reply_templates.rendered(session, viewer, template, case)
+            )
+    return _body(problems, body)
+
+
 def _disabled(problems: Problems) -> None:
     problems.add(
         (),
@@ -128,9 +165,16 @@ async def _append(session: AsyncSession, case: Case, message: ConversationMessag
 
 
 async def send_customer_message(
-    session: AsyncSession, viewer: Viewer, case_id: int | None, body: str | None
+    session: AsyncSession,
+    viewer: Viewer,
+    case_id: int | None,
+    body: str | None,
+    template_id: int | None = None,
 ) -> ConversationMessage:
-    """Staff to customer: stored, e-mailed to the case's contact through the outbox."""
+    """Staff to customer: stored, e-mailed to the case's contact through the outbox.
+
+    The text is `body`, or where none is written, the reply template filled in for the case.
+    """
     problems = Problems()
     if not await conversations_enabled(session):
         _disabled(problems)
@@ -141,7 +185,7 @@ async def send_customer_message(
         problems.raise_if_any()
     assert case is not None
     contact = await _recipient(problems, session, case)
-    text = _body(problems, body)
+    text = await _message_text(problems, session, viewer, case, body, template_id)
     problems.raise_if_any()
     assert contact is not None and contact.email and text
 

@@ -33,6 +33,7 @@ from graph.resolvers.people import PeopleMutation, PeopleQuery
 from graph.resolvers.portal import PortalMutation, PortalQuery
 from graph.resolvers.portal_access import PortalAccessMutation
 from graph.resolvers.profile import ProfileMutation
+from graph.resolvers.reply_templates import ReplyTemplateMutation, ReplyTemplateQuery
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
@@ -47,6 +48,7 @@ from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
 from graph.types.portal import PortalCase
+from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
@@ -63,6 +65,7 @@ Query = merge_types(
         SettingsQuery,
         CaseQuery,
         PortalQuery,
+        ReplyTemplateQuery,
     ),
 )
 Mutation = merge_types(
@@ -81,6 +84,7 @@ Mutation = merge_types(
         CaseMutation,
         CaseWorkMutation,
         ConversationMutation,
+        ReplyTemplateMutation,
         PortalMutation,
         PortalAccessMutation,
         PasswordResetMutation,
@@ -112,6 +116,7 @@ NODE_TYPES: list[type[Node]] = [
     ConversationMessage,
     PortalCase,
     SmsMessage,
+    ReplyTemplate,
 ]
 
 

@@ -165,6 +165,15 @@ async def _sms_message(tenant: Tenant) -> str:
     return str(data["sendSms"]["messages"][0]["id"])
 
 
+async def _reply_template(tenant: Tenant) -> str:
+    data = await tenant.api.data(
+        """mutation { saveReplyTemplate(input: {name: "Hemlig mall", body: "hemligt"}) {
+             replyTemplate { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(data["saveReplyTemplate"]["replyTemplate"]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -188,6 +197,7 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "PortalCase": _portal_case,
     "ConversationMessage": _conversation_message,
     "SmsMessage": _sms_message,
+    "ReplyTemplate": _reply_template,
 }
 
 

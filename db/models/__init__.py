@@ -21,6 +21,7 @@ from db.models.customers import CaseObject, Contact, Customer, Project
 from db.models.global_id_key import GlobalIdKey
 from db.models.password_resets import PasswordReset
 from db.models.people import AccessToken, Group, GroupMember, User
+from db.models.reply_templates import ReplyTemplate
 from db.models.tenant import CaseModuleSettingsRow, Tenant
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "Project",
+    "ReplyTemplate",
     "Task",
     "TaskTemplate",
     "Tenant",

@@ -9,6 +9,7 @@ import strawberry
 
 from db import models
 from domain.cases.access import may_see
+from domain.reply_templates import may_use
 from graph.context import Context
 from graph.ids import parse_global_id
 from graph.types.base import Node
@@ -18,6 +19,7 @@ from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
 from graph.types.portal import PortalCase
+from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
@@ -74,9 +76,17 @@ async def _sms(info: Info, pk: int) -> Node | None:
     return SmsMessage.maybe(await info.context.scope.loaders.outbox_by_id.load(pk))
 
 
+async def _reply_template(info: Info, pk: int) -> Node | None:
+    template = await info.context.scope.loaders.by_id(models.ReplyTemplate).load(pk)
+    if template is None or not may_use(info.context.signed_in(), template):
+        return None
+    return ReplyTemplate.from_row(template)
+
+
 # Staff types whose rows need more than the tenant filter of `STAFF_NODES`.
 STAFF_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "SmsMessage": _sms,
+    "ReplyTemplate": _reply_template,
 }
 
 # What a portal contact can reach by id: its own visible cases and their messages, no more.
