@@ -19,7 +19,7 @@ from strawberry.types.unset import UnsetType
 from domain import signin
 from domain.viewer import Viewer
 from graph.context import Context, Services
-from graph.faults import classify
+from graph.errors import classify
 from graph.legacy_websocket import LegacySocketHandler
 from graph.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
 from graph.over_http import GraphQLOverHTTP, error_response
