@@ -21,9 +21,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
-from strawberry.utils.logging import StrawberryLogger
 
 from domain.errors import DomainError
+from graph.library_internals import log_fault
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 RATE_LIMITED = "RATE_LIMITED"
@@ -119,4 +119,4 @@ class FaultLoggingSchema(strawberry.Schema):
     ) -> None:
         for error in errors:
             if _is_unexpected(error):
-                StrawberryLogger.error(error, execution_context)
+                log_fault(error, execution_context)

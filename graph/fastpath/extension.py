@@ -16,18 +16,22 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import ExecutionResult, FieldNode, GraphQLObjectType, GraphQLSchema
-from graphql.execution import Executor
-from graphql.execution.collect_fields import collect_fields
-from graphql.execution.values import get_argument_values
+from graphql.execution import Executor, get_argument_values
 from strawberry.extensions import SchemaExtension
-from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UNSET
 
 from graph.fastpath.cases import cases_page
 from graph.fastpath.render import PagePlan
-from graph.fastpath.selection import DEFINITION, Field, Kind, Unsupported, select
+from graph.fastpath.selection import Field, Kind, Unsupported, select
+from graph.library_internals import (
+    field_nodes,
+    graphql_schema,
+    resolver_arguments,
+    root_fields,
+    strawberry_field,
+    subfields,
+)
 
 log = logging.getLogger("workcloud.fastpath")
 
@@ -50,28 +54,24 @@ class _Plan:
 
 
 def _compile(executor: Executor[Any], query_type: GraphQLObjectType) -> _Plan | None:
-    grouped = collect_fields(
-        executor.schema,
-        executor.fragments,
-        executor.variable_values,
-        query_type,
-        executor.operation,
-    ).grouped_field_set
+    grouped = root_fields(executor, query_type)
     if len(grouped) != 1:
         return None
     key, details = next(iter(grouped.items()))
-    if details[0].node.name.value != "cases":
+    node = field_nodes(details)[0]
+    if node.name.value != "cases":
         return None
     graphql_field = query_type.fields["cases"]
     connection_type = graphql_field.type.of_type
     try:
-        sub = executor.collect_subfields(connection_type, details).grouped_field_set
-        children = select(executor, connection_type, sub)
-        definition = graphql_field.extensions[DEFINITION]
+        children = select(executor, connection_type, subfields(executor, connection_type, details))
+        definition = strawberry_field(graphql_field)
+        if definition is None:
+            raise Unsupported("Query.cases is not a Strawberry field")
         field = Field(
             key, "cases", Kind.RESOLVED, graphql_field.type, definition, children, query_type.name
         )
-        return _Plan(key, field, graphql_field, details[0].node)
+        return _Plan(key, field, graphql_field, node)
     except Unsupported as reason:
         log.debug("table view not on the fast path: %s", reason)
         return None
@@ -100,14 +100,7 @@ def _plan(executor: Executor[Any], query: str, operation_name: str | None) -> _P
 def _arguments(plan: _Plan, executor: Executor[Any], schema: Any) -> dict[str, Any]:
     definition: StrawberryField = plan.field.definition  # type: ignore[assignment]
     raw = get_argument_values(plan.graphql_field, plan.node, executor.variable_values)
-    converted = convert_arguments(
-        raw,
-        definition.arguments,
-        scalar_registry=schema.schema_converter.scalar_registry,
-        config=schema.config,
-    )
-    defaults = {a.python_name: a.default for a in definition.arguments if a.default is not UNSET}
-    return {**defaults, **converted}
+    return resolver_arguments(schema, definition, raw)
 
 
 class TableViewFastPath(SchemaExtension):
@@ -128,7 +121,7 @@ class TableViewFastPath(SchemaExtension):
         if document is None or execution.query is None:
             return None
         built = Executor.build(
-            schema._schema,
+            graphql_schema(schema),
             document,
             context_value=execution.context,
             raw_variable_values=execution.variables,
