@@ -13,14 +13,13 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.schema.exceptions import InvalidOperationTypeError
-from strawberry.types.unset import UnsetType
 
 from domain import signin
 from domain.viewer import Viewer
 from graph.context import Context, Services
-from graph.faults import classify
+from graph.errors import classify
 from graph.legacy_websocket import LegacySocketHandler
+from graph.library_internals import UnsetType, is_operation_type_refusal
 from graph.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
@@ -141,7 +140,7 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             return await super().execute_single(request, *args, **kwargs)
         except HTTPException as error:
             # GraphQL over HTTP: a mutation sent with GET is a wrong method, not a bad request.
-            if isinstance(error.__cause__, InvalidOperationTypeError) and request.method == "GET":
+            if is_operation_type_refusal(error) and request.method == "GET":
                 raise HTTPException(405, error.reason) from error
             raise
 

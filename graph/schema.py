@@ -12,8 +12,8 @@ from strawberry.tools import merge_types
 from config.settings import Settings
 from graph.access import RootFieldAccess
 from graph.context import OperationScopeExtension
+from graph.errors import FaultLoggingSchema, MaskUnexpectedErrors
 from graph.fastpath.extension import TableViewFastPath
-from graph.faults import FaultLoggingSchema, MaskUnexpectedErrors
 from graph.limits import RefuseNulCharacters
 from graph.query_cost import CostLimits
 from graph.resolvers.archiving import ArchivingMutation

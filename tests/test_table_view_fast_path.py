@@ -7,6 +7,7 @@ here is sent to both and the raw response bodies must be identical.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +16,10 @@ import pytest
 from graphql import GraphQLObjectType, get_named_type
 
 from config.settings import Settings
+from graph.fastpath import cases as fast_cases
+from graph.fastpath import extension as fast_extension
 from graph.fastpath.rows import ROW_TYPES
+from graph.resolvers import case_table
 from graph.schema import build_schema
 from tests.conftest import serve
 from tests.support.case_documents import SAVE_CASE_TYPE
@@ -316,3 +320,51 @@ async def test_the_fast_path_sees_only_the_viewers_tenant(api: Api, normal_api: 
     assert page.count(b'"cursor"') == 10
     member = await ours.create_user("Vanlig Medlem")
     await _same(api, normal_api, member["token"], TABLE_VIEW, {"first": 3})
+
+
+async def test_a_fault_on_the_fast_path_is_reported_and_logged_as_normal_executions(
+    api: Api, normal_api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not swallowed: the fast path's own fault answers, logged and masked, exactly as the
+    same fault in normal execution would (not with normal execution's answer instead)."""
+    tenant, _cases = await _office(api)
+    fault = RuntimeError("SELECT secret FROM somewhere")
+
+    def failing(*_args: Any, **_kwargs: Any) -> Any:
+        raise fault
+
+    headers = {"Authorization": f"Bearer {tenant.admin_token}"}
+    body = {"query": TABLE_VIEW, "variables": {"first": 5}}
+    monkeypatch.setattr(fast_cases, "table_query", failing)
+    with caplog.at_level(logging.ERROR, logger="strawberry.execution"):
+        fast = await api.http.post("/graphql", json=body, headers=headers)
+    answer = fast.json()
+    assert answer["data"] is None
+    (error,) = answer["errors"]
+    assert (error["path"], error["extensions"]) == (["cases"], {"code": "INTERNAL_SERVER_ERROR"})
+    assert b"secret" not in fast.content
+    (logged,) = [r for r in caplog.records if r.exc_info and r.exc_info[1] is fault]
+    assert logged.levelno == logging.ERROR
+
+    monkeypatch.setattr(case_table, "table_query", failing)
+    normal = await normal_api.http.post("/graphql", json=body, headers=headers)
+    assert (fast.status_code, fast.content) == (normal.status_code, normal.content)
+
+
+async def test_a_document_the_fast_path_fails_to_compile_is_logged_and_runs_normally(
+    api: Api, normal_api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    tenant, _cases = await _office(api)
+    fault = KeyError("no such column")
+
+    def failing(*_args: Any, **_kwargs: Any) -> Any:
+        raise fault
+
+    monkeypatch.setattr(fast_extension, "select", failing)
+    document = "query NotCompiled { cases(first: 3) { edges { node { id title } } } }"
+    with caplog.at_level(logging.WARNING, logger="workcloud.fastpath"):
+        body = await _same(api, normal_api, tenant.admin_token, document, {})
+    assert json.loads(body)["data"]["cases"]["edges"]
+    (warned,) = [r for r in caplog.records if r.name == "workcloud.fastpath"]
+    assert warned.levelno == logging.WARNING
+    assert warned.exc_info is not None and warned.exc_info[1] is fault

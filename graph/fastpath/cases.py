@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
-import strawberry
 from sqlalchemy import Select, Subquery, Text, func, select
 from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,15 +29,6 @@ from graph.fastpath.render import Columns, PagePlan, State
 from graph.fastpath.rows import ROW_TYPES, Joined, Listed
 from graph.resolvers.case_table import table_query
 from graph.resolvers.listing import fetch
-
-
-class _ResolverInfo:
-    """What `fetch` reads from `info`: the context."""
-
-    __slots__ = ("context",)
-
-    def __init__(self, context: Context) -> None:
-        self.context = context
 
 
 def _aliases() -> dict[str, tuple[Any, str]]:
@@ -146,9 +136,8 @@ async def cases_page(context: Context, arguments: dict[str, Any], plan: PagePlan
     if len(plan.joins) > 2:
         await scope.read(_keep_join_order)
     chosen, join = _deferred_join(statement, keys, plan)
-    info = cast(strawberry.Info[Context, None], _ResolverInfo(context))
     found = await fetch(
-        info,
+        scope,
         chosen,
         keys,
         first=arguments.get("first"),

@@ -10,7 +10,7 @@ from sqlalchemy import Select, Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.pagination import BadCursor, Page, SortKey, fetch_page
-from graph.context import Context
+from graph.context import Context, OperationScope
 from graph.errors import bad_input
 from graph.types.base import Connection
 
@@ -24,7 +24,7 @@ def like_pattern(search: str) -> str:
 
 
 async def fetch(
-    info: strawberry.Info[Context, None],
+    scope: OperationScope,
     statement: Select[*tuple[Any, ...]],
     keys: Sequence[SortKey],
     *,
@@ -42,7 +42,7 @@ async def fetch(
         )
 
     try:
-        found: Page[Any] = await info.context.scope.read(page)
+        found: Page[Any] = await scope.read(page)
     except BadCursor as error:
         raise bad_input(str(error)) from error
     return found
@@ -79,5 +79,5 @@ async def connection(
     first: int | None,
     after: str | None,
 ) -> Connection[T]:
-    found = await fetch(info, statement, keys, first=first, after=after)
+    found = await fetch(info.context.scope, statement, keys, first=first, after=after)
     return connection_of(info, statement, found, to_node)

@@ -34,7 +34,7 @@ from bus.event_bus import RESYNC, EventBus, ListenerOverflow, Resync
 from db.engine import single_statement
 from domain.cases.access import may_see
 from graph.context import OperationScope, use_scope
-from graph.faults import mask_unexpected
+from graph.errors import mask_unexpected
 from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.parking import Access, LiveSubscriber, RenderKey
 from graph.subscriptions.stream import REPLAY_BATCH, TableStream, contiguous
