@@ -28,8 +28,8 @@ from domain.announcements import announce
 from domain.cases import event_log
 from domain.cases.access import visible_case
 from domain.cases.event_log import Action, Actor
+from domain.cases.recipients import recipients_of
 from domain.cases.settings import load_settings
-from domain.deadline_reminders import recipients_of
 from domain.errors import Problems, UserErrorCode
 from domain.mail_texts import customer_message_mail
 from domain.notifications import NotificationKind, notify
