@@ -14,10 +14,10 @@ from domain import validation
 from domain.cases import table
 from domain.cases.table import CaseOrderField, CaseScope, OrderDirection
 from domain.viewer import Viewer as DomainViewer
+from graph.connections import connection
 from graph.context import Context
 from graph.errors import bad_input
 from graph.ids import our_pk, pk_of
-from graph.resolvers.listing import connection
 from graph.types.base import Connection
 from graph.types.case import Case
 

@@ -17,8 +17,8 @@ from db.pagination import SortKey
 from domain.cases.settings import ModuleSettings
 from domain.custom_fields import FieldKind, definitions_of
 from domain.errors import NotAllowed
+from graph.connections import connection
 from graph.ids import to_global_id
-from graph.resolvers.listing import connection
 from graph.types.base import Connection, GeoPoint, Node
 from graph.types.comment import Comment
 from graph.types.conversation import ConversationMessage, case_messages

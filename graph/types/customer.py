@@ -9,8 +9,8 @@ from sqlalchemy import ColumnElement, select
 
 from db import models
 from db.pagination import SortKey
+from graph.connections import connection
 from graph.ids import to_global_id
-from graph.resolvers.listing import connection
 from graph.types.base import Connection, GeoPoint, Node
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Building a Relay connection from a keyset-paginated statement."""
+"""Relay connections from keyset-paginated statements: one page, and its totalCount on demand."""
 
 from __future__ import annotations
 
