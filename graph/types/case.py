@@ -14,9 +14,8 @@ from sqlalchemy import select
 
 from db import models
 from db.pagination import SortKey
-from domain.cases.settings import ModuleSettings
+from domain.cases.tabs import check_conversations_tab, check_events_tab
 from domain.custom_fields import FieldKind, definitions_of
-from domain.errors import NotAllowed
 from graph.connections import connection
 from graph.ids import to_global_id
 from graph.types.base import Connection, GeoPoint, Node
@@ -234,9 +233,7 @@ class Case(Node):
     async def events(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[CaseEvent]:
-        settings: ModuleSettings = await _loaders(info).module_settings.load(self.row.tenant_id)
-        if not settings.tabs.events:
-            raise NotAllowed("The events tab is turned off in the case module's settings.")
+        check_events_tab(await _loaders(info).module_settings.load(self.row.tenant_id))
         statement = select(models.CaseEvent, models.CaseEvent.id).where(
             models.CaseEvent.case_id == self.row.id
         )
@@ -260,9 +257,8 @@ class Case(Node):
     async def messages(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[ConversationMessage]:
-        settings: ModuleSettings = await _loaders(info).module_settings.load(self.row.tenant_id)
-        if not settings.tabs.customer_conversations:
-            raise NotAllowed("The customer-conversations tab is turned off in the settings.")
+        settings = await _loaders(info).module_settings.load(self.row.tenant_id)
+        check_conversations_tab(settings, portal=False)
         return await case_messages(info, self.row.id, first, after)
 
     @strawberry.field(description="The SMS sent on the case, oldest first.")
