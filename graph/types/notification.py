@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from sqlalchemy import select
@@ -15,12 +14,9 @@ from domain.notifications import NotificationKind
 from graph.connections import connection
 from graph.ids import to_global_id
 from graph.types.base import Connection, Node
-from graph.types.comment import Comment
+from graph.types.case import Case, Comment
 from graph.types.conversation import ConversationMessage
 from graph.types.user import User
-
-if TYPE_CHECKING:
-    from graph.types.case import Case
 
 strawberry.enum(NotificationKind, name="NotificationKind")
 strawberry.enum(
@@ -52,11 +48,7 @@ class Notification(Node):
         return User.from_row(row) if row else None
 
     @strawberry.field
-    async def case(
-        self, info: strawberry.Info
-    ) -> Annotated[Case, strawberry.lazy("graph.types.case")] | None:
-        from graph.types.case import Case
-
+    async def case(self, info: strawberry.Info) -> Case | None:
         if self.case_pk is None:
             return None
         row = await info.context.scope.loaders.by_id(models.Case).load(self.case_pk)
