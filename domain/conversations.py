@@ -23,9 +23,9 @@ from db.models import (
     utcnow,
 )
 from db.streams import Stream, serialize_appends
-from domain import channels, portal, validation
+from domain import channels, validation
 from domain.announcements import announce
-from domain.cases import event_log
+from domain.cases import event_log, portal
 from domain.cases.access import visible_case
 from domain.cases.event_log import Action, Actor
 from domain.cases.recipients import recipients_of

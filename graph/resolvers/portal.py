@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.pagination import SortKey
-from domain import conversations, portal
+from domain import conversations
+from domain.cases import portal
 from domain.errors import NotAllowed
 from domain.viewer import Viewer as DomainViewer
 from graph.connections import connection
