@@ -23,13 +23,13 @@ from db.models import (
     utcnow,
 )
 from db.streams import Stream, serialize_appends
-from domain import channels, portal, reply_templates, validation
+from domain import channels, reply_templates, validation
 from domain.announcements import announce
-from domain.cases import event_log
+from domain.cases import event_log, portal
 from domain.cases.access import visible_case
 from domain.cases.event_log import Action, Actor
+from domain.cases.recipients import recipients_of
 from domain.cases.settings import load_settings
-from domain.deadline_reminders import recipients_of
 from domain.errors import Problems, UserErrorCode
 from domain.mail_texts import customer_message_mail
 from domain.notifications import NotificationKind, notify

@@ -42,8 +42,7 @@ from graph.subscriptions.notifications import NotificationSubscription
 from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
-from graph.types.case import Case, CaseEvent, FormInstance, Task
-from graph.types.comment import Comment
+from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification

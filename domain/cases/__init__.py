@@ -1,1 +1,2 @@
-"""Cases: registration, changes, tasks and forms, the event log and the table view."""
+"""Cases: registration, changes, tasks and forms, tabs, who may see a case and who is told,
+the event log and the table view."""

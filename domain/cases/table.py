@@ -26,6 +26,7 @@ from db.models import (
     User,
 )
 from db.pagination import SortKey
+from domain.search_patterns import like_pattern
 
 
 class CaseScope(StrEnum):
@@ -205,11 +206,12 @@ def table_statement(
     user_id: int,
     scope: CaseScope,
     given: CaseFilter | None,
-    search_pattern: str | None,
+    search: str | None,
     orders: Sequence[CaseOrder],
 ) -> tuple[Select[Any], list[SortKey]]:
-    """The statement and sort keys for `fetch_page`; `search_pattern` is a LIKE pattern
-    (lower-case, `\\` as escape) matched against `search_text`."""
+    """The statement and sort keys for `fetch_page`; `search` is found anywhere in a case's
+    `search_text`, blanks around it ignored, and a blank search finds every case."""
+    search = search.strip() if search else None
     joins = _Joins()
     keys = [
         SortKey(
@@ -227,6 +229,6 @@ def table_statement(
         statement = statement.where(mine(user_id))
     if given is not None:
         statement = statement.where(*_criteria(given))
-    if search_pattern is not None:
-        statement = statement.where(Case.search_text.like(search_pattern, escape="\\"))
+    if search:
+        statement = statement.where(Case.search_text.like(like_pattern(search), escape="\\"))
     return statement, keys

@@ -24,11 +24,11 @@ from sqlalchemy.orm import aliased
 
 from db import models
 from db.pagination import SortKey
+from graph.connections import fetch
 from graph.context import Context
 from graph.fastpath.render import Columns, PagePlan, State
 from graph.fastpath.rows import ROW_TYPES, Joined, Listed
 from graph.resolvers.case_table import table_query
-from graph.resolvers.listing import fetch
 
 
 def _aliases() -> dict[str, tuple[Any, str]]:

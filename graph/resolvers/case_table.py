@@ -14,10 +14,10 @@ from domain import validation
 from domain.cases import table
 from domain.cases.table import CaseOrderField, CaseScope, OrderDirection
 from domain.viewer import Viewer as DomainViewer
+from graph.connections import connection
 from graph.context import Context
 from graph.errors import bad_input
 from graph.ids import our_pk, pk_of
-from graph.resolvers.listing import connection, like_pattern
 from graph.types.base import Connection
 from graph.types.case import Case
 
@@ -141,6 +141,6 @@ def table_query(
         user_id=viewer.staff_user_id,
         scope=scope or CaseScope.ALL,
         given=_filter(filter),
-        search_pattern=like_pattern(search.strip()) if search and search.strip() else None,
+        search=search,
         orders=[table.CaseOrder(o.field, o.direction) for o in order_by or ()],
     )

@@ -13,8 +13,7 @@ from domain.reply_templates import may_use
 from graph.context import Context
 from graph.ids import parse_global_id
 from graph.types.base import Node
-from graph.types.case import Case, CaseEvent, FormInstance, Task
-from graph.types.comment import Comment
+from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification

@@ -15,7 +15,7 @@ from graph.ids import pk_of
 from graph.subscriptions.live import follow
 from graph.subscriptions.parking import Access
 from graph.subscriptions.stream import TableStream
-from graph.types.comment import Comment
+from graph.types.case import Comment
 
 Info = strawberry.Info[Context, None]
 

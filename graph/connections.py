@@ -1,4 +1,4 @@
-"""Building a Relay connection from a keyset-paginated statement, and search patterns."""
+"""Relay connections from keyset-paginated statements: one page, and its totalCount on demand."""
 
 from __future__ import annotations
 
@@ -15,12 +15,6 @@ from graph.errors import bad_input
 from graph.types.base import Connection
 
 T = TypeVar("T")
-
-
-def like_pattern(search: str) -> str:
-    """A case-insensitive substring pattern in which `%`, `_` and `\\` match literally."""
-    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 async def fetch(
