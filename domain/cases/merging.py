@@ -201,6 +201,7 @@ async def _move_stream(
         for model, column in references:
             values: dict[str, Any] = {column.key: when(renumbered, value=column)}
             if model is Notification:
+                # About a moved comment or message, so about the case that now holds it.
                 values["case_id"] = merge.target.id
             await session.execute(
                 update(model)
