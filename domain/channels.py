@@ -12,6 +12,12 @@ def case_messages(tenant_id: int, case_id: int) -> str:
     return f"t{tenant_id}.case{case_id}.messages"
 
 
+def case_merges(tenant_id: int, case_id: int) -> str:
+    """A merge the case took part in: as the source (`mergedInto`), or as the target
+    (`mergedFrom`, with the ranges of stream ids its comments and messages moved in as)."""
+    return f"t{tenant_id}.case{case_id}.merges"
+
+
 def user_notifications(tenant_id: int, user_id: int) -> str:
     return f"t{tenant_id}.user{user_id}.notifications"
 

@@ -28,6 +28,7 @@ from domain.announcements import announce
 from domain.cases import event_log, portal
 from domain.cases.access import visible_case
 from domain.cases.event_log import Action, Actor
+from domain.cases.merging import refuse_merged
 from domain.cases.recipients import recipients_of
 from domain.cases.settings import load_settings
 from domain.errors import Problems, UserErrorCode
@@ -164,6 +165,24 @@ async def _append(session: AsyncSession, case: Case, message: ConversationMessag
     announce(session, channels.case_messages(case.tenant_id, case.id), id=message.id, prev=previous)
 
 
+async def _lock_conversation(session: AsyncSession, case_id: int | None) -> None:
+    """Taken before the case is read: a merge that committed meanwhile is then seen."""
+    if case_id is not None:
+        await serialize_appends(session, Stream.CASE_MESSAGES, [case_id])
+
+
+async def _merge_survivor(session: AsyncSession, case: Case) -> Case:
+    """The case, or the one it has been merged into (and so on), read under the append lock
+    of its conversation: a reply never lands on a case a merge has just emptied."""
+    while True:
+        await serialize_appends(session, Stream.CASE_MESSAGES, [case.id])
+        await session.refresh(case, ["merged_into_id"])
+        target = await session.get(Case, case.merged_into_id) if case.merged_into_id else None
+        if target is None:
+            return case
+        case = target
+
+
 async def send_customer_message(
     session: AsyncSession,
     viewer: Viewer,
@@ -179,11 +198,13 @@ async def send_customer_message(
     if not await conversations_enabled(session):
         _disabled(problems)
         problems.raise_if_any()
+    await _lock_conversation(session, case_id)
     case = await visible_case(session, viewer, case_id)
     if case is None:
         problems.not_found("caseId", "The case")
         problems.raise_if_any()
     assert case is not None
+    refuse_merged(problems, case, "caseId")
     contact = await _recipient(problems, session, case)
     text = await _message_text(problems, session, viewer, case, body, template_id)
     problems.raise_if_any()
@@ -247,11 +268,13 @@ async def send_portal_message(
 ) -> ConversationMessage:
     """Customer to staff, written in the portal on one of the contact's visible cases."""
     problems = Problems()
+    await _lock_conversation(session, case_id)
     case = await portal.portal_case(session, viewer, case_id)
     if case is None:
         problems.not_found("caseId", "The case")
     elif not await conversations_enabled(session):
         _disabled(problems)
+    refuse_merged(problems, case, "caseId")
     text = _body(problems, body)
     problems.raise_if_any()
     assert case is not None and text
@@ -268,6 +291,7 @@ async def receive_email_reply(
     e-mail matches the sender, else by the sender; marked when the sender is not the case's
     contact.
     """
+    case = await _merge_survivor(session, case)
     if not await conversations_enabled(session):
         raise ReplyRefused("Customer conversations are turned off.")
     if not case.visible_in_portal:

@@ -18,6 +18,7 @@ from graph.limits import RefuseNulCharacters
 from graph.query_cost import CostLimits
 from graph.resolvers.archiving import ArchivingMutation
 from graph.resolvers.auth import AuthMutation, AuthQuery
+from graph.resolvers.case_links import CaseLinkMutation
 from graph.resolvers.case_table import CaseQuery
 from graph.resolvers.case_work import CaseWorkMutation
 from graph.resolvers.cases import CaseMutation
@@ -82,6 +83,7 @@ Mutation = merge_types(
         SettingsMutation,
         CaseMutation,
         CaseWorkMutation,
+        CaseLinkMutation,
         ConversationMutation,
         ReplyTemplateMutation,
         PortalMutation,

@@ -7,6 +7,7 @@ from db.models.cases import (
     CaseAssignedGroup,
     CaseAssignedUser,
     CaseEvent,
+    CaseLink,
     FormInstance,
     Task,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "CaseAssignedGroup",
     "CaseAssignedUser",
     "CaseEvent",
+    "CaseLink",
     "CaseModuleSettingsRow",
     "CaseObject",
     "CasePriority",

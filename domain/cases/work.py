@@ -10,6 +10,7 @@ from db.models import Case, FormInstance, Task, User, utcnow
 from domain import validation
 from domain.cases.changes import locked_case
 from domain.cases.event_log import Action, Actor, Change, as_text, record
+from domain.cases.merging import refuse_merged
 from domain.cases.saving import next_position
 from domain.cases.tabs import check_work_tab
 from domain.custom_fields import clean_values, definitions_of
@@ -55,6 +56,7 @@ async def add_task(
 ) -> Case:
     problems = Problems()
     case = await locked_case(session, case_id, "caseId")
+    refuse_merged(problems, case, "caseId")
     await check_work_tab(session, problems, "tasks")
     clean_title = validation.text(problems, "title", title, "Title", required=True, max_length=500)
     assignee = await _assignee(session, problems, assignee_id)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from db import models
 from db.pagination import SortKey
+from domain.cases.links import LinkKind
 from domain.cases.tabs import check_conversations_tab, check_events_tab
 from domain.custom_fields import FieldKind, definitions_of
 from graph.connections import connection
@@ -27,6 +28,8 @@ from graph.types.user import Group, User
 
 if TYPE_CHECKING:
     from graph.loaders import Loaders
+
+strawberry.enum(LinkKind, name="CaseLinkKind")
 
 
 def _loaders(info: strawberry.Info) -> Loaders:
@@ -303,6 +306,17 @@ class Case(Node):
     ) -> Connection[SmsMessage]:
         return await case_sms_messages(info, self.row, first, after)
 
+    @strawberry.field(description="The linked cases, by their number; `kind` as this one sees it.")
+    async def links(self, info: strawberry.Info) -> list[CaseLink]:
+        found = await _loaders(info).links_by_case_id.load(self.row.id)
+        return [CaseLink(kind=kind, case=Case.from_row(row)) for kind, row in found]
+
+    @strawberry.field(description="The case this one was merged into; null unless merged.")
+    async def merged_into(self, info: strawberry.Info) -> Case | None:
+        pk = self.row.merged_into_id
+        row = await _loaders(info).by_id(models.Case).load(pk) if pk else None
+        return Case.from_row(row) if row else None
+
     async def _type_row(self, info: strawberry.Info) -> models.CaseType | None:
         pk = self.row.type_id
         row: models.CaseType | None = (
@@ -325,3 +339,9 @@ class Case(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+
+@strawberry.type(description="A link to another case.")
+class CaseLink:
+    kind: LinkKind
+    case: Case = strawberry.field(description="The other case.")
