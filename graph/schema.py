@@ -19,6 +19,7 @@ from graph.query_cost import CostLimits
 from graph.resolvers.archiving import ArchivingMutation
 from graph.resolvers.auth import AuthMutation, AuthQuery
 from graph.resolvers.case_table import CaseQuery
+from graph.resolvers.case_views import CaseViewMutation, CaseViewQuery
 from graph.resolvers.case_work import CaseWorkMutation
 from graph.resolvers.cases import CaseMutation
 from graph.resolvers.comments import CommentMutation
@@ -35,6 +36,7 @@ from graph.resolvers.portal_access import PortalAccessMutation
 from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
+from graph.resolvers.tags import TagMutation, TagQuery
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
@@ -42,6 +44,7 @@ from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, FormInstance, Task
+from graph.types.case_view import CaseView
 from graph.types.comment import Comment
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
@@ -62,6 +65,8 @@ Query = merge_types(
         CustomerQuery,
         SettingsQuery,
         CaseQuery,
+        TagQuery,
+        CaseViewQuery,
         PortalQuery,
     ),
 )
@@ -85,6 +90,8 @@ Mutation = merge_types(
         PortalAccessMutation,
         PasswordResetMutation,
         SmsMutation,
+        TagMutation,
+        CaseViewMutation,
     ),
 )
 Subscription = merge_types(
@@ -112,6 +119,7 @@ NODE_TYPES: list[type[Node]] = [
     ConversationMessage,
     PortalCase,
     SmsMessage,
+    CaseView,
 ]
 
 
