@@ -231,7 +231,7 @@ async def test_others_views_are_changed_only_as_the_rules_say(api: Api) -> None:
 
 
 async def test_a_bad_view_writes_nothing(api: Api) -> None:
-    tenant, member, statuses = await _office(api)
+    _tenant, member, statuses = await _office(api)
     theirs = await api.new_tenant("Annan Fastighet AB")
     their_status = (await theirs.options())["statuses"]["Ny"]
     their_user = await theirs.create_user("Främling")

@@ -165,6 +165,16 @@ async def _sms_message(tenant: Tenant) -> str:
     return str(data["sendSms"]["messages"][0]["id"])
 
 
+async def _case_view(tenant: Tenant) -> str:
+    # Shared: seen by everyone of its tenant, and by no one else.
+    data = await tenant.api.data(
+        """mutation { saveCaseView(input: {name: "Hemlig vy", shared: true}) {
+             caseView { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(data["saveCaseView"]["caseView"]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -188,6 +198,7 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "PortalCase": _portal_case,
     "ConversationMessage": _conversation_message,
     "SmsMessage": _sms_message,
+    "CaseView": _case_view,
 }
 
 

@@ -105,6 +105,7 @@ async def set_case_tags(
     anything (spelling included)."""
     case = await locked_case(session, case_id, "caseId")
     problems = Problems()
+    # Merging cases is to refuse a merged one here: NOT_ALLOWED on caseId.
     wanted = clean_tags(problems, ("tags",), given)
     problems.raise_if_any()
     before = await tags_of(session, case.id)
