@@ -29,6 +29,7 @@ from db.models import (
 from db.tenancy import session_tenant
 from domain.cases.links import LinkKind, seen_from
 from domain.cases.settings import ModuleSettings
+from domain.cases.tags import case_tag_names
 
 if TYPE_CHECKING:
     from graph.context import OperationScope
@@ -50,6 +51,7 @@ class Loaders:
         )
         self.tasks_by_case_id: DataLoader[int, list[Task]] = DataLoader(self._tasks)
         self.forms_by_case_id: DataLoader[int, list[FormInstance]] = DataLoader(self._forms)
+        self.tags_by_case_id: DataLoader[int, list[str]] = DataLoader(self._tags)
         self.module_settings: DataLoader[int, ModuleSettings] = DataLoader(self._settings)
         self.mentions_by_comment_id: DataLoader[int, list[User]] = DataLoader(self._mentions)
         self.outbox_by_id: DataLoader[int, OutboxMessage | None] = DataLoader(self._outbox)
@@ -122,6 +124,9 @@ class Loaders:
             .order_by(FormInstance.id),
             case_ids,
         )
+
+    async def _tags(self, case_ids: Sequence[int]) -> list[list[str]]:
+        return await self._grouped(case_tag_names(case_ids), case_ids)
 
     async def _mentions(self, comment_ids: Sequence[int]) -> list[list[User]]:
         return await self._grouped(

@@ -20,6 +20,7 @@ from graph.resolvers.archiving import ArchivingMutation
 from graph.resolvers.auth import AuthMutation, AuthQuery
 from graph.resolvers.case_links import CaseLinkMutation
 from graph.resolvers.case_table import CaseQuery
+from graph.resolvers.case_views import CaseViewMutation, CaseViewQuery
 from graph.resolvers.case_work import CaseWorkMutation
 from graph.resolvers.cases import CaseMutation
 from graph.resolvers.comments import CommentMutation
@@ -37,6 +38,7 @@ from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.reply_templates import ReplyTemplateMutation, ReplyTemplateQuery
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
+from graph.resolvers.tags import TagMutation, TagQuery
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
@@ -44,6 +46,7 @@ from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
+from graph.types.case_view import CaseView
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
@@ -64,6 +67,8 @@ Query = merge_types(
         CustomerQuery,
         SettingsQuery,
         CaseQuery,
+        TagQuery,
+        CaseViewQuery,
         PortalQuery,
         ReplyTemplateQuery,
     ),
@@ -90,6 +95,8 @@ Mutation = merge_types(
         PortalAccessMutation,
         PasswordResetMutation,
         SmsMutation,
+        TagMutation,
+        CaseViewMutation,
     ),
 )
 Subscription = merge_types(
@@ -118,6 +125,7 @@ NODE_TYPES: list[type[Node]] = [
     PortalCase,
     SmsMessage,
     ReplyTemplate,
+    CaseView,
 ]
 
 

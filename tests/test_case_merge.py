@@ -10,7 +10,7 @@ from graph.ids import pk_of
 from tests.support.client import Api, Tenant
 from tests.test_case_links import LINK
 from tests.test_customer_conversation import PORTAL_CASES, PORTAL_SEND, SEND
-from tests.test_inbound_email import post, reply
+from tests.test_inbound_endpoint import post, reply
 from tests.test_live_resume import next_payloads
 
 MERGE = """mutation($input: MergeCasesInput!) { mergeCases(input: $input) {
@@ -399,3 +399,30 @@ async def test_racing_merges_lose_and_duplicate_nothing(api: Api) -> None:
         await asyncio.gather(d.merge(a, b), d.merge(c, a))
         assert await _everything(d, a, b, c) == everything
         assert (await d.view(a))["mergedInto"]["id"] == b
+
+
+SET_TAGS = """mutation($input: SetCaseTagsInput!) { setCaseTags(input: $input) {
+  case { tags } userErrors { field code } } }"""
+
+
+async def test_tags_move_after_the_targets_own_once_and_a_merged_case_takes_none(
+    api: Api,
+) -> None:
+    d = await desk(api)
+    source, target = await d.case("Källa"), await d.case("Mål")
+    tagged = await d.do(SET_TAGS, {"caseId": source["id"], "tags": ["Läcka", "Akut", "Tak"]})
+    assert errors(tagged) == []
+    tagged = await d.do(SET_TAGS, {"caseId": target["id"], "tags": ["Tak", "Vind"]})
+    assert errors(tagged) == []
+
+    assert errors(await d.merge(source["id"], target["id"])) == []
+
+    read = "query($id: ID!) { case(id: $id) { tags } }"
+    on_target = await api.data(read, {"id": target["id"]}, d.erik["token"])
+    assert on_target["case"]["tags"] == ["Tak", "Vind", "Läcka", "Akut"]
+    on_source = await api.data(read, {"id": source["id"]}, d.erik["token"])
+    assert on_source["case"]["tags"] == []
+    refused = await d.do(SET_TAGS, {"caseId": source["id"], "tags": ["Ny"]})
+    assert errors(refused) == [(["input", "caseId"], "NOT_ALLOWED")]
+    counts = await api.data('{ tags(search: "aku") { name count } }', token=d.erik["token"])
+    assert counts["tags"] == [{"name": "Akut", "count": 1}]

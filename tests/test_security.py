@@ -174,6 +174,16 @@ async def _reply_template(tenant: Tenant) -> str:
     return str(data["saveReplyTemplate"]["replyTemplate"]["id"])
 
 
+async def _case_view(tenant: Tenant) -> str:
+    # Shared: seen by everyone of its tenant, and by no one else.
+    data = await tenant.api.data(
+        """mutation { saveCaseView(input: {name: "Hemlig vy", shared: true}) {
+             caseView { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(data["saveCaseView"]["caseView"]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -198,6 +208,7 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "ConversationMessage": _conversation_message,
     "SmsMessage": _sms_message,
     "ReplyTemplate": _reply_template,
+    "CaseView": _case_view,
 }
 
 

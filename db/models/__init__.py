@@ -2,6 +2,7 @@
 
 from db.models.base import Base, TenantOwned, utcnow
 from db.models.case_options import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from db.models.case_views import CaseView
 from db.models.cases import (
     Case,
     CaseAssignedGroup,
@@ -23,6 +24,7 @@ from db.models.global_id_key import GlobalIdKey
 from db.models.password_resets import PasswordReset
 from db.models.people import AccessToken, Group, GroupMember, User
 from db.models.reply_templates import ReplyTemplate
+from db.models.tags import CaseTag, Tag
 from db.models.tenant import CaseModuleSettingsRow, Tenant
 
 __all__ = [
@@ -37,7 +39,9 @@ __all__ = [
     "CaseObject",
     "CasePriority",
     "CaseStatus",
+    "CaseTag",
     "CaseType",
+    "CaseView",
     "Comment",
     "CommentMention",
     "Contact",
@@ -53,6 +57,7 @@ __all__ = [
     "PasswordReset",
     "Project",
     "ReplyTemplate",
+    "Tag",
     "Task",
     "TaskTemplate",
     "Tenant",

@@ -47,6 +47,7 @@ class Action(StrEnum):
     UNLINKED = "UNLINKED"
     MERGED_INTO = "MERGED_INTO"
     MERGED_FROM = "MERGED_FROM"
+    TAGS_CHANGED = "TAGS_CHANGED"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from db.models import (
     CaseAssignedGroup,
     CaseAssignedUser,
     CaseStatus,
+    CaseTag,
     Comment,
     CommentMention,
     ConversationMessage,
@@ -272,5 +273,36 @@ async def _move_assignees(session: AsyncSession, merge: Merge) -> None:
         )
 
 
+async def _move_tags(session: AsyncSession, merge: Merge) -> None:
+    """Tags the target lacks follow its own, in the source's order; each is on it once."""
+    last = await session.scalar(
+        select(func.max(CaseTag.position)).where(CaseTag.case_id == merge.target.id)
+    )
+    start = 0 if last is None else last + 1
+    on_target = select(CaseTag.tag_id).where(CaseTag.case_id == merge.target.id)
+    await session.execute(
+        insert(CaseTag).from_select(
+            ["tenant_id", "case_id", "tag_id", "position"],
+            select(
+                CaseTag.tenant_id,
+                literal(merge.target.id),
+                CaseTag.tag_id,
+                CaseTag.position + start,
+            ).where(CaseTag.case_id == merge.source.id, CaseTag.tag_id.not_in(on_target)),
+        )
+    )
+    await session.execute(
+        delete(CaseTag)
+        .where(CaseTag.case_id == merge.source.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 # What a merge moves, one kind of thing per step, in this order (a new kind: a new step).
-STEPS: tuple[MergeStep, ...] = (_move_comments, _move_messages, _move_tasks, _move_assignees)
+STEPS: tuple[MergeStep, ...] = (
+    _move_comments,
+    _move_messages,
+    _move_tasks,
+    _move_tags,
+    _move_assignees,
+)

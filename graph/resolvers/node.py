@@ -9,11 +9,13 @@ import strawberry
 
 from db import models
 from domain.cases.access import may_see
+from domain.cases.views import visible_view
 from domain.reply_templates import may_use
 from graph.context import Context
 from graph.ids import parse_global_id
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
+from graph.types.case_view import CaseView
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
@@ -82,10 +84,18 @@ async def _reply_template(info: Info, pk: int) -> Node | None:
     return ReplyTemplate.from_row(template)
 
 
+async def _case_view(info: Info, pk: int) -> Node | None:
+    # Another's private view is nobody's business: null, as for another tenant's.
+    viewer = info.context.staff()
+    view = await info.context.scope.read(lambda s: visible_view(s, viewer, pk))
+    return CaseView.from_row(view) if view is not None else None
+
+
 # Staff types whose rows need more than the tenant filter of `STAFF_NODES`.
 STAFF_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "SmsMessage": _sms,
     "ReplyTemplate": _reply_template,
+    "CaseView": _case_view,
 }
 
 # What a portal contact can reach by id: its own visible cases and their messages, no more.

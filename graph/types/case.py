@@ -256,6 +256,11 @@ class Case(Node):
             for d in definitions_of(case_type.fields if case_type else None)
         ]
 
+    @strawberry.field(description="In the order set; each as the tenant spells it.")
+    async def tags(self, info: strawberry.Info) -> list[str]:
+        tags: list[str] = await _loaders(info).tags_by_case_id.load(self.row.id)
+        return tags
+
     @strawberry.field
     async def tasks(self, info: strawberry.Info) -> list[Task]:
         rows = await _loaders(info).tasks_by_case_id.load(self.row.id)
