@@ -35,6 +35,7 @@ from graph.resolvers.portal_access import PortalAccessMutation
 from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
+from graph.subscriptions.case_changes import CaseChangeSubscription
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
@@ -42,6 +43,7 @@ from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, FormInstance, Task
+from graph.types.case_change import CaseChange
 from graph.types.comment import Comment
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
@@ -88,7 +90,13 @@ Mutation = merge_types(
     ),
 )
 Subscription = merge_types(
-    "Subscription", (CommentSubscription, NotificationSubscription, MessageSubscription)
+    "Subscription",
+    (
+        CommentSubscription,
+        NotificationSubscription,
+        MessageSubscription,
+        CaseChangeSubscription,
+    ),
 )
 
 NODE_TYPES: list[type[Node]] = [
@@ -112,6 +120,7 @@ NODE_TYPES: list[type[Node]] = [
     ConversationMessage,
     PortalCase,
     SmsMessage,
+    CaseChange,
 ]
 
 
