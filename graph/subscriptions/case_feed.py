@@ -185,6 +185,10 @@ class CaseFeeds:
         if subscriber.feed is not None:
             subscriber.feed.remove(subscriber)
 
+    def live_views(self, tenant_id: int) -> list[FeedSubscriber]:
+        feed = self._feeds.get(tenant_id)
+        return [s for s in feed.subscribers if s.live] if feed is not None else []
+
     def forget(self, feed: TenantFeed) -> None:
         if self._feeds.get(feed.tenant_id) is feed:
             del self._feeds[feed.tenant_id]
