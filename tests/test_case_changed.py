@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from contextlib import AsyncExitStack
 from typing import Any
 
-from tests.support.client import Api, GraphQLSocket, Tenant, eventually
+import httpx
+
+from db.engine import Database
+from domain.tenants import create_tenant
+from tests.support.client import PASSWORD, Api, GraphQLSocket, Tenant, eventually, unique
+from tests.support.processes import RedisProcess, server_process
+from tests.test_scale_out import shared_services, ws
+
+__all__ = ["shared_services"]  # the scale-out test's PostgreSQL and Redis of its own
 
 CHANGED = """subscription($scope: CaseScope, $filter: CaseFilter, $after: ID) {
   caseChanged(scope: $scope, filter: $filter, after: $after) {
@@ -282,3 +291,66 @@ async def test_a_change_costs_the_same_statements_for_one_view_or_many(api: Api)
         ],
     )
     assert many == alone, (alone, many)
+
+
+async def test_changes_cross_instances_and_survive_a_redis_restart(
+    shared_services: tuple[str, RedisProcess],
+) -> None:
+    database_url, redis = shared_services
+    env = {
+        "WORKCLOUD_DATABASE_URL": database_url,
+        "WORKCLOUD_BROADCAST_URL": redis.url,
+        "WORKCLOUD_DEADLINE_REMINDER_INTERVAL": "0",
+    }
+    db = Database(database_url)
+    await db.migrate()
+    email = f"{unique('admin')}@example.se"
+    async with db.transaction(None) as session:
+        tenant_row, _admin = await create_tenant(
+            session, name="Kvarnen", admin_email=email, admin_password=PASSWORD
+        )
+    async with (
+        server_process(env) as a_url,
+        server_process(env) as b_url,
+        httpx.AsyncClient(base_url=a_url, timeout=30) as a,
+    ):
+        api_a = Api(base_url=a_url, http=a, db=db, backend="postgres", services=None)  # type: ignore[arg-type]
+        tenant = Tenant(api_a, tenant_row.id, email, await api_a.login(email))
+        statuses = (await tenant.options())["statuses"]
+        open_status, ongoing = statuses["Ny"], statuses["Pågående"]
+        # A cursor as a client has one: a change it was pushed (on A, once A is listening).
+        watching = await ws(a_url, tenant.admin_token)
+        await watching.subscribe(CHANGED)
+        cursor = None
+        while cursor is None:
+            opening = await tenant.register_case(title="Öppning", statusId=ongoing)
+            with contextlib.suppress(TimeoutError):
+                cursor = (await next_change(watching, timeout=1))["id"]
+        await watching.socket.close()
+        # On B, after it: whatever follows arrives, by replay or live.
+        listener = await ws(b_url, tenant.admin_token)
+        await listener.subscribe(CHANGED, {"filter": {"statusIds": [open_status]}, "after": cursor})
+        via_a = await tenant.register_case(title="Via A", statusId=open_status)
+        assert (await next_change(listener))["caseId"] == via_a["id"]
+
+        await redis.stop()
+        await update(
+            api_a,
+            tenant.admin_token,
+            id=via_a["id"],
+            title="Medan Redis var nere",
+            statusId=ongoing,
+        )
+        await redis.start()
+        caught_up = await next_change(listener, timeout=20)
+        # It leaves the view: a last UPDATED, as it is now.
+        assert (caught_up["caseId"], caught_up["case"]["title"]) == (
+            via_a["id"],
+            "Medan Redis var nere",
+        )
+        await tenant.register_case(title="Utanför", statusId=ongoing)
+        after_restart = await tenant.register_case(title="Efter omstarten", statusId=open_status)
+        assert (await next_change(listener))["caseId"] == after_restart["id"]
+        assert opening
+        await listener.socket.close()
+    await db.dispose()
