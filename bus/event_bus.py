@@ -131,8 +131,8 @@ class EventBus:
         nothing when it rolls back (the only way writes reach the live side)."""
         async with db.transaction(tenant_id) as session:
             yield session
-            pending = announcements(session)
-        await self.publish_all(pending)
+        # Read after the commit: hooks that run as it commits announce too.
+        await self.publish_all(announcements(session))
 
     @asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[Listener]:

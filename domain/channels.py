@@ -1,5 +1,5 @@
 """Names of the live channels: per case (comments, conversation), per user (notifications),
-and system-wide ones (ended sign-ins, the outbox)."""
+per tenant (case changes), and system-wide ones (ended sign-ins, the outbox)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ def case_merges(tenant_id: int, case_id: int) -> str:
 
 def user_notifications(tenant_id: int, user_id: int) -> str:
     return f"t{tenant_id}.user{user_id}.notifications"
+
+
+def tenant_case_changes(tenant_id: int) -> str:
+    """A tenant's case-change feed (the live table view): a wake-up, the rows are in the table."""
+    return f"t{tenant_id}.case-changes"
 
 
 def ended_sign_ins() -> str:

@@ -29,6 +29,7 @@ from graph.throttle import SignInThrottle
 if TYPE_CHECKING:
     from bus.event_bus import EventBus
     from graph.loaders import Loaders
+    from graph.subscriptions.case_feed import CaseFeeds
     from graph.subscriptions.event_reads import EventReads
     from graph.subscriptions.hub import LiveHub
 
@@ -45,6 +46,7 @@ class Services:
     throttle: SignInThrottle
     event_reads: EventReads
     live: LiveHub
+    case_feeds: CaseFeeds
 
 
 @dataclass

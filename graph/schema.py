@@ -39,6 +39,7 @@ from graph.resolvers.reply_templates import ReplyTemplateMutation, ReplyTemplate
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
 from graph.resolvers.tags import TagMutation, TagQuery
+from graph.subscriptions.case_changes import CaseChangeSubscription
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
@@ -46,6 +47,7 @@ from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
+from graph.types.case_change import CaseChange
 from graph.types.case_view import CaseView
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
@@ -100,7 +102,13 @@ Mutation = merge_types(
     ),
 )
 Subscription = merge_types(
-    "Subscription", (CommentSubscription, NotificationSubscription, MessageSubscription)
+    "Subscription",
+    (
+        CommentSubscription,
+        NotificationSubscription,
+        MessageSubscription,
+        CaseChangeSubscription,
+    ),
 )
 
 NODE_TYPES: list[type[Node]] = [
@@ -126,6 +134,7 @@ NODE_TYPES: list[type[Node]] = [
     SmsMessage,
     ReplyTemplate,
     CaseView,
+    CaseChange,
 ]
 
 

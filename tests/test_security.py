@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from graphql import introspection_from_schema
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from db.models import CaseChange
 from graph.ids import pk_of, to_global_id
 from graph.schema import build_schema
 from tests.support.client import PASSWORD, Api, Tenant, unique
@@ -72,6 +73,15 @@ async def _project(tenant: Tenant) -> str:
 
 async def _case(tenant: Tenant) -> str:
     return await tenant.create_case("Hemligt ärende")
+
+
+async def _case_change(tenant: Tenant) -> str:
+    """A change as `caseChanged` hands it out (read here from the feed itself)."""
+    await tenant.create_case("Hemligt ärende")
+    async with tenant.api.db.session(tenant.pk) as session:
+        newest = await session.scalar(select(func.max(CaseChange.id)))
+    assert newest is not None
+    return to_global_id("CaseChange", newest)
 
 
 async def _comment(tenant: Tenant) -> str:
@@ -194,6 +204,7 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "CaseObject": _object,
     "Project": _project,
     "Case": _case,
+    "CaseChange": _case_change,
     "CaseEvent": lambda tenant: _case_part(tenant, "events"),
     "Task": lambda tenant: _case_part(tenant, "tasks"),
     "FormInstance": lambda tenant: _case_part(tenant, "forms"),

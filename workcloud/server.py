@@ -24,6 +24,7 @@ from domain import channels, passwords
 from graph.app import GraphQLView
 from graph.context import Services
 from graph.limits import TransportLimits
+from graph.subscriptions.case_feed import CaseFeeds
 from graph.subscriptions.event_reads import EventReads
 from graph.subscriptions.hub import LiveHub
 from graph.throttle import SignInThrottle
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         throttle=SignInThrottle(settings),
         event_reads=event_reads,
         live=LiveHub(bus, event_reads, db),
+        case_feeds=CaseFeeds(bus, event_reads, db),
     )
     view = GraphQLView(services)
     sender = OutboxSender.from_settings(settings, services.db)
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await scheduler.stop()
             await readiness.stop()
             await services.live.close()
+            await services.case_feeds.close()
             await services.bus.disconnect()
             await services.throttle.close()
             await services.db.dispose()

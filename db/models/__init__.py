@@ -1,6 +1,7 @@
 """Every table of the product, importable from one place."""
 
 from db.models.base import Base, TenantOwned, utcnow
+from db.models.case_changes import CaseChange
 from db.models.case_options import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from db.models.case_views import CaseView
 from db.models.cases import (
@@ -33,6 +34,7 @@ __all__ = [
     "Case",
     "CaseAssignedGroup",
     "CaseAssignedUser",
+    "CaseChange",
     "CaseEvent",
     "CaseLink",
     "CaseModuleSettingsRow",

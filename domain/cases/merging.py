@@ -36,6 +36,7 @@ from db.models import (
 from db.streams import Stream, serialize_appends
 from domain import channels
 from domain.announcements import announce
+from domain.cases.change_feed import note_changing
 from domain.cases.event_log import Action, Actor, Change, record
 from domain.cases.saving import next_position
 from domain.cases.search_text import refresh_search_text
@@ -113,6 +114,7 @@ async def merge_cases(
     assert source is not None and target is not None and closing is not None
 
     merge = Merge(source, target)
+    await note_changing(session, [source.id, target.id])
     for step in STEPS:
         await step(session, merge)
 

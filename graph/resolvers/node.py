@@ -15,6 +15,7 @@ from graph.context import Context
 from graph.ids import parse_global_id
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
+from graph.types.case_change import CaseChange
 from graph.types.case_view import CaseView
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
@@ -48,6 +49,8 @@ STAFF_NODES: dict[str, tuple[type[models.Base], Callable[[Any], Node]]] = {
     "TaskTemplate": (models.TaskTemplate, TaskTemplate.from_row),
     "FormTemplate": (models.FormTemplate, FormTemplate.from_row),
     "ConversationMessage": (models.ConversationMessage, ConversationMessage.from_row),
+    # Staff see every case of their tenant, deleted ones' last change included.
+    "CaseChange": (models.CaseChange, CaseChange.from_row),
     # Staff see every case of their tenant, so also each one as its customer sees it.
     "PortalCase": (models.Case, PortalCase.from_row),
 }
