@@ -27,6 +27,7 @@ from domain.viewer import Viewer
 from graph.throttle import SignInThrottle
 
 if TYPE_CHECKING:
+    from bus.case_presence import CasePresenceBoard
     from bus.event_bus import EventBus
     from graph.loaders import Loaders
     from graph.subscriptions.event_reads import EventReads
@@ -45,6 +46,7 @@ class Services:
     throttle: SignInThrottle
     event_reads: EventReads
     live: LiveHub
+    presence: CasePresenceBoard
 
 
 @dataclass

@@ -32,12 +32,14 @@ from graph.resolvers.password_reset import PasswordResetMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
 from graph.resolvers.portal import PortalMutation, PortalQuery
 from graph.resolvers.portal_access import PortalAccessMutation
+from graph.resolvers.presence import PresenceMutation
 from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
+from graph.subscriptions.presence import PresenceSubscription
 from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
@@ -85,10 +87,12 @@ Mutation = merge_types(
         PortalAccessMutation,
         PasswordResetMutation,
         SmsMutation,
+        PresenceMutation,
     ),
 )
 Subscription = merge_types(
-    "Subscription", (CommentSubscription, NotificationSubscription, MessageSubscription)
+    "Subscription",
+    (CommentSubscription, NotificationSubscription, MessageSubscription, PresenceSubscription),
 )
 
 NODE_TYPES: list[type[Node]] = [
