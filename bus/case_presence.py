@@ -7,6 +7,7 @@ heard from each other instance, and forgets an instance that said goodbye or tha
 heard from for `MISSED_HEARTBEATS` of that instance's heartbeats (it died). A new instance,
 or one whose bus reconnected, says hello and the others answer with their heartbeat.
 
+Typing is timed by Unix time, so the instances' clocks are taken to be in step (NTP).
 One task per instance publishes (in order) and runs the only timer: the heartbeat, typing
 that runs out, silent instances. Another task listens. Subscribers hold a `PresenceWatch`,
 told whenever their case's presence may have changed; they compare before sending.
@@ -151,16 +152,24 @@ class CasePresenceBoard:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
             self._wake.clear()
-            self._expire()
-            if self._heartbeat_due or time.monotonic() >= self._next_heartbeat:
-                self._heartbeat_due = False
-                self._next_heartbeat = time.monotonic() + self._heartbeat
-                self._unpublished.clear()
-                keys = set(self._viewing) | set(self._typed)
-                await self._publish(self._parts_message(keys, complete=True))
-            elif self._unpublished:
-                keys, self._unpublished = self._unpublished, set()
-                await self._publish(self._parts_message(keys, complete=False))
+            try:
+                await self._tick()
+            except Exception:
+                # Never let presence stop for good; the next heartbeat repairs what was missed.
+                log.exception("case presence could not be kept up to date")
+                await asyncio.sleep(1.0)
+
+    async def _tick(self) -> None:
+        self._expire()
+        if self._heartbeat_due or time.monotonic() >= self._next_heartbeat:
+            self._heartbeat_due = False
+            self._next_heartbeat = time.monotonic() + self._heartbeat
+            self._unpublished.clear()
+            keys = set(self._viewing) | set(self._typed)
+            await self._publish(self._parts_message(keys, complete=True))
+        elif self._unpublished:
+            keys, self._unpublished = self._unpublished, set()
+            await self._publish(self._parts_message(keys, complete=False))
 
     def _next_deadline(self) -> float:
         """The next moment the timer has work, on the monotonic clock."""
@@ -252,7 +261,9 @@ class CasePresenceBoard:
         self._heartbeat_due = True
         self._wake.set()
 
-    def _hear(self, message: dict[str, Any]) -> None:
+    def _hear(self, message: object) -> None:
+        if not isinstance(message, dict):
+            return
         instance_id = message.get("instance")
         if not isinstance(instance_id, str) or instance_id == self.instance_id:
             return

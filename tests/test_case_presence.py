@@ -378,3 +378,18 @@ async def test_an_instance_that_dies_leaves_no_viewer_behind(shared_settings: Se
             killed = time.monotonic()
             assert await pushed(on_a) == presence(["Sara Nilsson"])
             assert time.monotonic() - killed < 4.0
+
+
+async def test_an_instance_that_stops_takes_its_viewers_along(shared_settings: Settings) -> None:
+    async with instance(shared_settings) as a:
+        _tenant, case_id, anna, sara = await staff(a)
+        async with a.ws(sara["token"]) as on_a:
+            await on_a.subscribe(CASE_PRESENCE, {"caseId": case_id})
+            assert await pushed(on_a) == presence(["Sara Nilsson"])
+            async with instance(shared_settings) as b:
+                there = await socket_at(b.base_url, anna["token"])
+                await there.subscribe(CASE_PRESENCE, {"caseId": case_id})
+                assert await pushed(on_a) == presence(["Anna Berg", "Sara Nilsson"])
+            # B shut down with Anna's socket still open: gone at once, not after B's silence.
+            assert await pushed(on_a, timeout=3) == presence(["Sara Nilsson"])
+            await there.socket.close()
