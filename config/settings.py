@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     deadline_reminder_interval: float = 30.0
     # Seconds between keep-alive pings on an idle WebSocket (0: none).
     ws_ping_interval: float = 15.0
+    # Seconds between the heartbeats that tell other instances who is on a case here; an
+    # instance not heard from for three of its heartbeats is taken for dead.
+    presence_heartbeat_seconds: float = Field(default=5.0, gt=0)
     # Seconds a new WebSocket may take to send `connection_init` before it is closed (4408).
     ws_init_timeout_seconds: float = 10.0
     # Outgoing mail: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (TLS).

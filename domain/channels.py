@@ -1,5 +1,5 @@
 """Names of the live channels: per case (comments, conversation), per user (notifications),
-per tenant (case changes), and system-wide ones (ended sign-ins, the outbox)."""
+per tenant (case changes), and system-wide ones (ended sign-ins, the outbox, case presence)."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def ended_sign_ins() -> str:
 def outbox() -> str:
     """System-wide: something new is due in the outbox (a wake-up for the senders)."""
     return "outbox"
+
+
+def case_presence() -> str:
+    """System-wide: each instance's part of the presence on cases (domain/case_presence.py).
+
+    One channel for every case, so an instance knows every case's presence before anyone
+    there subscribes to it, and a subscriber's first answer is already complete."""
+    return "case-presence"

@@ -27,6 +27,7 @@ from domain.viewer import Viewer
 from graph.throttle import SignInThrottle
 
 if TYPE_CHECKING:
+    from bus.case_presence import CasePresenceBoard
     from bus.event_bus import EventBus
     from graph.loaders import Loaders
     from graph.subscriptions.case_feed import CaseFeeds
@@ -47,6 +48,7 @@ class Services:
     event_reads: EventReads
     live: LiveHub
     case_feeds: CaseFeeds
+    presence: CasePresenceBoard
 
 
 @dataclass

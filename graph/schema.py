@@ -34,6 +34,7 @@ from graph.resolvers.password_reset import PasswordResetMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
 from graph.resolvers.portal import PortalMutation, PortalQuery
 from graph.resolvers.portal_access import PortalAccessMutation
+from graph.resolvers.presence import PresenceMutation
 from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.reply_templates import ReplyTemplateMutation, ReplyTemplateQuery
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
@@ -43,6 +44,7 @@ from graph.subscriptions.case_changes import CaseChangeSubscription
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
 from graph.subscriptions.notifications import NotificationSubscription
+from graph.subscriptions.presence import PresenceSubscription
 from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
@@ -99,6 +101,7 @@ Mutation = merge_types(
         SmsMutation,
         TagMutation,
         CaseViewMutation,
+        PresenceMutation,
     ),
 )
 Subscription = merge_types(
@@ -108,6 +111,7 @@ Subscription = merge_types(
         NotificationSubscription,
         MessageSubscription,
         CaseChangeSubscription,
+        PresenceSubscription,
     ),
 )
 

@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bus.case_presence import CasePresenceBoard
 from bus.event_bus import EventBus
 from config.settings import Settings, get_settings
 from db.engine import Database
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         event_reads=event_reads,
         live=LiveHub(bus, event_reads, db),
         case_feeds=CaseFeeds(bus, event_reads, db),
+        presence=CasePresenceBoard(bus, heartbeat_seconds=settings.presence_heartbeat_seconds),
     )
     view = GraphQLView(services)
     sender = OutboxSender.from_settings(settings, services.db)
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await readiness.start()
         await services.bus.connect()
+        await services.presence.start()
         scheduler = Scheduler(services.db, services.bus, settings.deadline_reminder_interval)
         scheduler.start()
         sender.start(wakeups=lambda: services.bus.listen(channels.outbox()))
@@ -108,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await readiness.stop()
             await services.live.close()
             await services.case_feeds.close()
+            await services.presence.stop()
             await services.bus.disconnect()
             await services.throttle.close()
             await services.db.dispose()
