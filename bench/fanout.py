@@ -78,7 +78,13 @@ class Subscribers:
     """The subscriber process, driven over its stdin and stdout."""
 
     def __init__(
-        self, url: str, tokens: list[str], count: int, query: str, variables: dict[str, Any]
+        self,
+        url: str,
+        tokens: list[str],
+        count: int,
+        query: str,
+        variables: dict[str, Any],
+        each: list[dict[str, Any]] | None = None,
     ) -> None:
         ws_url = url.replace("http://", "ws://", 1)
         self.process = subprocess.Popen(
@@ -91,6 +97,7 @@ class Subscribers:
             "count": count,
             "query": query,
             "variables": variables,
+            "each": each,
             # Seconds to wait for every subscriber's event before counting it missing.
             "timeout": 120 + count / 50,
         }

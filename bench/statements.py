@@ -18,8 +18,8 @@ from sqlalchemy import event
 from bench import database, documents
 from bench.table_view import STATUS, _bench_keys
 from config.settings import Settings
-from graph.app import create_app
 from graph.ids import to_global_id
+from workcloud.server import create_app
 
 SIZES = (5, 50, 200)
 TARGET = 6

@@ -106,7 +106,7 @@ class Subscriber(asyncio.Protocol):
 
 
 async def _stdin_lines() -> asyncio.StreamReader:
-    reader = asyncio.StreamReader()
+    reader = asyncio.StreamReader(limit=2**24)  # orders may carry variables per subscriber
     loop = asyncio.get_running_loop()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     return reader
@@ -124,7 +124,8 @@ async def main() -> None:
     orders = json.loads(await reader.readline())
     url, tokens, count = orders["url"], orders["tokens"], orders["count"]
     uri = parse_uri(url)
-    subscribe = {"query": orders["query"], "variables": orders["variables"]}
+    # `each`: one set of variables per subscriber (different table-view filters), if given.
+    each = orders.get("each") or [orders["variables"]]
     loop = asyncio.get_running_loop()
     subscribers: list[Subscriber] = []
     opening = asyncio.Semaphore(50)
@@ -132,7 +133,13 @@ async def main() -> None:
     async def open_one(i: int) -> None:
         async with opening:
             _transport, subscriber = await loop.create_connection(
-                lambda: Subscriber(url, tokens[i % len(tokens)], subscribe), uri.host, uri.port
+                lambda: Subscriber(
+                    url,
+                    tokens[i % len(tokens)],
+                    {"query": orders["query"], "variables": each[i % len(each)]},
+                ),
+                uri.host,
+                uri.port,
             )
             subscribers.append(subscriber)
             await asyncio.wait_for(subscriber.ready, 600)

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from broadcaster._backends.base import BroadcastBackend
-from broadcaster._backends.memory import MemoryBackend
+from broadcaster import BroadcastBackend
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bus.memory_backend import MemoryBackend
 from bus.redis_backend import SupervisedRedisBackend
 from db.engine import Database
 from domain.announcements import Announcement, announcements
@@ -131,8 +131,8 @@ class EventBus:
         nothing when it rolls back (the only way writes reach the live side)."""
         async with db.transaction(tenant_id) as session:
             yield session
-            pending = announcements(session)
-        await self.publish_all(pending)
+        # Read after the commit: hooks that run as it commits announce too.
+        await self.publish_all(announcements(session))
 
     @asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[Listener]:

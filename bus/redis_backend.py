@@ -15,8 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from broadcaster._backends.base import BroadcastBackend
-from broadcaster._base import Event
+from broadcaster import BroadcastBackend, Event
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     deadline_reminder_interval: float = 30.0
     # Seconds between keep-alive pings on an idle WebSocket (0: none).
     ws_ping_interval: float = 15.0
+    # Seconds between the heartbeats that tell other instances who is on a case here; an
+    # instance not heard from for three of its heartbeats is taken for dead.
+    presence_heartbeat_seconds: float = Field(default=5.0, gt=0)
     # Seconds a new WebSocket may take to send `connection_init` before it is closed (4408).
     ws_init_timeout_seconds: float = 10.0
     # Outgoing mail: smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (TLS).
@@ -120,14 +123,4 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return apply(Settings())
-
-
-def apply(settings: Settings) -> Settings:
-    """Puts the process-wide parts of the settings into effect."""
-    from domain import passwords
-
-    passwords.configure(
-        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
-    )
-    return settings
+    return Settings()

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction
 
 _HELD = "advisory_locks"
 
@@ -46,6 +46,7 @@ class Stream(IntEnum):
     CASE_COMMENTS = 1
     CASE_MESSAGES = 2
     USER_NOTIFICATIONS = 3
+    TENANT_CASE_CHANGES = 4
 
 
 async def serialize_appends(session: AsyncSession, stream: Stream, keys: Iterable[int]) -> None:
@@ -110,6 +111,15 @@ def previous_id(table: Table, stream_column: str) -> ColumnElement[int | None]:
         .where(prior.c[stream_column] == inserted(stream_column), prior.c.id < inserted("id"))
         .scalar_subquery()
     )
+
+
+def serialize_appends_in_hook(session: Session, stream: Stream, keys: Iterable[int]) -> None:
+    """`serialize_appends` from inside the ORM's own hooks, on the synchronous session."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    wanted = sorted({(int(stream) << 48) | int(k) for k in keys})
+    if wanted:
+        session.execute(_LOCK_ALL, {"keys": wanted})
 
 
 # Rows read per statement when a subscriber replays what it missed.

@@ -1,5 +1,5 @@
 """Names of the live channels: per case (comments, conversation), per user (notifications),
-and system-wide ones (ended sign-ins, the outbox)."""
+per tenant (case changes), and system-wide ones (ended sign-ins, the outbox, case presence)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,19 @@ def case_messages(tenant_id: int, case_id: int) -> str:
     return f"t{tenant_id}.case{case_id}.messages"
 
 
+def case_merges(tenant_id: int, case_id: int) -> str:
+    """A merge the case took part in: as the source (`mergedInto`), or as the target
+    (`mergedFrom`, with the ranges of stream ids its comments and messages moved in as)."""
+    return f"t{tenant_id}.case{case_id}.merges"
+
+
 def user_notifications(tenant_id: int, user_id: int) -> str:
     return f"t{tenant_id}.user{user_id}.notifications"
+
+
+def tenant_case_changes(tenant_id: int) -> str:
+    """A tenant's case-change feed (the live table view): a wake-up, the rows are in the table."""
+    return f"t{tenant_id}.case-changes"
 
 
 def ended_sign_ins() -> str:
@@ -24,3 +35,11 @@ def ended_sign_ins() -> str:
 def outbox() -> str:
     """System-wide: something new is due in the outbox (a wake-up for the senders)."""
     return "outbox"
+
+
+def case_presence() -> str:
+    """System-wide: each instance's part of the presence on cases (domain/case_presence.py).
+
+    One channel for every case, so an instance knows every case's presence before anyone
+    there subscribes to it, and a subscriber's first answer is already complete."""
+    return "case-presence"

@@ -14,6 +14,7 @@ from db.streams import Stream, locked_for_append, previous_id
 from domain import channels, validation
 from domain.announcements import announce
 from domain.cases.access import may_see
+from domain.cases.merging import refuse_merged
 from domain.errors import Problems
 from domain.mail_texts import mention_mail
 from domain.mentions import mentioned_users
@@ -38,6 +39,7 @@ async def add_comment(
     case = await _touch_visible_case(session, viewer, case_id, now)
     if case is None:
         problems.not_found("caseId", "The case")
+    refuse_merged(problems, case, "caseId")
     text = validation.text(
         problems, "body", body, "The comment", required=True, max_length=MAX_BODY, multiline=True
     )

@@ -23,13 +23,14 @@ from db.models import (
     utcnow,
 )
 from db.streams import Stream, serialize_appends
-from domain import channels, portal, validation
+from domain import channels, reply_templates, validation
 from domain.announcements import announce
-from domain.cases import event_log
+from domain.cases import event_log, portal
 from domain.cases.access import visible_case
 from domain.cases.event_log import Action, Actor
+from domain.cases.merging import refuse_merged
+from domain.cases.recipients import recipients_of
 from domain.cases.settings import load_settings
-from domain.deadline_reminders import recipients_of
 from domain.errors import Problems, UserErrorCode
 from domain.mail_texts import customer_message_mail
 from domain.notifications import NotificationKind, notify
@@ -83,6 +84,43 @@ def _body(problems: Problems, body: str | None) -> str | None:
     )
 
 
+def _filled(problems: Problems, filled: str) -> str | None:
+    text = filled.strip()
+    if not text:
+        # Filled in for this case, the template says nothing: as if nothing were written.
+        problems.required("body", "The message")
+    elif len(text) > MAX_BODY:
+        problems.invalid(
+            "templateId",
+            f"Filled in for this case, the template is longer than {MAX_BODY} characters.",
+        )
+    else:
+        return text
+    return None
+
+
+async def _message_text(
+    problems: Problems,
+    session: AsyncSession,
+    viewer: Viewer,
+    case: Case,
+    body: str | None,
+    template_id: int | None,
+) -> str | None:
+    """The body written; else, when there is none, the template filled in for the case."""
+    written = body is not None and body.strip() != ""
+    if template_id is not None:
+        template = await reply_templates.usable_template(session, viewer, template_id)
+        if template is None:
+            problems.not_found("templateId", "The reply template")
+            return _body(problems, body) if written else None
+        if not written:
+            return _filled(
+                problems, await reply_templates.rendered(session, viewer, template, case)
+            )
+    return _body(problems, body)
+
+
 def _disabled(problems: Problems) -> None:
     problems.add(
         (),
@@ -127,21 +165,48 @@ async def _append(session: AsyncSession, case: Case, message: ConversationMessag
     announce(session, channels.case_messages(case.tenant_id, case.id), id=message.id, prev=previous)
 
 
+async def _lock_conversation(session: AsyncSession, case_id: int | None) -> None:
+    """Taken before the case is read: a merge that committed meanwhile is then seen."""
+    if case_id is not None:
+        await serialize_appends(session, Stream.CASE_MESSAGES, [case_id])
+
+
+async def _merge_survivor(session: AsyncSession, case: Case) -> Case:
+    """The case, or the one it has been merged into (and so on), read under the append lock
+    of its conversation: a reply never lands on a case a merge has just emptied."""
+    while True:
+        await serialize_appends(session, Stream.CASE_MESSAGES, [case.id])
+        await session.refresh(case, ["merged_into_id"])
+        target = await session.get(Case, case.merged_into_id) if case.merged_into_id else None
+        if target is None:
+            return case
+        case = target
+
+
 async def send_customer_message(
-    session: AsyncSession, viewer: Viewer, case_id: int | None, body: str | None
+    session: AsyncSession,
+    viewer: Viewer,
+    case_id: int | None,
+    body: str | None,
+    template_id: int | None = None,
 ) -> ConversationMessage:
-    """Staff to customer: stored, e-mailed to the case's contact through the outbox."""
+    """Staff to customer: stored, e-mailed to the case's contact through the outbox.
+
+    The text is `body`, or where none is written, the reply template filled in for the case.
+    """
     problems = Problems()
     if not await conversations_enabled(session):
         _disabled(problems)
         problems.raise_if_any()
+    await _lock_conversation(session, case_id)
     case = await visible_case(session, viewer, case_id)
     if case is None:
         problems.not_found("caseId", "The case")
         problems.raise_if_any()
     assert case is not None
+    refuse_merged(problems, case, "caseId")
     contact = await _recipient(problems, session, case)
-    text = _body(problems, body)
+    text = await _message_text(problems, session, viewer, case, body, template_id)
     problems.raise_if_any()
     assert contact is not None and contact.email and text
 
@@ -203,11 +268,13 @@ async def send_portal_message(
 ) -> ConversationMessage:
     """Customer to staff, written in the portal on one of the contact's visible cases."""
     problems = Problems()
+    await _lock_conversation(session, case_id)
     case = await portal.portal_case(session, viewer, case_id)
     if case is None:
         problems.not_found("caseId", "The case")
     elif not await conversations_enabled(session):
         _disabled(problems)
+    refuse_merged(problems, case, "caseId")
     text = _body(problems, body)
     problems.raise_if_any()
     assert case is not None and text
@@ -224,6 +291,7 @@ async def receive_email_reply(
     e-mail matches the sender, else by the sender; marked when the sender is not the case's
     contact.
     """
+    case = await _merge_survivor(session, case)
     if not await conversations_enabled(session):
         raise ReplyRefused("Customer conversations are turned off.")
     if not case.visible_in_portal:

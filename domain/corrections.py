@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, CaseObject, Contact, Customer, Project
 from domain import validation
+from domain.absent import ABSENT, Maybe
 from domain.cases.search_text import refresh_search_text_where
 from domain.errors import Problems
-from domain.presence import ABSENT, Maybe
 
 Row = TypeVar("Row", Customer, Contact, CaseObject, Project)
 Point = tuple[float, float]

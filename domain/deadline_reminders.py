@@ -22,25 +22,16 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
-    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.selectable import Subquery
 
-from db.models import (
-    Case,
-    CaseAssignedGroup,
-    CaseAssignedUser,
-    CaseModuleSettingsRow,
-    CaseStatus,
-    GroupMember,
-    Notification,
-    utcnow,
-)
+from db.models import Case, CaseModuleSettingsRow, CaseStatus, Notification, utcnow
 from db.models.base import UTCDateTime
 from db.streams import Stream, serialize_appends
-from domain.notifications import NotificationKind, assignees_of, insert_notifications, upsert
+from domain.cases.recipients import recipients_of_each
+from domain.notifications import NotificationKind, insert_notifications, upsert
 
 # Reminders are not sent for deadlines that passed longer ago than this (e.g. after downtime).
 STALE_AFTER = timedelta(days=2)
@@ -81,13 +72,6 @@ def phase_of(deadline: datetime, lead: timedelta, now: datetime) -> Phase | None
     return Phase.DUE_SOON if deadline - now <= lead else None
 
 
-async def recipients_of(session: AsyncSession, case: Case) -> set[int]:
-    """The responsible user, or where none, the assignees and members of assigned groups."""
-    if case.responsible_id is not None:
-        return {case.responsible_id}
-    return await assignees_of(session, case.id)
-
-
 def reminder_key(case_id: int, deadline: datetime, phase: Phase, recipient_id: int) -> str:
     """What makes a reminder unique; `_due` builds the same text in SQL."""
     return f"deadline/{case_id}/{deadline.isoformat()}/{phase}/{recipient_id}"
@@ -119,7 +103,7 @@ def _due(session: AsyncSession, now: datetime) -> Subquery:
     """(tenant_id, case_id, recipient_id, dedupe_key, created_at) of every reminder due now
     and not yet sent, for cases that are open.
 
-    The recipients are those of `recipients_of`, for every case at once.
+    The recipients are those of `recipients_of_each`: who is told about each case.
     """
     dialect = session.get_bind().dialect.name
     at = literal(now, UTCDateTime())
@@ -146,21 +130,7 @@ def _due(session: AsyncSession, now: datetime) -> Subquery:
         .cte("due_cases")
     )
     columns = (cases.c.id, cases.c.tenant_id, cases.c.deadline, cases.c.phase)
-    responsible = select(*columns, cases.c.responsible_id.label("recipient_id")).where(
-        cases.c.responsible_id.is_not(None)
-    )
-    assigned = (
-        select(*columns, CaseAssignedUser.user_id)
-        .join(CaseAssignedUser, CaseAssignedUser.case_id == cases.c.id)
-        .where(cases.c.responsible_id.is_(None))
-    )
-    through_groups = (
-        select(*columns, GroupMember.user_id)
-        .join(CaseAssignedGroup, CaseAssignedGroup.case_id == cases.c.id)
-        .join(GroupMember, GroupMember.group_id == CaseAssignedGroup.group_id)
-        .where(cases.c.responsible_id.is_(None))
-    )
-    reminders = union(responsible, assigned, through_groups).subquery("reminders")
+    reminders = recipients_of_each(cases, columns).subquery("reminders")
     key = (
         "deadline/"
         + cast(reminders.c.id, String)

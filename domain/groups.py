@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, CaseAssignedGroup, Group, GroupMember, User, utcnow
 from domain import validation
+from domain.absent import ABSENT, Maybe
 from domain.cases.event_log import Action, Actor, describe, record
 from domain.cases.search_text import refresh_search_text, refresh_search_text_where
 from domain.cases.state import CaseState
 from domain.errors import Problems
-from domain.presence import ABSENT, Maybe
 
 
 async def _members(

@@ -53,8 +53,15 @@ async def reply_token_of(session: AsyncSession, case: Case) -> str:
 
 
 async def case_for_reply(session: AsyncSession, token: str) -> Case | None:
-    """The case a reply token belongs to, in any tenant (run on an unscoped session)."""
+    """The case a reply token belongs to, in any tenant (run on an unscoped session); for a
+    case merged into another, that other one (and so on), which holds its conversation now."""
     found: Case | None = await session.scalar(
         select(Case).where(Case.reply_token == token.lower()).execution_options(**ALL_TENANTS)
     )
+    # A merged case is never a merge's target, so this ends.
+    while found is not None and found.merged_into_id is not None:
+        target = await session.get(Case, found.merged_into_id)
+        if target is None:
+            break
+        found = target
     return found

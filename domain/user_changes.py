@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, CaseAssignedUser, User
 from domain import unique_emails, validation
+from domain.absent import ABSENT, Maybe
 from domain.admins import hold_admins, is_last_active_admin
 from domain.cases.search_text import refresh_search_text_where
 from domain.deactivation import user_by_id
 from domain.errors import Problems, UserErrorCode
-from domain.presence import ABSENT, Maybe
 from domain.viewer import Role
 
 

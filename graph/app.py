@@ -1,49 +1,30 @@
-"""The Starlette application: /graphql over HTTP and WebSocket, /health, and the lifespan."""
+"""The GraphQL view: /graphql over HTTP and WebSocket, signing in each request and socket."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.schema.exceptions import InvalidOperationTypeError
-from strawberry.types.unset import UnsetType
 
-from bus.event_bus import EventBus
-from config.settings import Settings, apply, get_settings
-from db.engine import Database
-from domain import channels, signin
+from domain import signin
 from domain.viewer import Viewer
 from graph.context import Context, Services
-from graph.faults import classify
-from graph.health import Readiness
-from graph.inbound_email import inbound_email
-from graph.limits import TransportLimits
-from graph.live.event_reads import EventReads
-from graph.live.hub import LiveHub
+from graph.errors import classify
+from graph.library_internals import UnsetType, is_operation_type_refusal
 from graph.live.sockets.legacy import LegacySocketHandler
 from graph.live.sockets.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
 from graph.live.sockets.transport import LiveSocketHandler, live_socket_handler
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
-from graph.throttle import SignInThrottle
 from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
-from messaging.sender import OutboxSender
-from workcloud.scheduler import Scheduler
 
 log = logging.getLogger("workcloud")
 
@@ -162,7 +143,7 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             return await super().execute_single(request, *args, **kwargs)
         except HTTPException as error:
             # GraphQL over HTTP: a mutation sent with GET is a wrong method, not a bad request.
-            if isinstance(error.__cause__, InvalidOperationTypeError) and request.method == "GET":
+            if is_operation_type_refusal(error) and request.method == "GET":
                 raise HTTPException(405, error.reason) from error
             raise
 
@@ -189,101 +170,3 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             return False
         context.viewer = viewer
         return True
-
-
-def _route_path(scope: Scope) -> str:
-    path: str = scope["path"]
-    root = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root) else path
-
-
-class GraphQLApp(Starlette):
-    """Starlette, except that a WebSocket at /graphql goes straight to the GraphQL view.
-
-    A socket may stay open for days, and every ASGI layer it passes through keeps a frame
-    for all that time: the router and the exception middlewares add nothing to a socket
-    that only ever speaks GraphQL, so it skips them (the size limits still apply).
-    """
-
-    def __init__(self, *, graphql_socket: ASGIApp, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._graphql_socket = graphql_socket
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and _route_path(scope) == "/graphql":
-            scope["app"] = self
-            await self._graphql_socket(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
-
-
-def create_app(settings: Settings | None = None) -> Starlette:
-    settings = apply(settings) if settings else get_settings()
-    bus = EventBus(
-        settings.broadcast_url,
-        prefix=settings.broadcast_channel_prefix,
-        queue_size=settings.subscription_queue_size,
-    )
-    db = Database(settings.database_url, pool_size=settings.database_pool_size)
-    event_reads = EventReads(db)
-    services = Services(
-        settings=settings,
-        db=db,
-        bus=bus,
-        throttle=SignInThrottle(settings),
-        event_reads=event_reads,
-        live=LiveHub(bus, event_reads, db),
-    )
-    view = GraphQLView(services)
-    sender = OutboxSender.from_settings(settings, services.db)
-
-    readiness = Readiness(services)
-
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await readiness.start()
-        await services.bus.connect()
-        scheduler = Scheduler(services.db, services.bus, settings.deadline_reminder_interval)
-        scheduler.start()
-        sender.start(wakeups=lambda: services.bus.listen(channels.outbox()))
-        sign_ins = asyncio.create_task(
-            view.connections.follow(services.bus, services.event_reads.valid_tokens),
-            name="ended-sign-ins",
-        )
-        try:
-            yield
-        finally:
-            sign_ins.cancel()
-            with suppress(asyncio.CancelledError):
-                await sign_ins
-            await sender.stop()
-            await scheduler.stop()
-            await readiness.stop()
-            await services.live.close()
-            await services.bus.disconnect()
-            await services.throttle.close()
-            await services.db.dispose()
-
-    limits = partial(
-        TransportLimits,
-        max_body=settings.max_request_bytes,
-        max_message=settings.max_websocket_message_bytes,
-    )
-    app = GraphQLApp(
-        graphql_socket=limits(view),
-        routes=[
-            Route("/graphql", view, methods=["GET", "POST"]),
-            Route("/health", readiness.endpoint, methods=["GET"]),
-            Route("/inbound/email", inbound_email(services), methods=["POST"]),
-        ],
-        middleware=[
-            Middleware(
-                limits,
-                body_limits={"/inbound/email": settings.inbound_max_bytes},
-            )
-        ],
-        lifespan=lifespan,
-    )
-    app.state.services = services
-    app.state.outbox_sender = sender
-    return app

@@ -16,11 +16,13 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 
+from bus.case_presence import CasePresenceBoard
 from bus.event_bus import EventBus
 from config.settings import Settings
 from db.engine import Database
 from domain.errors import NotAllowed, NotSignedIn
 from domain.viewer import Viewer
+from graph.live.case_feed import CaseFeeds
 from graph.live.event_reads import EventReads
 from graph.live.hub import LiveHub
 from graph.scope import OperationScope, current_scope, enter_scope, leave_scope
@@ -37,6 +39,8 @@ class Services:
     throttle: SignInThrottle
     event_reads: EventReads
     live: LiveHub
+    case_feeds: CaseFeeds
+    presence: CasePresenceBoard
 
 
 @dataclass

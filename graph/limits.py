@@ -26,10 +26,6 @@ PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 DRAIN_FACTOR = 8
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class TransportLimits:
     """ASGI middleware enforcing the body and WebSocket message size limits."""
 

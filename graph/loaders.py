@@ -6,14 +6,16 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db.models import (
     Base,
+    Case,
     CaseAssignedGroup,
     CaseAssignedUser,
+    CaseLink,
     CaseModuleSettingsRow,
     CommentMention,
     Contact,
@@ -25,7 +27,9 @@ from db.models import (
     User,
 )
 from db.tenancy import session_tenant
+from domain.cases.links import LinkKind, seen_from
 from domain.cases.settings import ModuleSettings
+from domain.cases.tags import case_tag_names
 
 M = TypeVar("M", bound=Base)
 
@@ -50,9 +54,13 @@ class Loaders:
         )
         self.tasks_by_case_id: DataLoader[int, list[Task]] = DataLoader(self._tasks)
         self.forms_by_case_id: DataLoader[int, list[FormInstance]] = DataLoader(self._forms)
+        self.tags_by_case_id: DataLoader[int, list[str]] = DataLoader(self._tags)
         self.module_settings: DataLoader[int, ModuleSettings] = DataLoader(self._settings)
         self.mentions_by_comment_id: DataLoader[int, list[User]] = DataLoader(self._mentions)
         self.outbox_by_id: DataLoader[int, OutboxMessage | None] = DataLoader(self._outbox)
+        self.links_by_case_id: DataLoader[int, list[tuple[LinkKind, Case]]] = DataLoader(
+            self._links
+        )
 
     def by_id(self, model: type[M]) -> DataLoader[int, M | None]:
         """`<Model>ByIdLoader`: rows of the viewer's tenant by primary key, None when absent."""
@@ -120,6 +128,9 @@ class Loaders:
             case_ids,
         )
 
+    async def _tags(self, case_ids: Sequence[int]) -> list[list[str]]:
+        return await self._grouped(case_tag_names(case_ids), case_ids)
+
     async def _mentions(self, comment_ids: Sequence[int]) -> list[list[User]]:
         return await self._grouped(
             select(CommentMention.comment_id, User)
@@ -128,6 +139,29 @@ class Loaders:
             .order_by(User.name, User.id),
             comment_ids,
         )
+
+    async def _links(self, case_ids: Sequence[int]) -> list[list[tuple[LinkKind, Case]]]:
+        """Each case's links, as it sees them, with the other case; by its number."""
+        from_lower = select(
+            CaseLink.case_id.label("key"),
+            CaseLink.other_case_id.label("other"),
+            CaseLink.kind.label("kind"),
+            literal(True).label("lower_side"),
+        ).where(CaseLink.case_id.in_(case_ids))
+        from_higher = select(
+            CaseLink.other_case_id, CaseLink.case_id, CaseLink.kind, literal(False)
+        ).where(CaseLink.other_case_id.in_(case_ids))
+        pairs = union_all(from_lower, from_higher).subquery("pairs")
+        statement = (
+            select(pairs.c.key, pairs.c.kind, pairs.c.lower_side, Case)
+            .join(Case, Case.id == pairs.c.other)
+            .order_by(Case.number, Case.id)
+        )
+        rows = await self._scope.read(lambda s: s.execute(statement))
+        grouped: dict[int, list[tuple[LinkKind, Case]]] = defaultdict(list)
+        for key, kind, lower_side, case in rows:
+            grouped[key].append((seen_from(kind, bool(lower_side)), case))
+        return [grouped[k] for k in case_ids]
 
     async def _settings(self, tenant_ids: Sequence[int]) -> list[ModuleSettings]:
         # Not tenant-owned (keyed by tenant): the scope's one tenant is the only key asked for.

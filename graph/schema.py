@@ -12,16 +12,20 @@ from strawberry.tools import merge_types
 from config.settings import Settings
 from graph.access import RootFieldAccess
 from graph.context import OperationScopeExtension
+from graph.errors import FaultLoggingSchema, MaskUnexpectedErrors
 from graph.fastpath.extension import TableViewFastPath
-from graph.faults import FaultLoggingSchema, MaskUnexpectedErrors
 from graph.limits import RefuseNulCharacters
+from graph.live.fields.case_changes import CaseChangeSubscription
 from graph.live.fields.comments import CommentSubscription
 from graph.live.fields.messages import MessageSubscription
 from graph.live.fields.notifications import NotificationSubscription
+from graph.live.fields.presence import PresenceSubscription
 from graph.query_cost import CostLimits
 from graph.resolvers.archiving import ArchivingMutation
 from graph.resolvers.auth import AuthMutation, AuthQuery
+from graph.resolvers.case_links import CaseLinkMutation
 from graph.resolvers.case_table import CaseQuery
+from graph.resolvers.case_views import CaseViewMutation, CaseViewQuery
 from graph.resolvers.case_work import CaseWorkMutation
 from graph.resolvers.cases import CaseMutation
 from graph.resolvers.comments import CommentMutation
@@ -35,18 +39,23 @@ from graph.resolvers.password_reset import PasswordResetMutation
 from graph.resolvers.people import PeopleMutation, PeopleQuery
 from graph.resolvers.portal import PortalMutation, PortalQuery
 from graph.resolvers.portal_access import PortalAccessMutation
+from graph.resolvers.presence import PresenceMutation
 from graph.resolvers.profile import ProfileMutation
+from graph.resolvers.reply_templates import ReplyTemplateMutation, ReplyTemplateQuery
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
+from graph.resolvers.tags import TagMutation, TagQuery
 from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
 from graph.types.base import Node
-from graph.types.case import Case, CaseEvent, FormInstance, Task
-from graph.types.comment import Comment
+from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
+from graph.types.case_change import CaseChange
+from graph.types.case_view import CaseView
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
 from graph.types.portal import PortalCase
+from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
@@ -62,7 +71,10 @@ Query = merge_types(
         CustomerQuery,
         SettingsQuery,
         CaseQuery,
+        TagQuery,
+        CaseViewQuery,
         PortalQuery,
+        ReplyTemplateQuery,
     ),
 )
 Mutation = merge_types(
@@ -80,15 +92,27 @@ Mutation = merge_types(
         SettingsMutation,
         CaseMutation,
         CaseWorkMutation,
+        CaseLinkMutation,
         ConversationMutation,
+        ReplyTemplateMutation,
         PortalMutation,
         PortalAccessMutation,
         PasswordResetMutation,
         SmsMutation,
+        TagMutation,
+        CaseViewMutation,
+        PresenceMutation,
     ),
 )
 Subscription = merge_types(
-    "Subscription", (CommentSubscription, NotificationSubscription, MessageSubscription)
+    "Subscription",
+    (
+        CommentSubscription,
+        NotificationSubscription,
+        MessageSubscription,
+        CaseChangeSubscription,
+        PresenceSubscription,
+    ),
 )
 
 NODE_TYPES: list[type[Node]] = [
@@ -112,6 +136,9 @@ NODE_TYPES: list[type[Node]] = [
     ConversationMessage,
     PortalCase,
     SmsMessage,
+    ReplyTemplate,
+    CaseView,
+    CaseChange,
 ]
 
 

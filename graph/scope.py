@@ -63,6 +63,10 @@ class OperationScope:
         await self.close()
         self._loaders = None
 
+    async def release(self) -> None:
+        """Gives the connection back while a subscription waits (casePresence)."""
+        await self.close()
+
     async def close(self) -> None:
         async with self._lock:
             session, self._session = self._session, None

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from graph.library_internals import StrawberryExecutionContext
 
 
-class ExecutionWithoutSuggestions(StrawberryGraphQLCoreExecutionContext):
+class ExecutionWithoutSuggestions(StrawberryExecutionContext):
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> Any:
         kwargs["hide_suggestions"] = True

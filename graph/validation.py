@@ -22,14 +22,15 @@ from graphql import (
     validate,
 )
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from graph.library_internals import (
+    STRAWBERRY_VALIDATION_RULES,
+    graphql_schema,
+    limit_overlap_comparisons,
+)
 from graph.query_cost import CostLimits, cost_errors
 
 Rules = tuple[type[ASTValidationRule], ...]
-# Strawberry's own rules, which its validation adds to every request's.
-STRAWBERRY_RULES: Rules = (MaybeNullValidationRule, OneOfInputValidationRule)
 # Work OverlappingFieldsCanBeMerged may do before validation is aborted ("Validation
 # aborted."): it compares same-named fields and spread fragments pairwise. graphql-core
 # allows 500,000 units, 1-2 s here (one field selected a thousand times at one place);
@@ -40,20 +41,21 @@ MERGE_COMPARISONS = 5_000
 class OverlappingFieldsWithinBudget(OverlappingFieldsCanBeMergedRule):
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
-        self.rule_context.remaining_complexity_budget = MERGE_COMPARISONS
+        limit_overlap_comparisons(self, MERGE_COMPARISONS)
 
 
 def _budgeted(rules: Rules) -> Rules:
     return tuple(
         OverlappingFieldsWithinBudget if rule is OverlappingFieldsCanBeMergedRule else rule
-        for rule in (*rules, *STRAWBERRY_RULES)
+        for rule in (*rules, *STRAWBERRY_VALIDATION_RULES)
     )
 
 
 def document_validation(
     limits: CostLimits, *, suggestions: bool, cache_size: int = 512
 ) -> Callable[[], SchemaExtension]:
-    """An extension validating each document once, in place of Strawberry's ValidationCache."""
+    """An extension validating each document once, in place of Strawberry's ValidationCache
+    (and of Strawberry's own validation, which it skips once this has run)."""
 
     @lru_cache(maxsize=cache_size)
     def validated(
@@ -71,7 +73,7 @@ def document_validation(
             execution = self.execution_context
             if execution.graphql_document is not None:
                 errors = validated(
-                    execution.schema._schema,
+                    graphql_schema(execution.schema),
                     execution.graphql_document,
                     execution.validation_rules,
                 )

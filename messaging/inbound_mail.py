@@ -1,4 +1,5 @@
-"""Reading a customer's e-mail reply: who it is to and from, and what they wrote.
+"""A customer's e-mail reply: reading who it is to and from and what they wrote, and threading
+it into the conversation of the case its reply address names.
 
 What they wrote is the reply without the quoted history that mail clients append: from
 an attribution line ("On ... wrote:", "Den ... skrev ...:", Outlook's header block or
@@ -14,6 +15,12 @@ from email.message import EmailMessage
 from email.policy import default
 from email.utils import getaddresses
 from html.parser import HTMLParser
+
+from bus.event_bus import EventBus
+from db.engine import Database
+from db.models import Case, ConversationMessage
+from domain import conversations
+from domain.reply_addresses import case_for_reply, reply_token_in
 
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
 
@@ -188,3 +195,39 @@ def parse(raw: bytes) -> InboundMail:
         # The mail package can fail in many ways on a malformed message; the sender's
         # mistake is reported as such, not as our failure.
         raise UnreadableEmail(f"the message cannot be read: {type(error).__name__}") from error
+
+
+class NoSuchReplyAddress(LookupError):
+    """None of the mail's recipients is a reply address this server handed out."""
+
+
+async def thread_reply(
+    db: Database, bus: EventBus, raw: bytes, envelope_recipient: str = ""
+) -> ConversationMessage:
+    """Threads a raw RFC 5322 reply into its case's conversation, in one transaction.
+
+    The reply address (`reply+<token>@...`) is looked for in the envelope recipient first,
+    then in Delivered-To, X-Original-To, Envelope-To, To and Cc. Raises NotAnEmail or
+    UnreadableEmail, NoSuchReplyAddress, or `conversations.ReplyRefused` (nothing written).
+    """
+    try:
+        mail = parse(raw)
+    except (NotAnEmail, UnreadableEmail):
+        raise
+    except ValueError as error:
+        raise NotAnEmail(str(error)) from error
+    tokens = [t for t in map(reply_token_in, [envelope_recipient, *mail.recipients]) if t]
+    found: Case | None = None
+    async with db.session(None) as session:
+        for token in tokens:
+            found = await case_for_reply(session, token)
+            if found is not None:
+                break
+    if found is None:
+        raise NoSuchReplyAddress("No conversation has this reply address.")
+    async with bus.publishing(db, found.tenant_id) as session:
+        case = await session.get(Case, found.id)
+        assert case is not None
+        return await conversations.receive_email_reply(
+            session, case, mail.sender_address, mail.sender_name, mail.text
+        )

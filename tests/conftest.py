@@ -23,10 +23,10 @@ import uvicorn
 from redis.asyncio import Redis
 
 from config.settings import Settings
-from graph.app import create_app
 from tests.support.client import Api, Delivery
 from tests.support.mail_server import MailServer
 from tests.support.sms_gateway import SmsGateway
+from workcloud.server import create_app
 
 PG_ADMIN_DSN = os.environ.get(
     "WORKCLOUD_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from db.models import Case, Comment, Notification, OutboxMessage
 from db.streams import Stream, serialize_appends
 from domain import channels
 from graph.ids import pk_of
-from tests.support.client import Api
+from tests.support.bus_listening import listening
+from tests.support.client import BACKGROUND_JOBS, Api, eventually
 
 ADD_COMMENT = """mutation($caseId: ID!, $body: String!) {
   addComment(input: {caseId: $caseId, body: $body}) { comment { id body } userErrors { code } } }"""
@@ -76,12 +80,10 @@ async def test_each_event_names_the_row_before_it_in_its_stream(api: Api) -> Non
     case_id = await tenant.create_case()
     case_pk = pk_of(case_id, "Case")
     assert case_pk is not None and sara_pk is not None
-    bus = api.services.bus
     async with (
-        bus.listen(channels.case_comments(tenant.pk, case_pk)) as comments,
-        bus.listen(channels.user_notifications(tenant.pk, sara_pk)) as lobby,
+        listening(api, channels.case_comments(tenant.pk, case_pk)) as comments,
+        listening(api, channels.user_notifications(tenant.pk, sara_pk)) as lobby,
     ):
-        await asyncio.sleep(0.2)  # listening
         added = []
         for i in range(3):
             data = await api.data(
@@ -95,6 +97,45 @@ async def test_each_event_names_the_row_before_it_in_its_stream(api: Api) -> Non
     assert [e["prev"] for e in told] == [None, *notified[:2]]
 
 
+# What a writer waits in when another holds its stream: SQLite's write lock, which every
+# write transaction takes as it begins, or PostgreSQL's advisory lock on the stream.
+LOCK_TAKING = re.compile(r"BEGIN IMMEDIATE|pg_advisory_xact_lock")
+
+
+@asynccontextmanager
+async def waiting_for_a_lock(api: Api) -> AsyncIterator[Callable[[], Awaitable[bool]]]:
+    """A check: whether a request of the server has sent a statement that takes a lock and
+    not had its answer (the app's background jobs left out)."""
+    sent: set[int] = set()
+    engine = api.db.engine.sync_engine
+
+    def before(_conn: Any, _cursor: Any, statement: str, _p: Any, context: Any, _m: Any) -> None:
+        task = asyncio.current_task()
+        ours = task is not None and task.get_name() not in BACKGROUND_JOBS
+        if ours and LOCK_TAKING.search(statement):
+            sent.add(id(context))
+
+    def after(_conn: Any, _cursor: Any, _s: str, _p: Any, context: Any, _m: Any) -> None:
+        sent.discard(id(context))
+
+    async def waiting() -> bool:
+        return bool(sent)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield waiting
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
+async def assert_still_running(task: asyncio.Task[Any], seconds: float = 0.3) -> None:
+    """`task` does not finish within `seconds`: only for what must not happen yet."""
+    done, _pending = await asyncio.wait([task], timeout=seconds)
+    assert not done, task
+
+
 async def test_a_comment_waits_for_whoever_is_appending_to_the_case(api: Api) -> None:
     tenant = await api.new_tenant()
     case_id = await tenant.create_case()
@@ -105,10 +146,11 @@ async def test_a_comment_waits_for_whoever_is_appending_to_the_case(api: Api) ->
         # On SQLite the transaction's first statement takes the write lock, which is the lock.
         assert await session.get(Case, case_pk) is not None
         await serialize_appends(session, Stream.CASE_COMMENTS, [case_pk])
-        adding = asyncio.create_task(api.data(ADD_COMMENT, comment, tenant.admin_token))
-        await asyncio.sleep(0.5)
-        # Its id would otherwise be taken before this transaction's append commits.
-        assert not adding.done()
+        async with waiting_for_a_lock(api) as waiting:
+            adding = asyncio.create_task(api.data(ADD_COMMENT, comment, tenant.admin_token))
+            await eventually(waiting, what="the comment to wait for the lock")
+            # Its id would otherwise be taken before this transaction's append commits.
+            await assert_still_running(adding)
     data = await asyncio.wait_for(adding, 10)
     assert data["addComment"]["comment"]["body"] == "Efter"
 
@@ -125,8 +167,9 @@ async def test_a_mention_waits_for_whoever_is_notifying_the_same_user(api: Api) 
     async with api.db.transaction(tenant.pk) as session:
         assert await session.get(Case, case_pk) is not None  # SQLite: the write lock
         await serialize_appends(session, Stream.USER_NOTIFICATIONS, [erik_pk])
-        adding = asyncio.create_task(api.data(ADD_COMMENT, comment, tenant.admin_token))
-        await asyncio.sleep(0.5)
-        assert not adding.done()
+        async with waiting_for_a_lock(api) as waiting:
+            adding = asyncio.create_task(api.data(ADD_COMMENT, comment, tenant.admin_token))
+            await eventually(waiting, what="the mention to wait for the lock")
+            await assert_still_running(adding)
     data = await asyncio.wait_for(adding, 10)
     assert data["addComment"]["userErrors"] == []

@@ -16,7 +16,7 @@ from typing import Any
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.support.client import Api
+from tests.support.client import Api, eventually
 
 ApiWith = Callable[..., AbstractAsyncContextManager[Api]]
 
@@ -153,3 +153,54 @@ async def test_python_gql_client_queries_and_subscribes(api: Api) -> None:
         async for result in session.subscribe(request):
             assert result["notificationReceived"]["comment"] == {"body": "@erik via gql"}
             break
+
+
+CASE_CHANGED = """subscription($after: ID) { caseChanged(filter: {open: true}, after: $after) {
+  id kind case { title } } }"""
+CASE_PRESENCE = """subscription($caseId: ID!) { casePresence(caseId: $caseId) {
+  viewers { name } typing { name } } }"""
+
+
+async def test_graphql_ws_client_follows_the_live_table_view(api: Api) -> None:
+    tenant = await api.new_tenant()
+    # A first change, seen on a socket of our own, gives the cursor the npm client resumes from.
+    async with api.ws(tenant.admin_token) as socket:
+        await socket.subscribe(CASE_CHANGED, {})
+        await eventually(
+            lambda: asyncio.sleep(0, len(api.services.case_feeds.live_views(tenant.pk)) >= 1),
+            what="the view to go live",
+        )
+        await tenant.register_case(title="Första")
+        message = await socket.receive()
+        after = message["payload"]["data"]["caseChanged"]["id"]
+    subscriber = asyncio.create_task(
+        run_node(
+            "subscribe.mjs",
+            websocket_url(api),
+            tenant.admin_token,
+            CASE_CHANGED,
+            json.dumps({"after": after}),
+            "1",
+        )
+    )
+    await tenant.register_case(title="Andra")
+    results = [json.loads(line) for line in (await subscriber).splitlines()]
+    pushed = [r["data"]["caseChanged"] for r in results if "data" in r]
+    assert pushed == [{"id": pushed[0]["id"], "kind": "REGISTERED", "case": {"title": "Andra"}}]
+
+
+async def test_graphql_ws_client_sees_who_is_on_a_case(api: Api) -> None:
+    tenant = await api.new_tenant()
+    erik = await tenant.create_user("Erik Johansson")
+    case_id = await tenant.create_case()
+    lines = await run_node(
+        "subscribe.mjs",
+        websocket_url(api),
+        erik["token"],
+        CASE_PRESENCE,
+        json.dumps({"caseId": case_id}),
+        "1",
+    )
+    results = [json.loads(line) for line in lines.splitlines()]
+    pushed = [r["data"]["casePresence"] for r in results if "data" in r]
+    assert pushed == [{"viewers": [{"name": "Erik Johansson"}], "typing": []}]

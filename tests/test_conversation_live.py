@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from tests.support.client import Api, GraphQLSocket
-from tests.test_customer_conversation import PORTAL_SEND, conversation, send
-from tests.test_inbound_email import post, reply
+from tests.test_customer_conversation import PORTAL_SEND, Conversation, conversation, send
+from tests.test_inbound_endpoint import post, reply
 
 MESSAGE_ADDED = """subscription($caseId: ID!, $after: ID) {
   conversationMessageAdded(caseId: $caseId, after: $after) { id body direction authorName } }"""
@@ -22,13 +21,26 @@ async def next_messages(socket: GraphQLSocket, count: int) -> list[dict[str, Any
     return got
 
 
+async def portal_says(api: Api, c: Conversation, portal_case_id: str, body: str) -> str:
+    answer = await api.data(
+        PORTAL_SEND, {"input": {"caseId": portal_case_id, "body": body}}, c.contact["token"]
+    )
+    assert answer["portalSendMessage"]["userErrors"] == []
+    message_id: str = answer["portalSendMessage"]["message"]["id"]
+    return message_id
+
+
 async def test_both_directions_reach_staff_and_portal_live(api: Api) -> None:
     c = await conversation(api)
     portal_case = await c.portal_case()
+    # Two earlier messages: each subscription replays the second, and is then live.
+    older = await portal_says(api, c, portal_case["id"], "Hej!")
+    newer = await portal_says(api, c, portal_case["id"], "Är ni där?")
     async with api.ws(c.staff["token"]) as staff, api.ws(c.contact["token"]) as portal:
-        await staff.subscribe(MESSAGE_ADDED, {"caseId": c.case["id"]})
-        await portal.subscribe(MESSAGE_ADDED, {"caseId": portal_case["id"]})
-        await asyncio.sleep(0.3)
+        for socket, case_id in [(staff, c.case["id"]), (portal, portal_case["id"])]:
+            await socket.subscribe_live(
+                MESSAGE_ADDED, {"caseId": case_id, "after": older}, replayed={"id": newer}
+            )
 
         sent = await send(api, c, "Vi kommer på torsdag.")
         assert sent["userErrors"] == []
@@ -54,9 +66,12 @@ async def test_an_email_reply_is_pushed_live_and_a_resumed_portal_misses_nothing
     first = (await send(api, c, "Första"))["message"]["id"]
     [mail] = await api.mail.wait_for(c.contact["email"])
 
+    second = (await send(api, c, "Andra"))["message"]["id"]
+
     async with api.ws(c.staff["token"]) as staff:
-        await staff.subscribe(MESSAGE_ADDED, {"caseId": c.case["id"]})
-        await asyncio.sleep(0.3)
+        await staff.subscribe_live(
+            MESSAGE_ADDED, {"caseId": c.case["id"], "after": first}, replayed={"id": second}
+        )
         status, _ = await post(
             api, reply(mail.message["Reply-To"], c.contact["email"], "Svar via e-post")
         )
@@ -65,7 +80,7 @@ async def test_an_email_reply_is_pushed_live_and_a_resumed_portal_misses_nothing
         assert (pushed["body"], pushed["direction"]) == ("Svar via e-post", "FROM_CUSTOMER")
 
     async with api.ws(c.contact["token"]) as portal:
-        await portal.subscribe(MESSAGE_ADDED, {"caseId": portal_case["id"], "after": first})
+        await portal.subscribe(MESSAGE_ADDED, {"caseId": portal_case["id"], "after": second})
         [replayed] = await next_messages(portal, 1)
         assert replayed["id"] == pushed["id"]
 

@@ -188,6 +188,7 @@ async def test_refused_messages_say_why_and_write_nothing(api: Api) -> None:
     assert await api.error_codes(CASE_MESSAGES, {"id": off.case["id"]}, off.staff["token"]) == [
         "FORBIDDEN"
     ]
+    assert await api.error_codes(PORTAL_CASES, token=off.contact["token"]) == ["FORBIDDEN"]
 
     internal = await conversation(api)
     internal_case = await internal.tenant.register_case(title="Internt", visibleInPortal=True)

@@ -94,10 +94,17 @@ async def test_reminder_without_responsible_goes_to_assigned_group(api: Api) -> 
             session.add(GroupMember(group_id=group.id, user_id=pk_of(member["id"], "User")))
         session.add(CaseAssignedGroup(case_id=case_pk, group_id=group.id))
 
-    notification = "subscription { notificationReceived { kind } }"
+    # Two mentions on another case: the subscription replays the second, and is then live.
+    other_case = await tenant.create_case()
+    for body in ["ett", "två"]:
+        await tenant.add_comment(other_case, f"@{sara['handle']} {body}")
+    lobby = await api.data(
+        "{ viewer { notifications(first: 2) { edges { node { id } } } } }", token=sara["token"]
+    )
+    older = lobby["viewer"]["notifications"]["edges"][1]["node"]["id"]  # newest first
+    notification = "subscription($after: ID) { notificationReceived(after: $after) { kind } }"
     async with api.ws(sara["token"]) as socket:
-        await socket.subscribe(notification)
-        await asyncio.sleep(0.2)
+        await socket.subscribe_live(notification, {"after": older}, replayed={"kind": "MENTION"})
         await remind_once(api.db, api.services.bus)
         message = await socket.receive()
         assert message["payload"]["data"]["notificationReceived"] == {"kind": "DEADLINE_REMINDER"}

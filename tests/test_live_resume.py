@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from tests.support.client import Api, GraphQLSocket
@@ -31,11 +32,34 @@ async def next_payloads(socket: GraphQLSocket, field: str, count: int) -> list[d
 
 
 async def assert_silent(socket: GraphQLSocket) -> None:
-    try:
-        message = await socket.receive(timeout=0.5)
-    except TimeoutError:
-        return
-    raise AssertionError(f"unexpected message {message}")
+    """Nothing more comes: not before the answer to a query asked now, nor for a while after."""
+    assert await socket.execute("{ viewer { kind } }") == {"data": {"viewer": {"kind": "STAFF"}}}
+    await socket.assert_quiet()
+
+
+async def comment_until_pushed(
+    api: Api, token: str, case_id: str, socket: GraphQLSocket, timeout: float = 10
+) -> list[str]:
+    """For a comment subscription started without `after`, live from a moment no message
+    tells: comments ("prov 1", "prov 2", ...) until one is pushed, and reads the ones after
+    it. The ids of the comments written; the first pushed must be one of them.
+    """
+    written: list[str] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        written.append(await add_comment(api, token, case_id, f"prov {len(written) + 1}"))
+        try:
+            message = await socket.receive(timeout=0.2)
+            break
+        except TimeoutError:
+            assert time.monotonic() < deadline, "the subscription never went live"
+    assert message["type"] == "next", message
+    pushed = message["payload"]["data"]["commentAdded"]["id"]
+    assert pushed in written, message
+    # Live from then on: the ones written after it follow, in order.
+    after = written[written.index(pushed) + 1 :]
+    assert [c["id"] for c in await next_payloads(socket, "commentAdded", len(after))] == after
+    return written
 
 
 async def test_comment_subscription_resumes_after_missed_comments(api: Api) -> None:
@@ -45,8 +69,9 @@ async def test_comment_subscription_resumes_after_missed_comments(api: Api) -> N
     first = await add_comment(api, erik["token"], case_id, "ett")
 
     async with api.ws(tenant.admin_token) as socket:
+        # Without `after` it starts live: the comment from before never comes.
         await socket.subscribe(COMMENT_ADDED, {"caseId": case_id})
-        await asyncio.sleep(0.2)
+        probes = await comment_until_pushed(api, erik["token"], case_id, socket)
         second = await add_comment(api, erik["token"], case_id, "två")
         live = await next_payloads(socket, "commentAdded", 1)
         assert live == [{"id": second, "body": "två", "author": {"name": "Erik Johansson"}}]
@@ -68,8 +93,10 @@ async def test_comment_subscription_resumes_after_missed_comments(api: Api) -> N
     # From the very first comment: everything after it, in order.
     async with api.ws(tenant.admin_token) as socket:
         await socket.subscribe(COMMENT_ADDED, {"caseId": case_id, "after": first})
-        bodies = [c["body"] for c in await next_payloads(socket, "commentAdded", 5)]
-        assert bodies == ["två", "tre", "fyra", "fem", "sex"]
+        count = len(probes) + 5
+        bodies = [c["body"] for c in await next_payloads(socket, "commentAdded", count)]
+        probe_bodies = [f"prov {n}" for n in range(1, len(probes) + 1)]
+        assert bodies == [*probe_bodies, "två", "tre", "fyra", "fem", "sex"]
         await assert_silent(socket)
 
 
@@ -117,9 +144,16 @@ async def test_a_subscription_ends_when_its_token_is_revoked(api: Api) -> None:
     tenant = await api.new_tenant()
     sara = await tenant.create_user("Sara Nilsson", handle="sara")
     case_id = await tenant.create_case()
+    for body in ["@sara ett", "@sara två"]:
+        await add_comment(api, tenant.admin_token, case_id, body)
+    lobby = await api.data(
+        "{ viewer { notifications(first: 2) { edges { node { id } } } } }", token=sara["token"]
+    )
+    newer, older = [edge["node"]["id"] for edge in lobby["viewer"]["notifications"]["edges"]]
     async with api.ws(sara["token"]) as socket:
-        operation = await socket.subscribe(NOTIFICATION_RECEIVED)
-        await asyncio.sleep(0.2)
+        operation = await socket.subscribe_live(
+            NOTIFICATION_RECEIVED, {"after": older}, replayed={"id": newer}
+        )
         await add_comment(api, tenant.admin_token, case_id, "@sara före")
         [before] = await next_payloads(socket, "notificationReceived", 1)
         assert before["comment"]["body"] == "@sara före"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from domain.mentions import mentioned_handles
 from tests.support.client import Api
 
@@ -32,9 +30,16 @@ async def test_mention_notifies_once_and_arrives_live(api: Api) -> None:
     erik = await tenant.create_user("Erik Johansson", handle="erik")
     case_id = await tenant.create_case()
 
+    # Two earlier mentions: the subscription replays the second, and is then live.
+    for body in ["@erik ett", "@erik två"]:
+        await tenant.add_comment(case_id, body, author["token"])
+    before = (await api.data(LOBBY, token=erik["token"]))["viewer"]["notifications"]
+    newer, older = [edge["node"]["id"] for edge in before["edges"]]
+
     async with api.ws(erik["token"]) as socket:
-        sub = await socket.subscribe(NOTIFICATION_RECEIVED)
-        await asyncio.sleep(0.2)  # the subscription is listening
+        sub = await socket.subscribe_live(
+            NOTIFICATION_RECEIVED, {"after": older}, replayed={"id": newer}
+        )
         data = await api.data(
             ADD_COMMENT,
             {"caseId": case_id, "body": "@Erik kan du titta på detta? Tack @erik, och @anna."},
@@ -52,8 +57,8 @@ async def test_mention_notifies_once_and_arrives_live(api: Api) -> None:
         assert pushed["comment"]["id"] == comment["id"]
 
     lobby = (await api.data(LOBBY, token=erik["token"]))["viewer"]
-    assert lobby["unreadNotificationCount"] == 1
-    assert lobby["notifications"]["totalCount"] == 1
+    assert lobby["unreadNotificationCount"] == 2 + 1
+    assert lobby["notifications"]["totalCount"] == 2 + 1
     assert lobby["notifications"]["edges"][0]["node"]["id"] == pushed["id"]
     # The author mentioned themself: no notification for that.
     assert (await api.data(LOBBY, token=author["token"]))["viewer"]["unreadNotificationCount"] == 0

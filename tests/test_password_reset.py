@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from db import models
 from graph.resolvers.password_reset import ANSWER_AFTER_SECONDS
 from tests.support.client import PASSWORD, Api, unique
-from tests.test_conversation_live import MESSAGE_ADDED
+from tests.test_conversation_live import MESSAGE_ADDED, portal_says
 from tests.test_customer_conversation import conversation
 from tests.test_portal_access import DISABLE, PORTAL_LOGIN, close_code
 
@@ -93,9 +93,20 @@ async def test_a_staff_user_resets_by_mail_and_every_session_ends(api: Api) -> N
     assert "Hej Erik Johansson!" in mail.text
     assert f"{api.settings.password_reset_minutes} minuter" in mail.text
 
+    # Two mentions: the subscription replays the second, and is then live.
+    case_id = await tenant.create_case()
+    for body in ["ett", "två"]:
+        await tenant.add_comment(case_id, f"@{erik['handle']} {body}")
+    lobby = await api.data(
+        "{ viewer { notifications(first: 2) { edges { node { id } } } } }", token=erik["token"]
+    )
+    newer, older = [edge["node"]["id"] for edge in lobby["viewer"]["notifications"]["edges"]]
     async with api.ws(erik["token"]) as socket:
-        await socket.subscribe("subscription { notificationReceived { id } }")
-        await asyncio.sleep(0.3)
+        await socket.subscribe_live(
+            "subscription($after: ID) { notificationReceived(after: $after) { id } }",
+            {"after": older},
+            replayed={"id": newer},
+        )
         assert await reset(api, token_of(link)) == {"ok": True, "userErrors": []}
         assert await close_code(socket) == 4403
     assert await api.error_codes("{ viewer { kind } }", token=erik["token"]) == ["UNAUTHENTICATED"]
@@ -121,9 +132,12 @@ async def test_a_portal_contact_gets_a_portal_link(api: Api) -> None:
     assert link.startswith(f"{api.settings.public_url}/portal/reset-password?token=")
     assert "Hej Karin Svensson!" in (await api.mail.wait_for(email))[0].text
 
+    older = await portal_says(api, c, portal_case["id"], "Hej!")
+    newer = await portal_says(api, c, portal_case["id"], "Är ni där?")
     async with api.ws(c.contact["token"]) as portal:
-        await portal.subscribe(MESSAGE_ADDED, {"caseId": portal_case["id"]})
-        await asyncio.sleep(0.3)
+        await portal.subscribe_live(
+            MESSAGE_ADDED, {"caseId": portal_case["id"], "after": older}, replayed={"id": newer}
+        )
         assert await reset(api, token_of(link)) == {"ok": True, "userErrors": []}
         assert await close_code(portal) == 4403
     login = await api.data(PORTAL_LOGIN, {"e": email, "p": NEW_PASSWORD})

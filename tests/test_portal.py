@@ -137,7 +137,7 @@ def _fields(type_name: str) -> set[str]:
 def test_portal_types_carry_no_internal_field() -> None:
     assert _fields("PortalCase") == {"id", "number", "title", "statusName", "createdAt", "messages"}
     # The portal reads ConversationMessage too (API.md fixes PortalCase.messages' type): its
-    # two staff-only fields answer a portal viewer FORBIDDEN (tests/test_inbound_email.py).
+    # two staff-only fields answer a portal viewer FORBIDDEN (tests/test_inbound_endpoint.py).
     assert _fields("ConversationMessage") == {
         "id",
         "body",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.support.client import PASSWORD, Api, GraphQLSocket
-from tests.test_conversation_live import MESSAGE_ADDED
+from tests.test_conversation_live import MESSAGE_ADDED, portal_says
 from tests.test_customer_conversation import conversation
 
 DISABLE = """mutation($input: DisablePortalAccessInput!) { disablePortalAccess(input: $input) {
@@ -36,9 +34,12 @@ async def _open_socket(api: Api, token: str) -> None:
 async def test_disabling_ends_sign_in_sessions_and_live_conversations(api: Api) -> None:
     c = await conversation(api)
     portal_case = await c.portal_case()
+    older = await portal_says(api, c, portal_case["id"], "Hej!")
+    newer = await portal_says(api, c, portal_case["id"], "Är ni där?")
     async with api.ws(c.contact["token"]) as portal:
-        await portal.subscribe(MESSAGE_ADDED, {"caseId": portal_case["id"]})
-        await asyncio.sleep(0.3)
+        await portal.subscribe_live(
+            MESSAGE_ADDED, {"caseId": portal_case["id"], "after": older}, replayed={"id": newer}
+        )
         # Any staff user may do it, not only an administrator.
         data = await api.data(DISABLE, {"input": {"contactId": c.contact["id"]}}, c.staff["token"])
         answer = data["disablePortalAccess"]

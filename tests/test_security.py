@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from graphql import introspection_from_schema
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from db.models import CaseChange
 from graph.ids import pk_of, to_global_id
 from graph.schema import build_schema
 from tests.support.client import PASSWORD, Api, Tenant, unique
@@ -72,6 +73,15 @@ async def _project(tenant: Tenant) -> str:
 
 async def _case(tenant: Tenant) -> str:
     return await tenant.create_case("Hemligt ärende")
+
+
+async def _case_change(tenant: Tenant) -> str:
+    """A change as `caseChanged` hands it out (read here from the feed itself)."""
+    await tenant.create_case("Hemligt ärende")
+    async with tenant.api.db.session(tenant.pk) as session:
+        newest = await session.scalar(select(func.max(CaseChange.id)))
+    assert newest is not None
+    return to_global_id("CaseChange", newest)
 
 
 async def _comment(tenant: Tenant) -> str:
@@ -165,6 +175,25 @@ async def _sms_message(tenant: Tenant) -> str:
     return str(data["sendSms"]["messages"][0]["id"])
 
 
+async def _reply_template(tenant: Tenant) -> str:
+    data = await tenant.api.data(
+        """mutation { saveReplyTemplate(input: {name: "Hemlig mall", body: "hemligt"}) {
+             replyTemplate { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(data["saveReplyTemplate"]["replyTemplate"]["id"])
+
+
+async def _case_view(tenant: Tenant) -> str:
+    # Shared: seen by everyone of its tenant, and by no one else.
+    data = await tenant.api.data(
+        """mutation { saveCaseView(input: {name: "Hemlig vy", shared: true}) {
+             caseView { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(data["saveCaseView"]["caseView"]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -175,6 +204,7 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "CaseObject": _object,
     "Project": _project,
     "Case": _case,
+    "CaseChange": _case_change,
     "CaseEvent": lambda tenant: _case_part(tenant, "events"),
     "Task": lambda tenant: _case_part(tenant, "tasks"),
     "FormInstance": lambda tenant: _case_part(tenant, "forms"),
@@ -188,6 +218,8 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "PortalCase": _portal_case,
     "ConversationMessage": _conversation_message,
     "SmsMessage": _sms_message,
+    "ReplyTemplate": _reply_template,
+    "CaseView": _case_view,
 }
 
 

@@ -7,6 +7,7 @@ here is sent to both and the raw response bodies must be identical.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,7 +16,10 @@ import pytest
 from graphql import GraphQLObjectType, get_named_type
 
 from config.settings import Settings
+from graph.fastpath import cases as fast_cases
+from graph.fastpath import extension as fast_extension
 from graph.fastpath.rows import ROW_TYPES
+from graph.resolvers import case_table
 from graph.schema import build_schema
 from tests.conftest import serve
 from tests.support.case_documents import SAVE_CASE_TYPE
@@ -28,11 +32,12 @@ CUSTOM_FIELDS = [
     {"key": "found", "label": "Upptäckt", "kind": "DATE"},
     {"key": "room", "label": "Rum", "kind": "SELECT", "options": ["Kök", "Bad"]},
 ]
-TABLE_VIEW = """query TableView($filter: CaseFilter, $search: String, $orderBy: [CaseOrder!],
-                          $first: Int, $after: String) {
-  cases(filter: $filter, search: $search, orderBy: $orderBy, first: $first, after: $after) {
+TABLE_VIEW = """query TableView($view: ID, $scope: CaseScope, $filter: CaseFilter, $search: String,
+                          $orderBy: [CaseOrder!], $first: Int, $after: String) {
+  cases(view: $view, scope: $scope, filter: $filter, search: $search, orderBy: $orderBy,
+        first: $first, after: $after) {
     edges { cursor node {
-      id number title
+      id number title tags
       customer { id name } contact { id name } object { id name }
       type { id name color } status { id name color } priority { id name color }
       assignedUsers { id name } assignedGroups { id name } responsible { id name }
@@ -92,6 +97,10 @@ def _every_field() -> str:
 
 
 NO_TOTAL = "query { cases(first: 3) { edges { node { id } } } }"
+SET_TAGS = """mutation($input: SetCaseTagsInput!) { setCaseTags(input: $input) {
+  userErrors { field message code } } }"""
+SAVE_VIEW = """mutation($input: SaveCaseViewInput!) { saveCaseView(input: $input) {
+  caseView { id } userErrors { field message code } } }"""
 
 
 @pytest.fixture
@@ -162,6 +171,16 @@ async def _office(api: Api) -> tuple[Tenant, list[dict[str, Any]]]:
         )
     for i in range(3):  # internal cases: no customer, object, type, priority or deadline
         cases.append(await tenant.register_case(title=f"Internt ärende {i}"))
+    # Tags in each case's order; one spelling per tag, whoever typed it how.
+    for case, tags in zip(
+        cases,
+        [["Läcka", "Försäkring"], ["LÄCKA"], ["vvs", "läcka", "Akut ärende"], [], ["Ö-tag"]],
+        strict=False,
+    ):
+        tagged = await api.data(
+            SET_TAGS, {"input": {"caseId": case["id"], "tags": tags}}, tenant.admin_token
+        )
+        assert tagged["setCaseTags"]["userErrors"] == [], tagged
     return tenant, cases
 
 
@@ -196,6 +215,9 @@ async def test_the_table_view_reads_exactly_as_normal_execution(api: Api, normal
         },
         {"search": "internt", "first": 2},
         {"search": "inget sådant"},
+        {"filter": {"tags": ["läcka"]}, "first": 50},
+        {"filter": {"tags": ["LÄCKA", "vvs"]}},
+        {"search": "försäkr"},
     ]:
         await _same(api, normal_api, token, TABLE_VIEW, variables)
     linked = await api.data(
@@ -292,8 +314,9 @@ async def test_the_table_view_costs_the_same_few_statements_at_any_page_size(api
         assert len(page["cases"]["edges"]) == size
         counts.append(counter.count)
     assert counts[0] == counts[1] == counts[2]
-    # Sign-in, the joined page, assigned users, assigned groups: on SQLite also BEGIN.
-    assert counts[0] <= 6, counter.statements
+    # Sign-in, the joined page, assigned users, assigned groups, tags: on SQLite also a BEGIN
+    # before sign-in and before the page.
+    assert counts[0] <= 7, counter.statements
 
     # Every field the fast path reads from rows, on the fast path: one statement more (the count).
     async with api.counting_statements() as every:
@@ -307,6 +330,44 @@ async def test_the_table_view_costs_the_same_few_statements_at_any_page_size(api
     assert with_total.count == without_total.count + 1
 
 
+async def test_saved_views_read_exactly_as_normal_execution(api: Api, normal_api: Api) -> None:
+    """A view's scope, filter, search and order, and the arguments that replace them, on the
+    fast path as in normal execution; a view not the viewer's is normal execution's error."""
+    tenant, _cases = await _office(api)
+    member = await tenant.create_user("Vanlig Medlem")
+    statuses = list((await tenant.options())["statuses"].values())
+    view_input = {
+        "name": "Läckor efter kund",
+        "scope": "ALL",
+        "filter": {"tags": ["läcka"], "statusIds": statuses},
+        "search": "tvätt",
+        "orderBy": [{"field": "CUSTOMER", "direction": "DESC"}],
+        "shared": True,
+    }
+    saved = await api.data(SAVE_VIEW, {"input": view_input}, tenant.admin_token)
+    shared = saved["saveCaseView"]["caseView"]["id"]
+    mine = await api.data(
+        SAVE_VIEW, {"input": {"name": "Mina", "scope": "MINE"}}, tenant.admin_token
+    )
+    private = mine["saveCaseView"]["caseView"]["id"]
+    for token, variables in [
+        (tenant.admin_token, {"view": shared}),
+        (member["token"], {"view": shared, "first": 1}),
+        (tenant.admin_token, {"view": shared, "search": "", "filter": {"open": True}}),
+        (tenant.admin_token, {"view": shared, "orderBy": [], "scope": "MINE"}),
+        (tenant.admin_token, {"view": private, "first": 50}),
+        (member["token"], {"view": private}),
+    ]:
+        body = await _same(api, normal_api, token, TABLE_VIEW, variables)
+        assert (b"NOT_FOUND" in body) == (token == member["token"] and variables["view"] == private)
+    # On the fast path: a view costs the one statement that reads it.
+    async with api.counting_statements() as plain:
+        await api.data(TABLE_VIEW, {"first": 5}, tenant.admin_token)
+    async with api.counting_statements() as viewed:
+        await api.data(TABLE_VIEW, {"view": shared, "first": 5}, tenant.admin_token)
+    assert viewed.count == plain.count + 1, viewed.statements
+
+
 async def test_the_fast_path_sees_only_the_viewers_tenant(api: Api, normal_api: Api) -> None:
     ours, _ = await _office(api)
     theirs = await api.new_tenant("Annan Fastighet AB")
@@ -316,3 +377,51 @@ async def test_the_fast_path_sees_only_the_viewers_tenant(api: Api, normal_api: 
     assert page.count(b'"cursor"') == 10
     member = await ours.create_user("Vanlig Medlem")
     await _same(api, normal_api, member["token"], TABLE_VIEW, {"first": 3})
+
+
+async def test_a_fault_on_the_fast_path_is_reported_and_logged_as_normal_executions(
+    api: Api, normal_api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not swallowed: the fast path's own fault answers, logged and masked, exactly as the
+    same fault in normal execution would (not with normal execution's answer instead)."""
+    tenant, _cases = await _office(api)
+    fault = RuntimeError("SELECT secret FROM somewhere")
+
+    def failing(*_args: Any, **_kwargs: Any) -> Any:
+        raise fault
+
+    headers = {"Authorization": f"Bearer {tenant.admin_token}"}
+    body = {"query": TABLE_VIEW, "variables": {"first": 5}}
+    monkeypatch.setattr(fast_cases, "table_query", failing)
+    with caplog.at_level(logging.ERROR, logger="strawberry.execution"):
+        fast = await api.http.post("/graphql", json=body, headers=headers)
+    answer = fast.json()
+    assert answer["data"] is None
+    (error,) = answer["errors"]
+    assert (error["path"], error["extensions"]) == (["cases"], {"code": "INTERNAL_SERVER_ERROR"})
+    assert b"secret" not in fast.content
+    (logged,) = [r for r in caplog.records if r.exc_info and r.exc_info[1] is fault]
+    assert logged.levelno == logging.ERROR
+
+    monkeypatch.setattr(case_table, "table_query", failing)
+    normal = await normal_api.http.post("/graphql", json=body, headers=headers)
+    assert (fast.status_code, fast.content) == (normal.status_code, normal.content)
+
+
+async def test_a_document_the_fast_path_fails_to_compile_is_logged_and_runs_normally(
+    api: Api, normal_api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    tenant, _cases = await _office(api)
+    fault = KeyError("no such column")
+
+    def failing(*_args: Any, **_kwargs: Any) -> Any:
+        raise fault
+
+    monkeypatch.setattr(fast_extension, "select", failing)
+    document = "query NotCompiled { cases(first: 3) { edges { node { id title } } } }"
+    with caplog.at_level(logging.WARNING, logger="workcloud.fastpath"):
+        body = await _same(api, normal_api, tenant.admin_token, document, {})
+    assert json.loads(body)["data"]["cases"]["edges"]
+    (warned,) = [r for r in caplog.records if r.name == "workcloud.fastpath"]
+    assert warned.levelno == logging.WARNING
+    assert warned.exc_info is not None and warned.exc_info[1] is fault

@@ -8,7 +8,7 @@ from typing import Any
 
 from graph.ids import to_global_id
 from tests.support.client import PASSWORD, Api, Tenant, unique
-from tests.test_socket_sign_in import COMMENT_ADDED, signed_in
+from tests.test_socket_sign_in import follow_comments_live, signed_in
 
 USER_FIELDS = "user { id name email handle phone role active } userErrors { field message code }"
 UPDATE_USER = f"""mutation($input: UpdateUserInput!) {{ updateUser(input: $input) {{
@@ -157,8 +157,7 @@ async def test_a_deactivated_user_is_signed_out_everywhere_at_once(api: Api) -> 
     erik = await tenant.create_user("Erik Johansson")
     case_id = await tenant.create_case()
     async with signed_in(api, erik["token"], "graphql-transport-ws") as socket:
-        await socket.start(COMMENT_ADDED, {"id": case_id})
-        await asyncio.sleep(0.2)
+        await follow_comments_live(socket, tenant, case_id)
         started = time.monotonic()
         data = await api.data(DEACTIVATE, {"input": {"id": erik["id"]}}, tenant.admin_token)
         assert data["deactivateUser"]["user"]["active"] is False

@@ -8,14 +8,21 @@ import json
 import sys
 from collections.abc import Sequence
 
+import uvicorn
+from strawberry.printer import print_schema
+
 from config.settings import get_settings
+from db.engine import Database
+from domain.errors import UserErrors
+from domain.tenants import create_tenant
+from graph.id_key import load_id_key
+from graph.ids import to_global_id
+from graph.schema import build_schema
+from workcloud.demo import create_demo
+from workcloud.server import create_app
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from graph.app import create_app
-
     settings = get_settings()
     uvicorn.run(
         create_app(settings),
@@ -29,8 +36,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _migrate() -> None:
-    from db.engine import Database
-
     db = Database(get_settings().database_url)
     try:
         await db.migrate()
@@ -39,12 +44,6 @@ async def _migrate() -> None:
 
 
 async def _create_tenant(args: argparse.Namespace) -> int:
-    from db.engine import Database
-    from domain.errors import UserErrors
-    from domain.tenants import create_tenant
-    from graph.id_key import load_id_key
-    from graph.ids import to_global_id
-
     settings = get_settings()
     db = Database(settings.database_url)
     try:
@@ -78,8 +77,6 @@ async def _create_tenant(args: argparse.Namespace) -> int:
 
 
 async def _demo() -> int:
-    from workcloud.demo import create_demo
-
     logins = await create_demo(get_settings().database_url)
     print("Demo tenant created. Sign in with:")
     for role, email, password in logins:
@@ -88,10 +85,6 @@ async def _demo() -> int:
 
 
 def _schema() -> int:
-    from strawberry.printer import print_schema
-
-    from graph.schema import build_schema
-
     print(print_schema(build_schema()))
     return 0
 

@@ -1,4 +1,5 @@
-"""A realistic Swedish demo tenant: staff, groups, customers, objects, projects and cases."""
+"""A realistic Swedish demo tenant: staff, groups, customers, objects, projects, cases and
+their helpdesk side (tags, links, a merge, saved views, reply templates)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from domain import archiving, customers, deactivation, groups, people
 from domain.tenants import create_tenant
 from domain.viewer import Role
 from workcloud.demo_cases import create_demo_cases
+from workcloud.demo_helpdesk import create_demo_helpdesk
 
 STAFF = [
     ("Anna Lindqvist", "anna", Role.ADMIN),
@@ -120,6 +122,7 @@ async def create_demo(database_url: str) -> list[tuple[str, str, str]]:
                 if i == len(CUSTOMERS) - 1:
                     retired.append(archiving.archive(session, Customer, customer.id))
             await create_demo_cases(session)
+            await create_demo_helpdesk(session)
             # Retired things beside active ones: they keep their cases and history, and leave
             # the lists unless asked for (`includeArchived`, `includeInactive`).
             for archived in retired:

@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from config.settings import get_settings
 from db.models import Base
 
 config = context.config
@@ -25,8 +26,6 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_standalone() -> None:
-    from config.settings import get_settings
-
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
     engine = create_async_engine(url)
     async with engine.begin() as connection:

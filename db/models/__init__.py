@@ -1,12 +1,15 @@
 """Every table of the product, importable from one place."""
 
 from db.models.base import Base, TenantOwned, utcnow
+from db.models.case_changes import CaseChange
 from db.models.case_options import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from db.models.case_views import CaseView
 from db.models.cases import (
     Case,
     CaseAssignedGroup,
     CaseAssignedUser,
     CaseEvent,
+    CaseLink,
     FormInstance,
     Task,
 )
@@ -21,6 +24,8 @@ from db.models.customers import CaseObject, Contact, Customer, Project
 from db.models.global_id_key import GlobalIdKey
 from db.models.password_resets import PasswordReset
 from db.models.people import AccessToken, Group, GroupMember, User
+from db.models.reply_templates import ReplyTemplate
+from db.models.tags import CaseTag, Tag
 from db.models.tenant import CaseModuleSettingsRow, Tenant
 
 __all__ = [
@@ -29,12 +34,16 @@ __all__ = [
     "Case",
     "CaseAssignedGroup",
     "CaseAssignedUser",
+    "CaseChange",
     "CaseEvent",
+    "CaseLink",
     "CaseModuleSettingsRow",
     "CaseObject",
     "CasePriority",
     "CaseStatus",
+    "CaseTag",
     "CaseType",
+    "CaseView",
     "Comment",
     "CommentMention",
     "Contact",
@@ -49,6 +58,8 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "Project",
+    "ReplyTemplate",
+    "Tag",
     "Task",
     "TaskTemplate",
     "Tenant",

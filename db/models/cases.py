@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, Id, Json, TenantOwned, utcnow
@@ -63,6 +73,11 @@ class Case(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # Set when the case was merged into another (domain/cases/merging.py); it is then closed
+    # and takes nothing new.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("cases.id", ondelete="SET NULL")
     )
 
 
@@ -132,3 +147,18 @@ class CaseEvent(TenantOwned, Base):
     actor_name: Mapped[str] = mapped_column(String(200))
     # [{"field", "from", "to"}], values as human-readable text
     changes: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+
+
+class CaseLink(TenantOwned, Base):
+    """Two related cases, one row per pair: the lower id first, `kind` as that case sees it."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (CheckConstraint("case_id < other_case_id", name="ordered_pair"),)
+
+    case_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_case_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # domain/cases/links.py LinkKind

@@ -14,6 +14,7 @@ from db.models import (
     Project,
     utcnow,
 )
+from domain.absent import ABSENT
 from domain.cases.event_log import Action, Actor, describe, record
 from domain.cases.location import follows_links
 from domain.cases.proposal import propose
@@ -21,7 +22,6 @@ from domain.cases.saving import save_proposal
 from domain.cases.settings import load_settings
 from domain.cases.state import CaseInput, CaseState
 from domain.errors import Problems, UserErrorCode
-from domain.presence import ABSENT
 from domain.viewer import Viewer
 
 

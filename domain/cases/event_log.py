@@ -39,11 +39,15 @@ class Action(StrEnum):
     TASK_DONE = "TASK_DONE"
     TASK_REOPENED = "TASK_REOPENED"
     TASK_ASSIGNED = "TASK_ASSIGNED"
-    FORM_ADDED = "FORM_ADDED"
     FORM_ANSWERED = "FORM_ANSWERED"
     CUSTOMER_MESSAGE_SENT = "CUSTOMER_MESSAGE_SENT"
     CUSTOMER_MESSAGE_RECEIVED = "CUSTOMER_MESSAGE_RECEIVED"
     SMS_SENT = "SMS_SENT"
+    LINKED = "LINKED"
+    UNLINKED = "UNLINKED"
+    MERGED_INTO = "MERGED_INTO"
+    MERGED_FROM = "MERGED_FROM"
+    TAGS_CHANGED = "TAGS_CHANGED"
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,6 @@ class Actor:
     @classmethod
     def of(cls, viewer: Viewer) -> Actor:
         return cls(user_id=viewer.user_id, contact_id=viewer.contact_id, name=viewer.name)
-
-
-SYSTEM = Actor()
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ from db.models import (
     TaskTemplate,
 )
 from domain import validation
+from domain.absent import ABSENT, Maybe
 from domain.cases.defaults import clean_default
 from domain.cases.search_text import refresh_search_text_where
 from domain.cases.settings import CaseField, ModuleSettings, default_fields, tenant_of
 from domain.custom_fields import FieldDefinition, clean_definitions
 from domain.errors import Problems
-from domain.presence import ABSENT, Maybe
 
 MAX_REMINDER_LEAD_MINUTES = 30 * 24 * 60
 Option = TypeVar("Option", CaseType, CasePriority, CaseStatus, TaskTemplate, FormTemplate)

@@ -28,6 +28,7 @@ from db.models import (
     User,
 )
 from domain import validation
+from domain.absent import ABSENT
 from domain.cases.defaults import value_of
 from domain.cases.location import LocationSource
 from domain.cases.settings import (
@@ -41,7 +42,6 @@ from domain.cases.settings import (
 from domain.cases.state import ATTRIBUTE, CaseInput, CaseState
 from domain.custom_fields import clean_values, definitions_of
 from domain.errors import Problems, UserErrorCode
-from domain.presence import ABSENT
 
 Row = TypeVar("Row")
 

@@ -1,7 +1,8 @@
 """`cases.search_text`: the lower-cased text of every table-view column, kept current on write.
 
 Search is then one substring match on one (trigram-indexed) column instead of a join over
-eight tables. Whatever changes a case calls `refresh_search_text`; whatever renames
+eight tables. Its tags come last, in the case's order. Whatever changes a case calls
+`refresh_search_text`; whatever renames
 something that cases show calls `refresh_search_text_where` for the cases concerned, which
 recomputes them all in one UPDATE, however many there are: the same text, composed in SQL.
 """
@@ -23,11 +24,13 @@ from db.models import (
     CaseObject,
     CasePriority,
     CaseStatus,
+    CaseTag,
     CaseType,
     Contact,
     Customer,
     Group,
     Project,
+    Tag,
     User,
 )
 from domain.cases.names import names_by_id
@@ -45,7 +48,8 @@ _NAMED: list[tuple[Any, str]] = [
 
 
 def compose(case: Case, names: Iterable[str | None]) -> str:
-    """The search text of `case`: its number, title and description, then the names it shows."""
+    """The search text of `case`: its number, title and description, then the names it shows
+    (its options', its assignees' sorted, its tags in order)."""
     parts = [str(case.number), case.title, case.description, *names]
     return "\n".join(p for p in parts if p).lower()
 
@@ -75,6 +79,19 @@ async def _assignee_names(session: AsyncSession, case_ids: Sequence[int]) -> dic
     return names
 
 
+async def _tag_names(session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[str]]:
+    rows = await session.execute(
+        select(CaseTag.case_id, Tag.name)
+        .join(Tag, Tag.id == CaseTag.tag_id)
+        .where(CaseTag.case_id.in_(case_ids))
+        .order_by(CaseTag.case_id, CaseTag.position, CaseTag.tag_id)
+    )
+    names: dict[int, list[str]] = defaultdict(list)
+    for case_id, name in rows:
+        names[case_id].append(name)
+    return names
+
+
 async def refresh_search_text(session: AsyncSession, cases: Sequence[Case]) -> None:
     """Recomputes the cases' `search_text` from their columns and what they name."""
     await session.flush()
@@ -85,9 +102,11 @@ async def refresh_search_text(session: AsyncSession, cases: Sequence[Case]) -> N
         for model, attribute in _NAMED
     }
     assignees = await _assignee_names(session, [c.id for c in cases])
+    tags = await _tag_names(session, [c.id for c in cases])
     for case in cases:
         own = [named[attribute].get(getattr(case, attribute)) for _model, attribute in _NAMED]
-        case.search_text = compose(case, [*own, *sorted(assignees.get(case.id, []))])
+        shown = [*own, *sorted(assignees.get(case.id, [])), *tags.get(case.id, [])]
+        case.search_text = compose(case, shown)
     await session.flush()
 
 
@@ -118,6 +137,26 @@ def _assignee_names_in_sql(dialect: str) -> Any:
     return select(func.group_concat(ordered.c.name, "\n")).scalar_subquery()
 
 
+def _tag_names_in_sql(dialect: str) -> Any:
+    """The case's tags in its order, joined by newlines; NULL when it has none."""
+    if dialect == "postgresql":
+        in_order = aggregate_order_by(literal("\n"), CaseTag.position, CaseTag.tag_id)
+        return (
+            select(func.string_agg(Tag.name, in_order))
+            .where(CaseTag.case_id == Case.id, Tag.id == CaseTag.tag_id)
+            .correlate(Case)
+            .scalar_subquery()
+        )
+    ordered = (
+        select(Tag.name.label("name"))
+        .where(CaseTag.case_id == Case.id, Tag.id == CaseTag.tag_id)
+        .order_by(CaseTag.position, CaseTag.tag_id)
+        .correlate(Case)
+        .subquery()
+    )
+    return select(func.group_concat(ordered.c.name, "\n")).scalar_subquery()
+
+
 def _composed_in_sql(dialect: str) -> Any:
     """`compose` as an SQL expression over the case's row."""
     parts: list[Any] = [func.nullif(Case.title, ""), func.nullif(Case.description, "")]
@@ -126,6 +165,7 @@ def _composed_in_sql(dialect: str) -> Any:
             select(model.name).where(model.id == getattr(Case, attribute)).scalar_subquery()
         )
     parts.append(_assignee_names_in_sql(dialect))
+    parts.append(_tag_names_in_sql(dialect))
     text: Any = cast(Case.number, String)
     for part in parts:
         text = text + func.coalesce(literal("\n") + part, "")

@@ -11,8 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Case, CaseAssignedGroup, CaseAssignedUser
+from domain.absent import ABSENT, Maybe
 from domain.cases.settings import CaseField
-from domain.presence import ABSENT, Maybe
 
 # The CaseInput / CaseState attribute each registration field sets.
 ATTRIBUTE: dict[CaseField, str] = {

@@ -7,7 +7,7 @@ Every order ends with the case id, so the order is total and pages never skip or
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -20,12 +20,16 @@ from db.models import (
     CaseAssignedUser,
     CasePriority,
     CaseStatus,
+    CaseTag,
     CaseType,
     Customer,
     GroupMember,
+    Tag,
     User,
 )
 from db.pagination import SortKey
+from domain import validation
+from domain.search_patterns import like_pattern
 
 
 class CaseScope(StrEnum):
@@ -64,6 +68,14 @@ class BoundingBox:
     north: float
     east: float
 
+    def problem(self) -> str | None:
+        """What makes this no window on the map, if anything."""
+        if not (-90 <= self.south <= self.north <= 90):
+            return "`within` needs -90 <= south <= north <= 90."
+        if not (-180 <= self.west <= 180 and -180 <= self.east <= 180):
+            return "`within` needs west and east within ±180."
+        return None
+
 
 @dataclass(frozen=True)
 class CaseFilter:
@@ -83,6 +95,28 @@ class CaseFilter:
     deadline_before: datetime | None = None
     deadline_after: datetime | None = None
     within: BoundingBox | None = None
+    tags: Sequence[str] | None = None  # a case has them all, in any letter case
+
+
+def checked_filter(given: CaseFilter) -> tuple[CaseFilter, dict[str, str]]:
+    """The filter with its moments in UTC, and what is wrong with it, by its field's name."""
+    problems: dict[str, str] = {}
+
+    def in_utc(moment: datetime | None, name: str) -> datetime | None:
+        converted = validation.utc(moment) if moment is not None else None
+        if moment is not None and converted is None:
+            problems[name] = f"`{name}` must fall within the years 1-9999 in UTC."
+        return converted
+
+    checked = replace(
+        given,
+        deadline_before=in_utc(given.deadline_before, "deadlineBefore"),
+        deadline_after=in_utc(given.deadline_after, "deadlineAfter"),
+    )
+    box_problem = given.within.problem() if given.within is not None else None
+    if box_problem is not None:
+        problems["within"] = box_problem
+    return checked, problems
 
 
 NEWEST_FIRST = (CaseOrder(CaseOrderField.CREATED_AT, OrderDirection.DESC),)
@@ -187,6 +221,12 @@ def _criteria(given: CaseFilter) -> list[ColumnElement[bool]]:
         criteria.append(Case.deadline > given.deadline_after)
     if given.within is not None:
         criteria.append(inside(Case.lat, Case.lng, given.within))
+    for key in dict.fromkeys(t.strip().lower() for t in given.tags or ()):
+        criteria.append(
+            exists().where(
+                CaseTag.case_id == Case.id, Tag.id == CaseTag.tag_id, Tag.name_key == key
+            )
+        )
     return criteria
 
 
@@ -205,11 +245,12 @@ def table_statement(
     user_id: int,
     scope: CaseScope,
     given: CaseFilter | None,
-    search_pattern: str | None,
+    search: str | None,
     orders: Sequence[CaseOrder],
 ) -> tuple[Select[Any], list[SortKey]]:
-    """The statement and sort keys for `fetch_page`; `search_pattern` is a LIKE pattern
-    (lower-case, `\\` as escape) matched against `search_text`."""
+    """The statement and sort keys for `fetch_page`; `search` is found anywhere in a case's
+    `search_text`, blanks around it ignored, and a blank search finds every case."""
+    search = search.strip() if search else None
     joins = _Joins()
     keys = [
         SortKey(
@@ -227,6 +268,6 @@ def table_statement(
         statement = statement.where(mine(user_id))
     if given is not None:
         statement = statement.where(*_criteria(given))
-    if search_pattern is not None:
-        statement = statement.where(Case.search_text.like(search_pattern, escape="\\"))
+    if search:
+        statement = statement.where(Case.search_text.like(like_pattern(search), escape="\\"))
     return statement, keys

@@ -10,16 +10,11 @@ from db.models import Case, FormInstance, Task, User, utcnow
 from domain import validation
 from domain.cases.changes import locked_case
 from domain.cases.event_log import Action, Actor, Change, as_text, record
+from domain.cases.merging import refuse_merged
 from domain.cases.saving import next_position
-from domain.cases.settings import load_settings
+from domain.cases.tabs import check_work_tab
 from domain.custom_fields import clean_values, definitions_of
-from domain.errors import Problems, UserErrorCode
-
-
-async def _tab_enabled(session: AsyncSession, problems: Problems, tab: str) -> None:
-    tabs = (await load_settings(session)).tabs
-    if not getattr(tabs, tab):
-        problems.add((), f"The {tab} tab is turned off in the case module.", UserErrorCode.DISABLED)
+from domain.errors import Problems
 
 
 async def _assignee(session: AsyncSession, problems: Problems, user_id: int | None) -> User | None:
@@ -61,7 +56,8 @@ async def add_task(
 ) -> Case:
     problems = Problems()
     case = await locked_case(session, case_id, "caseId")
-    await _tab_enabled(session, problems, "tasks")
+    refuse_merged(problems, case, "caseId")
+    await check_work_tab(session, problems, "tasks")
     clean_title = validation.text(problems, "title", title, "Title", required=True, max_length=500)
     assignee = await _assignee(session, problems, assignee_id)
     problems.raise_if_any()
@@ -83,7 +79,7 @@ async def set_task_done(
 ) -> Case:
     problems = Problems()
     task, case = await _task_of_case(session, problems, task_id)
-    await _tab_enabled(session, problems, "tasks")
+    await check_work_tab(session, problems, "tasks")
     problems.raise_if_any()
     if task.done != done:
         before = task.done
@@ -100,7 +96,7 @@ async def assign_task(
 ) -> Case:
     problems = Problems()
     task, case = await _task_of_case(session, problems, task_id)
-    await _tab_enabled(session, problems, "tasks")
+    await check_work_tab(session, problems, "tasks")
     assignee = await _assignee(session, problems, assignee_id)
     problems.raise_if_any()
     if task.assignee_id != assignee_id:
@@ -129,7 +125,7 @@ async def answer_form(
         problems.raise_if_any()
     assert form is not None
     case = await locked_case(session, form.case_id, "formId")
-    await _tab_enabled(session, problems, "forms")
+    await check_work_tab(session, problems, "forms")
     questions = definitions_of(form.questions)
     before: dict[str, str] = dict(form.answers or {})
     after = clean_values(problems, "answers", questions, before, answers)

@@ -5,7 +5,7 @@ related table (customer, contact, object, type, status, priority, users, groups,
 Here the page statement selects just the columns the selection reads and outer-joins every
 single-valued relation it asks for, to the page's rows only: the page is chosen from `cases`
 (filters, search, cursor, order, limit) in a subquery, and the joins are made outside it.
-Assigned users and groups come in one statement each.
+Assigned users and groups come in one statement each, and so do tags.
 All are ORM statements of the operation's session, so the tenant criterion of
 `db/tenancy.py` applies to every table, joined ones included (in their ON clause). The
 page is rendered straight from these rows (`render.py`).
@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
-import strawberry
 from sqlalchemy import Select, Subquery, Text, func, select
 from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,20 +24,12 @@ from sqlalchemy.orm import aliased
 
 from db import models
 from db.pagination import SortKey
+from domain.cases.tags import case_tag_names
+from graph.connections import fetch
 from graph.context import Context
 from graph.fastpath.render import Columns, PagePlan, State
 from graph.fastpath.rows import ROW_TYPES, Joined, Listed
-from graph.resolvers.case_table import table_query
-from graph.resolvers.listing import fetch
-
-
-class _ResolverInfo:
-    """What `fetch` reads from `info`: the context."""
-
-    __slots__ = ("context",)
-
-    def __init__(self, context: Context) -> None:
-        self.context = context
+from graph.resolvers.case_table import saved_view, table_query
 
 
 def _aliases() -> dict[str, tuple[Any, str]]:
@@ -124,7 +115,7 @@ def _listing(spec: Listed, columns: Columns, case_ids: list[int]) -> Select[Any]
     )
 
 
-async def _rows(context: Context, statement: Select[Any]) -> list[Any]:
+async def _rows(context: Context, statement: Select[*tuple[Any, ...]]) -> list[Any]:
     async def read(session: AsyncSession) -> list[Any]:
         return list((await session.execute(statement)).all())
 
@@ -137,18 +128,18 @@ async def cases_page(context: Context, arguments: dict[str, Any], plan: PagePlan
     viewer = context.staff()
     statement, keys = table_query(
         viewer,
-        arguments["scope"],
+        arguments.get("scope"),
         arguments.get("filter"),
         arguments.get("search"),
         arguments.get("order_by"),
+        await saved_view(context, arguments.get("view")),
     )
     scope = context.scope
     if len(plan.joins) > 2:
         await scope.read(_keep_join_order)
     chosen, join = _deferred_join(statement, keys, plan)
-    info = cast(strawberry.Info[Context, None], _ResolverInfo(context))
     found = await fetch(
-        info,
+        scope,
         chosen,
         keys,
         first=arguments.get("first"),
@@ -162,6 +153,12 @@ async def cases_page(context: Context, arguments: dict[str, Any], plan: PagePlan
             for row in await _rows(context, _listing(spec, columns, found.items)):
                 grouped[row[0]].append(row)
         listed[spec] = grouped
+    if plan.tags is not None:
+        tags: dict[int, list[str]] = defaultdict(list)
+        if found.items:
+            for case_id, name in await _rows(context, case_tag_names(found.items)):
+                tags[case_id].append(name)
+        listed[plan.tags] = tags
     count = None
     if plan.counts:
         counted = select(func.count()).select_from(statement.order_by(None).subquery())

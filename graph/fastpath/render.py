@@ -27,7 +27,15 @@ from graphql import (
 
 from db.pagination import Page
 from domain.custom_fields import FieldDefinition, definitions_of
-from graph.fastpath.rows import ROW_TYPES, CustomFields, Joined, Listed, RowType, Value
+from graph.fastpath.rows import (
+    ROW_TYPES,
+    CustomFields,
+    Joined,
+    Listed,
+    RowType,
+    TagNames,
+    Value,
+)
 from graph.fastpath.selection import Field, Kind, Unsupported
 from graph.types.base import PageInfo
 
@@ -60,6 +68,8 @@ class PagePlan:
         self.page = Columns()
         # One statement per list relation, its rows being (case id, *columns).
         self.listed: dict[Listed, Columns] = {}
+        # The case's tags, when selected: (case id, name) rows in one statement.
+        self.tags: TagNames | None = None
         self.counts = False
         self._fields = [(child.key, self._connection_field(child)) for child in root.children]
 
@@ -134,6 +144,8 @@ class PagePlan:
             return self._joined(spec, field, columns)
         if isinstance(spec, Listed):
             return self._listed(spec, field, columns.at(relation, "id"))
+        if isinstance(spec, TagNames):
+            return self._tag_names(spec, field, columns.at(relation, "id"))
         return self._custom_fields(spec, field, columns)
 
     def _joined(self, spec: Joined, field: Field, columns: Columns) -> Read:
@@ -177,6 +189,11 @@ class PagePlan:
             return items
 
         return listed
+
+    def _tag_names(self, spec: TagNames, field: Field, case_id_at: int) -> Read:
+        self.tags = spec
+        complete = compile_completion(field.type, field)
+        return lambda row, state: complete(state[spec].get(row[case_id_at], []), state)
 
     def _custom_fields(self, spec: CustomFields, field: Field, columns: Columns) -> Read:
         """What `Case.custom_fields` gives: one value per field of the case's type, in order.

@@ -51,13 +51,18 @@ class Listed:
 
 
 @dataclass(frozen=True)
+class TagNames:
+    """The case's tags (names, in its order), read for the whole page in one statement."""
+
+
+@dataclass(frozen=True)
 class CustomFields:
     """The case's values for its type's fields, in the type's order (needs the type's row)."""
 
     relation: str = "type"
 
 
-Spec = Value | Joined | Listed | CustomFields
+Spec = Value | Joined | Listed | TagNames | CustomFields
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,7 @@ ROW_TYPES: dict[str, RowType] = {
             "assignedUsers": Listed("User", models.CaseAssignedUser, "user_id"),
             "assignedGroups": Listed("Group", models.CaseAssignedGroup, "group_id"),
             "customFields": CustomFields(),
+            "tags": TagNames(),
         },
     ),
     "Customer": RowType(

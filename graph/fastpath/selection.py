@@ -22,11 +22,16 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution import Executor
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from strawberry.types.field import StrawberryField
 
-# Where Strawberry keeps a graphql-core field's own definition.
-DEFINITION = "strawberry-definition"
+from graph.library_internals import (
+    FieldDetailsList,
+    GroupedFieldSet,
+    delivered_incrementally,
+    field_nodes,
+    strawberry_field,
+    subfields,
+)
 
 
 class Unsupported(Exception):
@@ -65,16 +70,16 @@ def _field(
     key: str,
     details: FieldDetailsList,
 ) -> Field:
-    if any(d.defer_usage is not None or d.fragment_variable_values for d in details):
+    if delivered_incrementally(details):
         raise Unsupported("incremental delivery or fragment variables")
-    name = details[0].node.name.value
+    name = field_nodes(details)[0].name.value
     if name == "__typename":
         return Field(key, name, Kind.TYPENAME, parent, None, parent_name=parent.name)
     graphql_field = parent.fields.get(name)
     if graphql_field is None or name.startswith("__"):
         raise Unsupported(f"{parent.name}.{name}")
-    definition = (graphql_field.extensions or {}).get(DEFINITION)
-    if not isinstance(definition, StrawberryField):
+    definition = strawberry_field(graphql_field)
+    if definition is None:
         raise Unsupported(f"{parent.name}.{name} is not a Strawberry field")
     if graphql_field.args or definition.extensions or definition.permission_classes:
         raise Unsupported(f"{parent.name}.{name} takes arguments or has extensions")
@@ -83,8 +88,7 @@ def _field(
     children: tuple[Field, ...] = ()
     if is_object_type(named):
         assert isinstance(named, GraphQLObjectType)
-        sub = executor.collect_subfields(named, details).grouped_field_set
-        children = select(executor, named, sub)
+        children = select(executor, named, subfields(executor, named, details))
     elif not is_leaf_type(named):
         raise Unsupported(f"{parent.name}.{name} is abstract")
     return Field(key, name, kind, graphql_field.type, definition, children, parent.name)

@@ -1,19 +1,27 @@
 """What every subscriber of an event must have checked, read once for all of them.
 
-Is each token still good, may its viewer still see this case: the hub (hub.py) asks for
-all of a channel's subscribers at once, and the open-socket registry
-(sockets/open_sockets.py) for every open socket's token when the bus may have missed a
-sign-in's end.
+Is each token still good, may its viewer still see this case, which rows are new. The
+dispatchers (hub.py, case_feed.py) ask for all of their subscribers at once
+(`valid_tokens`, `cases_by_id`), and so does the open-socket registry
+(sockets/open_sockets.py) when the bus may have missed a sign-in's end. `casePresence`
+subscriptions, each with a loop of its own, wake in the same turn of the event loop and ask
+one by one; the DataLoaders here (without a cache: nothing is kept past the moment) batch
+those into one query, and `rows` shares one fetch between them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Any
 
 from sqlalchemy import select
+from strawberry.dataloader import DataLoader
 
 from db.engine import Database, single_statement
 from db.models import AccessToken, Case, utcnow
+from domain.cases.access import may_see
+from domain.viewer import Viewer
 
 # Tokens per statement: well below every database's limit on bound parameters.
 _CHUNK = 1000
@@ -22,6 +30,27 @@ _CHUNK = 1000
 class EventReads:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._tokens: DataLoader[int, bool] = DataLoader(self._valid_tokens, cache=False)
+        self._cases: DataLoader[int, Case | None] = DataLoader(self._cases_by_id, cache=False)
+        self._fetches: dict[tuple[str, tuple[int, ...]], asyncio.Task[Sequence[Any]]] = {}
+
+    async def may_see_case(self, viewer: Viewer, case_id: int) -> bool:
+        if not await self._tokens.load(viewer.token_id):
+            return False
+        case = await self._cases.load(case_id)
+        return case is not None and may_see(viewer, case)
+
+    async def rows(
+        self, channel: str, ids: Sequence[int], fetch: Callable[[], Awaitable[Sequence[Any]]]
+    ) -> Sequence[Any]:
+        """`fetch()` once for everyone asking for these ids on this channel at this moment."""
+        key = (channel, tuple(ids))
+        task = self._fetches.get(key)
+        if task is None:
+            task = asyncio.ensure_future(fetch())
+            self._fetches[key] = task
+            task.add_done_callback(lambda _done: self._fetches.pop(key, None))
+        return await asyncio.shield(task)
 
     async def valid_tokens(self, token_ids: Collection[int]) -> set[int]:
         """Which of these tokens are still good: neither revoked nor expired."""
@@ -50,3 +79,11 @@ class EventReads:
             await single_statement(session)
             cases = await session.scalars(select(Case).where(Case.id.in_(case_ids)))
             return {case.id: case for case in cases.all()}
+
+    async def _valid_tokens(self, token_ids: Sequence[int]) -> list[bool]:
+        valid = await self.valid_tokens(token_ids)
+        return [t in valid for t in token_ids]
+
+    async def _cases_by_id(self, case_ids: Sequence[int]) -> list[Case | None]:
+        found = await self.cases_by_id(case_ids)
+        return [found.get(c) for c in case_ids]

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.streams import REPLAY_BATCH, StreamRow, TableStream
 from domain.errors import NotAllowed
 from graph.context import Context
-from graph.live.subscriber import Access, handing_over
+from graph.live.case_feed import CHANGES, FeedSubscriber, FeedView
+from graph.live.subscriber import Access, Handover, handing_over
+from graph.types.case_change import CaseChange
 
 M = TypeVar("M", bound=StreamRow)
 P = TypeVar("P")
@@ -34,9 +36,7 @@ async def follow(
     to_payload: Callable[[M], P],
 ) -> AsyncIterator[P]:
     """`stream`'s rows after `after` (or from now), then live ones as `channel` announces them."""
-    handover = handing_over.get()
-    if handover is None:
-        raise NotAllowed("Subscriptions run over a WebSocket (graphql-transport-ws or graphql-ws).")
+    handover = _handover()
     subscriber = handover.subscriber(context, context.signed_in(), to_payload)
     await context.services.live.join(channel, stream, access, subscriber)
     try:
@@ -70,3 +70,42 @@ async def _read_after(
             yield row
         if len(batch) < REPLAY_BATCH:
             return
+
+
+async def follow_changes(
+    context: Context, view: FeedView, *, after: int | None
+) -> AsyncIterator[CaseChange]:
+    """The changes after `after` (or from now) that concern `view`, then live ones, from
+    the tenant's feed (case_feed.py)."""
+    handover = _handover()
+    subscriber = FeedSubscriber(
+        outlet=handover.outlet,
+        operation_id=handover.operation_id,
+        head=handover.head,
+        request=handover.request,
+        context=context,
+        viewer=context.signed_in(),
+        to_payload=CaseChange.from_row,
+        view=view,
+    )
+    await context.services.case_feeds.join(subscriber)
+    try:
+        position = after
+        if after is None:
+            position = await context.scope.read(CHANGES.newest) or 0
+        else:
+            async for change in _read_after(context, CHANGES, after):
+                position = change.id
+                if view.wants(change):
+                    yield CaseChange.from_row(change)
+    except BaseException:
+        subscriber.leave()
+        raise
+    handover.hand_over(subscriber, position)
+
+
+def _handover() -> Handover:
+    handover = handing_over.get()
+    if handover is None:
+        raise NotAllowed("Subscriptions run over a WebSocket (graphql-transport-ws or graphql-ws).")
+    return handover

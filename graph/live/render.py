@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 import orjson
 from graphql import DocumentNode, GraphQLError, parse
 from graphql.execution import execute_subscription_event
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from db.engine import Database
-from graph.faults import mask_unexpected
+from graph.errors import mask_unexpected
+from graph.library_internals import StrawberryExecutionContext, graphql_schema
 from graph.live.subscriber import Subscriber
 from graph.scope import OperationScope, use_scope
 
@@ -68,8 +68,8 @@ def _document(query: str) -> DocumentNode:
 async def _execute(subscriber: Subscriber, row: Any) -> str:
     """The payload for one row, exactly as Strawberry's own execution would encode it."""
     request = subscriber.request
-    executor = StrawberryGraphQLCoreExecutionContext.build(
-        request.schema._schema,
+    executor = StrawberryExecutionContext.build(
+        graphql_schema(request.schema),
         _document(request.query),
         None,
         subscriber.context,

@@ -182,8 +182,8 @@ class Handover:
     head: str
     request: Request
     on_live: Callable[[Subscriber], None]
-    # Whether the subscription went live: its operation then ends without `complete`.
-    live: bool = False
+    # The subscriber, once live: its operation then ends without `complete`.
+    handed: Subscriber | None = None
 
     def subscriber(
         self, context: object, viewer: Viewer, to_payload: Callable[[Any], Any]
@@ -201,7 +201,7 @@ class Handover:
     def hand_over(self, subscriber: Subscriber, watermark: int | None) -> None:
         """The subscriber has replayed up to `watermark`: the hub delivers from now on."""
         subscriber.go_live(watermark)
-        self.live = True
+        self.handed = subscriber
         self.on_live(subscriber)
 
 

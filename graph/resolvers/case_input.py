@@ -7,8 +7,8 @@ from typing import Any
 
 import strawberry
 
+from domain.absent import ABSENT
 from domain.cases.state import CaseInput
-from domain.presence import ABSENT
 from graph.ids import our_pk
 from graph.types.base import NOT_SENT, GeoPointInput, sent
 

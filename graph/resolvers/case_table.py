@@ -10,14 +10,15 @@ from sqlalchemy import Select
 
 from db import models
 from db.pagination import SortKey
-from domain import validation
 from domain.cases import table
 from domain.cases.table import CaseOrderField, CaseScope, OrderDirection
+from domain.cases.views import ViewSettings, visible_view
+from domain.errors import NotFound
 from domain.viewer import Viewer as DomainViewer
+from graph.connections import connection
 from graph.context import Context
 from graph.errors import bad_input
 from graph.ids import our_pk, pk_of
-from graph.resolvers.listing import connection, like_pattern
 from graph.types.base import Connection
 from graph.types.case import Case
 
@@ -52,6 +53,9 @@ class CaseFilterInput:
     deadline_before: datetime | None = None
     deadline_after: datetime | None = None
     within: BoundingBoxInput | None = None
+    tags: list[str] | None = strawberry.field(
+        default=None, description="A case has them all, in any letter case."
+    )
 
 
 @strawberry.input(name="CaseOrder")
@@ -64,28 +68,22 @@ def _ids(given: list[strawberry.ID] | None, type_name: str) -> list[int] | None:
     return None if given is None else [our_pk(g, type_name) or 0 for g in given]
 
 
-def _utc(moment: datetime | None, argument: str) -> datetime | None:
-    if moment is None:
-        return None
-    in_utc = validation.utc(moment)
-    if in_utc is None:
-        raise bad_input(f"`{argument}` must fall within the years 1-9999 in UTC.")
-    return in_utc
-
-
-def bounding_box(given: BoundingBoxInput | None) -> table.BoundingBox | None:
+def _box(given: BoundingBoxInput | None) -> table.BoundingBox | None:
     if given is None:
         return None
-    if not (-90 <= given.south <= given.north <= 90):
-        raise bad_input("`within` needs -90 <= south <= north <= 90.")
-    if not (-180 <= given.west <= 180 and -180 <= given.east <= 180):
-        raise bad_input("`within` needs west and east within ±180.")
     return table.BoundingBox(given.south, given.west, given.north, given.east)
 
 
-def _filter(given: CaseFilterInput | None) -> table.CaseFilter | None:
-    if given is None:
-        return None
+def bounding_box(given: BoundingBoxInput | None) -> table.BoundingBox | None:
+    box = _box(given)
+    problem = box.problem() if box is not None else None
+    if problem is not None:
+        raise bad_input(problem)
+    return box
+
+
+def unchecked_filter(given: CaseFilterInput) -> table.CaseFilter:
+    """The filter as sent; an id that is not one of ours names no row (0)."""
     return table.CaseFilter(
         status_ids=_ids(given.status_ids, "CaseStatus"),
         type_ids=_ids(given.type_ids, "CaseType"),
@@ -98,10 +96,33 @@ def _filter(given: CaseFilterInput | None) -> table.CaseFilter | None:
         contact_ids=_ids(given.contact_ids, "Contact"),
         responsible_ids=_ids(given.responsible_ids, "User"),
         open=given.open,
-        deadline_before=_utc(given.deadline_before, "deadlineBefore"),
-        deadline_after=_utc(given.deadline_after, "deadlineAfter"),
-        within=bounding_box(given.within),
+        deadline_before=given.deadline_before,
+        deadline_after=given.deadline_after,
+        within=_box(given.within),
+        tags=given.tags,
     )
+
+
+def _filter(given: CaseFilterInput | None) -> table.CaseFilter | None:
+    if given is None:
+        return None
+    checked, problems = table.checked_filter(unchecked_filter(given))
+    for message in problems.values():
+        raise bad_input(message)
+    return checked
+
+
+async def saved_view(context: Context, view: strawberry.ID | None) -> ViewSettings | None:
+    """The settings of the view `cases(view:)` names; NOT_FOUND unless the viewer's own or
+    shared in their tenant."""
+    if view is None:
+        return None
+    viewer = context.staff()
+    pk = pk_of(view, "CaseView")
+    found = await context.scope.read(lambda s: visible_view(s, viewer, pk))
+    if found is None:
+        raise NotFound("The view was not found.")
+    return ViewSettings.of(found)
 
 
 @strawberry.type
@@ -117,7 +138,8 @@ class CaseQuery:
     async def cases(
         self,
         info: Info,
-        scope: CaseScope | None = CaseScope.ALL,
+        view: strawberry.ID | None = None,
+        scope: CaseScope | None = strawberry.UNSET,
         filter: CaseFilterInput | None = None,
         search: str | None = None,
         order_by: list[CaseOrderInput] | None = None,
@@ -125,7 +147,8 @@ class CaseQuery:
         after: str | None = None,
     ) -> Connection[Case]:
         viewer = info.context.staff()
-        statement, keys = table_query(viewer, scope, filter, search, order_by)
+        settings = await saved_view(info.context, view)
+        statement, keys = table_query(viewer, scope, filter, search, order_by, settings)
         return await connection(info, statement, keys, Case.from_row, first=first, after=after)
 
 
@@ -135,12 +158,21 @@ def table_query(
     filter: CaseFilterInput | None,
     search: str | None,
     order_by: list[CaseOrderInput] | None,
+    view: ViewSettings | None = None,
 ) -> tuple[Select[Any], list[SortKey]]:
-    """The statement and sort keys of `cases`; the table-view fast path builds on it too."""
+    """The statement and sort keys of `cases`; the table-view fast path builds on it too.
+    Each argument given (not null) replaces the view's; without either, scope is ALL."""
+    saved = view or ViewSettings()
+    if search is None:
+        search = saved.search
     return table.table_statement(
         user_id=viewer.staff_user_id,
-        scope=scope or CaseScope.ALL,
-        given=_filter(filter),
-        search_pattern=like_pattern(search.strip()) if search and search.strip() else None,
-        orders=[table.CaseOrder(o.field, o.direction) for o in order_by or ()],
+        scope=scope or saved.scope,
+        given=_filter(filter) if filter is not None else saved.filter,
+        search=search,
+        orders=(
+            [table.CaseOrder(o.field, o.direction) for o in order_by]
+            if order_by is not None
+            else saved.orders
+        ),
     )

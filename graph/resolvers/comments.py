@@ -12,7 +12,7 @@ from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.mutation import perform
 from graph.types.base import UserError
-from graph.types.comment import Comment
+from graph.types.case import Comment
 
 Info = strawberry.Info[Context, None]
 

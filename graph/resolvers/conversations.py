@@ -9,7 +9,7 @@ from db import models
 from domain import conversations
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
-from graph.ids import pk_of
+from graph.ids import our_pk, pk_of
 from graph.resolvers.mutation import perform
 from graph.types.base import UserError
 from graph.types.conversation import ConversationMessage
@@ -17,10 +17,13 @@ from graph.types.conversation import ConversationMessage
 Info = strawberry.Info[Context, None]
 
 
-@strawberry.input
+@strawberry.input(
+    description="The message is `body`; without one, the reply template filled in for the case."
+)
 class SendCustomerMessageInput:
     case_id: strawberry.ID
-    body: str
+    body: str | None = None
+    template_id: strawberry.ID | None = None
 
 
 @strawberry.type
@@ -39,7 +42,11 @@ class ConversationMutation:
     ) -> SendCustomerMessagePayload:
         async def work(session: AsyncSession, viewer: DomainViewer) -> models.ConversationMessage:
             return await conversations.send_customer_message(
-                session, viewer, pk_of(input.case_id, "Case"), input.body
+                session,
+                viewer,
+                pk_of(input.case_id, "Case"),
+                input.body,
+                our_pk(input.template_id, "ReplyTemplate"),
             )
 
         outcome = await perform(info, work)

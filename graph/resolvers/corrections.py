@@ -9,8 +9,8 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import corrections
+from domain.absent import ABSENT, Maybe
 from domain.corrections import Corrections
-from domain.presence import ABSENT, Maybe
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import our_pk, pk_of

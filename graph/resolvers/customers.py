@@ -12,11 +12,12 @@ from db import models
 from db.pagination import SortKey
 from domain import customers
 from domain.cases.table import inside
+from domain.search_patterns import like_pattern
 from domain.viewer import Viewer as DomainViewer
+from graph.connections import connection
 from graph.context import Context
 from graph.ids import our_pk, pk_of
 from graph.resolvers.case_table import BoundingBoxInput, bounding_box
-from graph.resolvers.listing import connection, like_pattern
 from graph.resolvers.mutation import perform
 from graph.resolvers.taken_emails import within_taken_email_limit
 from graph.types.base import Connection, GeoPointInput, UserError

@@ -9,15 +9,19 @@ import strawberry
 
 from db import models
 from domain.cases.access import may_see
+from domain.cases.views import visible_view
+from domain.reply_templates import may_use
 from graph.context import Context
 from graph.ids import parse_global_id
 from graph.types.base import Node
-from graph.types.case import Case, CaseEvent, FormInstance, Task
-from graph.types.comment import Comment
+from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
+from graph.types.case_change import CaseChange
+from graph.types.case_view import CaseView
 from graph.types.conversation import ConversationMessage
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.notification import Notification
 from graph.types.portal import PortalCase
+from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
@@ -45,6 +49,8 @@ STAFF_NODES: dict[str, tuple[type[models.Base], Callable[[Any], Node]]] = {
     "TaskTemplate": (models.TaskTemplate, TaskTemplate.from_row),
     "FormTemplate": (models.FormTemplate, FormTemplate.from_row),
     "ConversationMessage": (models.ConversationMessage, ConversationMessage.from_row),
+    # Staff see every case of their tenant, deleted ones' last change included.
+    "CaseChange": (models.CaseChange, CaseChange.from_row),
     # Staff see every case of their tenant, so also each one as its customer sees it.
     "PortalCase": (models.Case, PortalCase.from_row),
 }
@@ -74,9 +80,25 @@ async def _sms(info: Info, pk: int) -> Node | None:
     return SmsMessage.maybe(await info.context.scope.loaders.outbox_by_id.load(pk))
 
 
+async def _reply_template(info: Info, pk: int) -> Node | None:
+    template = await info.context.scope.loaders.by_id(models.ReplyTemplate).load(pk)
+    if template is None or not may_use(info.context.signed_in(), template):
+        return None
+    return ReplyTemplate.from_row(template)
+
+
+async def _case_view(info: Info, pk: int) -> Node | None:
+    # Another's private view is nobody's business: null, as for another tenant's.
+    viewer = info.context.staff()
+    view = await info.context.scope.read(lambda s: visible_view(s, viewer, pk))
+    return CaseView.from_row(view) if view is not None else None
+
+
 # Staff types whose rows need more than the tenant filter of `STAFF_NODES`.
 STAFF_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "SmsMessage": _sms,
+    "ReplyTemplate": _reply_template,
+    "CaseView": _case_view,
 }
 
 # What a portal contact can reach by id: its own visible cases and their messages, no more.

@@ -1,22 +1,17 @@
-"""The viewer's notifications: listing, counting, marking read."""
+"""Marking the viewer's notifications read."""
 
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import models
-from db.pagination import SortKey
 from domain import notifications
 from domain.errors import Problems
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import pk_of
-from graph.resolvers.listing import connection
 from graph.resolvers.mutation import perform
-from graph.types.base import Connection, UserError
-from graph.types.notification import Notification
+from graph.types.base import UserError
 
 Info = strawberry.Info[Context, None]
 
@@ -32,24 +27,6 @@ class MarkNotificationsReadPayload:
     marked_count: int = 0
     unread_notification_count: int = 0
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-async def viewer_notifications(
-    info: Info, user_id: int, unread_only: bool, first: int | None, after: str | None
-) -> Connection[Notification]:
-    """Newest first."""
-    statement = select(models.Notification, models.Notification.id).where(
-        models.Notification.recipient_id == user_id
-    )
-    if unread_only:
-        statement = statement.where(models.Notification.read_at.is_(None))
-    keys = [SortKey(models.Notification.id, descending=True)]
-    return await connection(info, statement, keys, Notification.from_row, first=first, after=after)
-
-
-async def viewer_unread_count(info: Info, user_id: int) -> int:
-    count: int = await info.context.scope.read(lambda s: notifications.unread_count(s, user_id))
-    return count
 
 
 @strawberry.type

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import models
 from db.pagination import SortKey
 from domain import deactivation, people
+from domain.search_patterns import like_pattern
 from domain.user_changes import UserChanges, change_user
 from domain.viewer import Role
 from domain.viewer import Viewer as DomainViewer
+from graph.connections import connection
 from graph.context import Context
 from graph.ids import our_pk
-from graph.resolvers.listing import connection, like_pattern
 from graph.resolvers.mutation import Outcome, perform
 from graph.resolvers.taken_emails import within_taken_email_limit
 from graph.types.base import NOT_SENT, Connection, UserError, sent

@@ -8,13 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
 from db.pagination import SortKey
-from domain import conversations, portal
+from domain import conversations
+from domain.cases import portal
 from domain.errors import NotAllowed
 from domain.viewer import Viewer as DomainViewer
+from graph.connections import connection
 from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.auth import ChangePasswordInput, ChangePasswordPayload, change_own_password
-from graph.resolvers.listing import connection
 from graph.resolvers.mutation import perform
 from graph.types.base import Connection, UserError
 from graph.types.conversation import ConversationMessage

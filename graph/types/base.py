@@ -7,9 +7,9 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
+from domain.absent import ABSENT, Maybe
 from domain.errors import UserError as DomainUserError
 from domain.errors import UserErrorCode
-from domain.presence import ABSENT, Maybe
 
 strawberry.enum(UserErrorCode, name="UserErrorCode")
 

@@ -1,4 +1,4 @@
-"""Cases with their tasks, forms, custom fields and event log.
+"""Cases with their tasks, forms, custom fields, internal comments and event log.
 
 Every relation resolves through the operation's DataLoaders, so a page of cases costs
 the same few statements whatever its size.
@@ -14,13 +14,12 @@ from sqlalchemy import select
 
 from db import models
 from db.pagination import SortKey
-from domain.cases.settings import ModuleSettings
+from domain.cases.links import LinkKind
+from domain.cases.tabs import check_conversations_tab, check_events_tab
 from domain.custom_fields import FieldKind, definitions_of
-from domain.errors import NotAllowed
+from graph.connections import connection
 from graph.ids import to_global_id
-from graph.resolvers.listing import connection
 from graph.types.base import Connection, GeoPoint, Node
-from graph.types.comment import Comment
 from graph.types.conversation import ConversationMessage, case_messages
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.settings import CasePriority, CaseStatus, CaseType
@@ -29,6 +28,8 @@ from graph.types.user import Group, User
 
 if TYPE_CHECKING:
     from graph.loaders import Loaders
+
+strawberry.enum(LinkKind, name="CaseLinkKind")
 
 
 def _loaders(info: strawberry.Info) -> Loaders:
@@ -137,6 +138,43 @@ class FormInstance(Node):
         )
 
 
+@strawberry.type(description="An internal comment; never visible in the customer portal.")
+class Comment(Node):
+    body: str
+    created_at: datetime
+    pk: strawberry.Private[int]
+    author_pk: strawberry.Private[int]
+    case_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def author(self, info: strawberry.Info) -> User:
+        row = await _loaders(info).by_id(models.User).load(self.author_pk)
+        assert row is not None, "a comment's author is a foreign key"
+        return User.from_row(row)
+
+    @strawberry.field(description="Users mentioned with @handle, by name.")
+    async def mentions(self, info: strawberry.Info) -> list[User]:
+        rows = await _loaders(info).mentions_by_comment_id.load(self.pk)
+        return [User.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def case(self, info: strawberry.Info) -> Case:
+        row = await _loaders(info).by_id(models.Case).load(self.case_pk)
+        assert row is not None, "a comment's case is a foreign key"
+        return Case.from_row(row)
+
+    @classmethod
+    def from_row(cls, row: models.Comment) -> Comment:
+        return cls(
+            id=strawberry.ID(to_global_id("Comment", row.id)),
+            pk=row.id,
+            author_pk=row.author_id,
+            case_pk=row.case_id,
+            body=row.body,
+            created_at=row.created_at,
+        )
+
+
 @strawberry.type
 class Case(Node):
     number: int
@@ -218,6 +256,11 @@ class Case(Node):
             for d in definitions_of(case_type.fields if case_type else None)
         ]
 
+    @strawberry.field(description="In the order set; each as the tenant spells it.")
+    async def tags(self, info: strawberry.Info) -> list[str]:
+        tags: list[str] = await _loaders(info).tags_by_case_id.load(self.row.id)
+        return tags
+
     @strawberry.field
     async def tasks(self, info: strawberry.Info) -> list[Task]:
         rows = await _loaders(info).tasks_by_case_id.load(self.row.id)
@@ -234,9 +277,7 @@ class Case(Node):
     async def events(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[CaseEvent]:
-        settings: ModuleSettings = await _loaders(info).module_settings.load(self.row.tenant_id)
-        if not settings.tabs.events:
-            raise NotAllowed("The events tab is turned off in the case module's settings.")
+        check_events_tab(await _loaders(info).module_settings.load(self.row.tenant_id))
         statement = select(models.CaseEvent, models.CaseEvent.id).where(
             models.CaseEvent.case_id == self.row.id
         )
@@ -260,9 +301,8 @@ class Case(Node):
     async def messages(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[ConversationMessage]:
-        settings: ModuleSettings = await _loaders(info).module_settings.load(self.row.tenant_id)
-        if not settings.tabs.customer_conversations:
-            raise NotAllowed("The customer-conversations tab is turned off in the settings.")
+        settings = await _loaders(info).module_settings.load(self.row.tenant_id)
+        check_conversations_tab(settings, portal=False)
         return await case_messages(info, self.row.id, first, after)
 
     @strawberry.field(description="The SMS sent on the case, oldest first.")
@@ -270,6 +310,17 @@ class Case(Node):
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[SmsMessage]:
         return await case_sms_messages(info, self.row, first, after)
+
+    @strawberry.field(description="The linked cases, by their number; `kind` as this one sees it.")
+    async def links(self, info: strawberry.Info) -> list[CaseLink]:
+        found = await _loaders(info).links_by_case_id.load(self.row.id)
+        return [CaseLink(kind=kind, case=Case.from_row(row)) for kind, row in found]
+
+    @strawberry.field(description="The case this one was merged into; null unless merged.")
+    async def merged_into(self, info: strawberry.Info) -> Case | None:
+        pk = self.row.merged_into_id
+        row = await _loaders(info).by_id(models.Case).load(pk) if pk else None
+        return Case.from_row(row) if row else None
 
     async def _type_row(self, info: strawberry.Info) -> models.CaseType | None:
         pk = self.row.type_id
@@ -293,3 +344,9 @@ class Case(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+
+@strawberry.type(description="A link to another case.")
+class CaseLink:
+    kind: LinkKind
+    case: Case = strawberry.field(description="The other case.")

@@ -11,8 +11,8 @@ from db import models
 from db.pagination import SortKey
 from domain.conversations import Direction, delivery_of
 from domain.outbox import DeliveryStatus
+from graph.connections import connection
 from graph.ids import to_global_id
-from graph.resolvers.listing import connection
 from graph.types.base import Connection, Node
 
 strawberry.enum(Direction, name="MessageDirection")

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import select
 
 from db import models
+from db.pagination import SortKey
 from domain.deadline_reminders import ReminderPhase, reminder_phase
 from domain.notifications import NotificationKind
+from graph.connections import connection
 from graph.ids import to_global_id
-from graph.types.base import Node
-from graph.types.comment import Comment
+from graph.types.base import Connection, Node
+from graph.types.case import Case, Comment
 from graph.types.conversation import ConversationMessage
 from graph.types.user import User
-
-if TYPE_CHECKING:
-    from graph.types.case import Case
 
 strawberry.enum(NotificationKind, name="NotificationKind")
 strawberry.enum(
@@ -49,11 +48,7 @@ class Notification(Node):
         return User.from_row(row) if row else None
 
     @strawberry.field
-    async def case(
-        self, info: strawberry.Info
-    ) -> Annotated[Case, strawberry.lazy("graph.types.case")] | None:
-        from graph.types.case import Case
-
+    async def case(self, info: strawberry.Info) -> Case | None:
         if self.case_pk is None:
             return None
         row = await info.context.scope.loaders.by_id(models.Case).load(self.case_pk)
@@ -88,3 +83,16 @@ class Notification(Node):
             comment_pk=row.comment_id,
             message_pk=row.message_id,
         )
+
+
+async def lobby_notifications(
+    info: strawberry.Info, user_id: int, unread_only: bool, first: int | None, after: str | None
+) -> Connection[Notification]:
+    """A user's notifications, newest first: the lobby reads top-down from the latest."""
+    statement = select(models.Notification, models.Notification.id).where(
+        models.Notification.recipient_id == user_id
+    )
+    if unread_only:
+        statement = statement.where(models.Notification.read_at.is_(None))
+    keys = [SortKey(models.Notification.id, descending=True)]
+    return await connection(info, statement, keys, Notification.from_row, first=first, after=after)

@@ -7,8 +7,7 @@ from datetime import datetime
 import strawberry
 
 from db import models
-from domain.cases.settings import ModuleSettings
-from domain.errors import NotAllowed
+from domain.cases.tabs import check_conversations_tab
 from graph.ids import to_global_id
 from graph.types.base import Connection, Node
 from graph.types.conversation import ConversationMessage, case_messages
@@ -37,11 +36,8 @@ class PortalCase(Node):
     async def messages(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[ConversationMessage]:
-        settings: ModuleSettings = await info.context.scope.loaders.module_settings.load(
-            self.tenant_pk
-        )
-        if not settings.tabs.customer_conversations:
-            raise NotAllowed("Conversations are turned off.")
+        settings = await info.context.scope.loaders.module_settings.load(self.tenant_pk)
+        check_conversations_tab(settings, portal=True)
         return await case_messages(info, self.pk, first, after)
 
     @classmethod

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from db import models
 from db.pagination import SortKey
 from domain.outbox import Channel, DeliveryStatus, delivery_status
+from graph.connections import connection
 from graph.ids import to_global_id
-from graph.resolvers.listing import connection
 from graph.types.base import Connection, Node
 from graph.types.user import User
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.notifications import unread_count
 from domain.viewer import Viewer as DomainViewer
 from domain.viewer import ViewerKind
-from graph.resolvers.notifications import viewer_notifications, viewer_unread_count
 from graph.types.base import Connection
 from graph.types.customer import Contact
-from graph.types.notification import Notification
+from graph.types.notification import Notification, lobby_notifications
 from graph.types.user import User
 
 strawberry.enum(ViewerKind, name="ViewerKind")
@@ -24,9 +24,11 @@ class Viewer:
 
     @strawberry.field(description="My unread notifications; always 0 for a portal contact.")
     async def unread_notification_count(self, info: strawberry.Info) -> int:
-        if self.domain.user_id is None:
+        user_id = self.domain.user_id
+        if user_id is None:
             return 0
-        return await viewer_unread_count(info, self.domain.user_id)
+        count: int = await info.context.scope.read(lambda s: unread_count(s, user_id))
+        return count
 
     @strawberry.field(description="My notifications, newest first (staff only).")
     async def notifications(
@@ -37,4 +39,4 @@ class Viewer:
         after: str | None = None,
     ) -> Connection[Notification]:
         user_id = self.domain.staff_user_id
-        return await viewer_notifications(info, user_id, unread_only, first, after)
+        return await lobby_notifications(info, user_id, unread_only, first, after)

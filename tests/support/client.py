@@ -168,13 +168,14 @@ class Api:
         token: str = data["login"]["token"]
         return token
 
-    async def end_sign_in_quietly(self, token: str, *, after_seconds: float = 0.0) -> None:
-        """Makes a token stop working in `after_seconds` (expiry) or now (revocation), in the
-        database alone: as if the announcement of a revocation had been lost on the way."""
+    async def end_sign_in_quietly(self, token: str, *, expires_in: float | None = None) -> None:
+        """Makes a token stop working, in the database alone: revoked now, or expiring in
+        `expires_in` seconds (0: expired now). As if the announcement of a revocation had been
+        lost on the way, or an expiry had passed unseen."""
         row = AccessToken.token_hash == signin.token_digest(token)
         async with self.db.transaction(None) as session:
-            if after_seconds > 0:
-                moment = datetime.now(UTC) + timedelta(seconds=after_seconds)
+            if expires_in is not None:
+                moment = datetime.now(UTC) + timedelta(seconds=expires_in)
                 await session.execute(update(AccessToken).where(row).values(expires_at=moment))
             else:
                 await session.execute(
@@ -226,6 +227,18 @@ class Tenant:
         user: dict[str, Any] = data["createUser"]["user"]
         user["token"] = await self.api.login(email)
         return user
+
+    async def add_comment(self, case_id: str, body: str, token: str | None = None) -> str:
+        """A comment on a case (by the admin unless `token`); must succeed. Its global id."""
+        data = await self.api.data(
+            """mutation($input: AddCommentInput!) { addComment(input: $input) {
+                 comment { id } userErrors { field message code } } }""",
+            {"input": {"caseId": case_id, "body": body}},
+            token or self.admin_token,
+        )
+        assert data["addComment"]["userErrors"] == [], data
+        comment_id: str = data["addComment"]["comment"]["id"]
+        return comment_id
 
     async def create_case(self, title: str = "Läckage i tvättstugan") -> str:
         """Set-up: a case registered by the admin with the settings' defaults; its global id."""
@@ -385,6 +398,30 @@ class GraphQLSocket:
             }
         )
         return operation_id
+
+    async def subscribe_live(
+        self, query: str, variables: dict[str, Any], *, replayed: dict[str, Any]
+    ) -> str:
+        """Subscribes with an `after` that leaves one item to replay, and returns once that
+        item (matching the fields in `replayed`) has arrived: the protocol acknowledges no
+        subscription, but one that has replayed is live, and gets whatever commits next."""
+        assert variables.get("after") is not None, variables
+        operation_id = await self.subscribe(query, variables)
+        message = await self.receive()
+        assert message["id"] == operation_id, message
+        assert message["type"] == "next", message
+        [item] = message["payload"]["data"].values()
+        assert {key: item.get(key) for key in replayed} == replayed, message
+        return operation_id
+
+    async def assert_quiet(self, seconds: float = 0.5) -> None:
+        """Nothing arrives for `seconds`: only for what must not happen. Where an answer can
+        come first, ask for one before (`execute` checks that it arrives before anything)."""
+        try:
+            message = await self.receive(timeout=seconds)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected message {message}")
 
     async def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """A query or mutation over the socket: its single `next` payload."""

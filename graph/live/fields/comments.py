@@ -15,7 +15,7 @@ from graph.context import Context
 from graph.ids import pk_of
 from graph.live.follow import follow
 from graph.live.subscriber import Access
-from graph.types.comment import Comment
+from graph.types.case import Comment
 
 Info = strawberry.Info[Context, None]
 

@@ -144,14 +144,14 @@ class LegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
                         return
                     await self.send_data_message(result, operation_id)
                     first = False
-            if not handover.live:
+            if handover.handed is None:
                 await self.send_message({"type": "complete", "id": operation_id})
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await self.send_message({"type": "complete", "id": operation_id})
         except Exception:
-            if operation_id in self._live:
-                self._stop_live(operation_id)  # its stream failed after going live
+            if handover.handed is not None:
+                self.end(handover.handed)  # its stream failed after going live: not half-live
             raise
         finally:
             self.subscriptions.pop(operation_id, None)

@@ -63,13 +63,13 @@ class LiveSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
             self.schema, operation.query, operation.variables, operation.operation_name
         )
         head = frame_head("next", operation.id)
-        handing_over.set(Handover(self, operation.id, head, request, self._went_live))
+        handover = Handover(self, operation.id, head, request, self._went_live)
+        handing_over.set(handover)
         try:
             await super().run_operation(operation)
         except Exception:
-            subscriber = self._live.get(operation.id)
-            if subscriber is not None:
-                self.end(subscriber)  # its stream failed after going live: not half-live
+            if handover.handed is not None:
+                self.end(handover.handed)  # its stream failed after going live: not half-live
             raise
 
     def _went_live(self, subscriber: Subscriber) -> None:
@@ -112,8 +112,9 @@ class LiveSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
         self._outlet.send_text(text)
 
     def end(self, subscriber: Subscriber) -> None:
-        if self._live.pop(subscriber.operation_id, None) is not subscriber:
-            return
+        if self._live.get(subscriber.operation_id) is not subscriber:
+            return  # already completed by the client (its id may be in use again)
+        del self._live[subscriber.operation_id]
         subscriber.leave()
         self.operations.pop(subscriber.operation_id, None)
         message = {"id": subscriber.operation_id, "type": "complete"}

@@ -1,4 +1,4 @@
-"""Building a Relay connection from a keyset-paginated statement, and search patterns."""
+"""Relay connections from keyset-paginated statements: one page, and its totalCount on demand."""
 
 from __future__ import annotations
 
@@ -12,19 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.pagination import BadCursor, Page, SortKey, fetch_page
 from graph.context import Context
 from graph.errors import bad_input
+from graph.scope import OperationScope
 from graph.types.base import Connection
 
 T = TypeVar("T")
 
 
-def like_pattern(search: str) -> str:
-    """A case-insensitive substring pattern in which `%`, `_` and `\\` match literally."""
-    escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def fetch(
-    info: strawberry.Info[Context, None],
+    scope: OperationScope,
     statement: Select[*tuple[Any, ...]],
     keys: Sequence[SortKey],
     *,
@@ -42,7 +37,7 @@ async def fetch(
         )
 
     try:
-        found: Page[Any] = await info.context.scope.read(page)
+        found: Page[Any] = await scope.read(page)
     except BadCursor as error:
         raise bad_input(str(error)) from error
     return found
@@ -79,5 +74,5 @@ async def connection(
     first: int | None,
     after: str | None,
 ) -> Connection[T]:
-    found = await fetch(info, statement, keys, first=first, after=after)
+    found = await fetch(info.context.scope, statement, keys, first=first, after=after)
     return connection_of(info, statement, found, to_node)

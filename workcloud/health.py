@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from graph.context import Services
-from graph.faults import is_outage
+from graph.errors import is_outage
 from graph.id_key import load_id_key
 
 log = logging.getLogger("workcloud.health")

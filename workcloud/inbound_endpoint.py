@@ -23,12 +23,10 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from db.models import Case
-from domain import conversations
-from domain.reply_addresses import case_for_reply, reply_token_in
+from domain.conversations import ReplyRefused
 from graph.context import Services
 from graph.ids import to_global_id
-from messaging.inbound_mail import NotAnEmail, UnreadableEmail, parse
+from messaging.inbound_mail import NoSuchReplyAddress, NotAnEmail, UnreadableEmail, thread_reply
 
 SECRET_HEADER = "X-Inbound-Secret"
 
@@ -56,35 +54,18 @@ def inbound_email(services: Services) -> Callable[[Request], Awaitable[Response]
             return refusal
         # Its size is bounded before it gets here (WORKCLOUD_INBOUND_MAX_BYTES, graph/limits.py).
         raw = await request.body()
-        try:
-            mail = parse(raw)
-        except UnreadableEmail as error:
-            return _error(422, str(error))
-        except (NotAnEmail, ValueError) as error:
-            return _error(400, str(error))
         # An MTA pastes the address into the URL as it is, and a query string reads its "+"
         # as a space; an address has no spaces, so that is undone.
         envelope = request.query_params.get("recipient", "").replace(" ", "+")
-        addresses = [envelope, *mail.recipients]
-        tokens = [t for t in map(reply_token_in, addresses) if t]
-        found: Case | None = None
-        async with services.db.session(None) as session:
-            for token in tokens:
-                found = await case_for_reply(session, token)
-                if found is not None:
-                    break
-        if found is None:
-            return _error(404, "No conversation has this reply address.")
-
         try:
-            async with services.bus.publishing(services.db, found.tenant_id) as session:
-                case = await session.get(Case, found.id)
-                assert case is not None
-                message = await conversations.receive_email_reply(
-                    session, case, mail.sender_address, mail.sender_name, mail.text
-                )
-        except conversations.ReplyRefused as refused:
-            # Raised before anything is written; the transaction rolls back regardless.
+            message = await thread_reply(services.db, services.bus, raw, envelope)
+        except UnreadableEmail as error:
+            return _error(422, str(error))
+        except NotAnEmail as error:
+            return _error(400, str(error))
+        except NoSuchReplyAddress as error:
+            return _error(404, str(error))
+        except ReplyRefused as refused:
             return _error(422, str(refused))
         message_id = to_global_id("ConversationMessage", message.id)
         return JSONResponse({"status": "threaded", "messageId": message_id})

@@ -1,0 +1,141 @@
+"""The application, assembled: settings, database, event bus, outbox sender, scheduler, and
+the Starlette app serving /graphql over HTTP and WebSocket, /health and /inbound/email.
+
+Everything that runs for the life of the process is started and stopped by the lifespan here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from functools import partial
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bus.case_presence import CasePresenceBoard
+from bus.event_bus import EventBus
+from config.settings import Settings, get_settings
+from db.engine import Database
+from domain import channels, passwords
+from graph.app import GraphQLView
+from graph.context import Services
+from graph.limits import TransportLimits
+from graph.live.case_feed import CaseFeeds
+from graph.live.event_reads import EventReads
+from graph.live.hub import LiveHub
+from graph.throttle import SignInThrottle
+from messaging.sender import OutboxSender
+from workcloud.health import Readiness
+from workcloud.inbound_endpoint import inbound_email
+from workcloud.scheduler import Scheduler
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+class GraphQLApp(Starlette):
+    """Starlette, except that a WebSocket at /graphql goes straight to the GraphQL view.
+
+    A socket may stay open for days, and every ASGI layer it passes through keeps a frame
+    for all that time: the router and the exception middlewares add nothing to a socket
+    that only ever speaks GraphQL, so it skips them (the size limits still apply).
+    """
+
+    def __init__(self, *, graphql_socket: ASGIApp, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._graphql_socket = graphql_socket
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _route_path(scope) == "/graphql":
+            scope["app"] = self
+            await self._graphql_socket(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    passwords.configure(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
+    bus = EventBus(
+        settings.broadcast_url,
+        prefix=settings.broadcast_channel_prefix,
+        queue_size=settings.subscription_queue_size,
+    )
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    event_reads = EventReads(db)
+    services = Services(
+        settings=settings,
+        db=db,
+        bus=bus,
+        throttle=SignInThrottle(settings),
+        event_reads=event_reads,
+        live=LiveHub(bus, event_reads, db),
+        case_feeds=CaseFeeds(bus, event_reads, db),
+        presence=CasePresenceBoard(bus, heartbeat_seconds=settings.presence_heartbeat_seconds),
+    )
+    view = GraphQLView(services)
+    sender = OutboxSender.from_settings(settings, services.db)
+
+    readiness = Readiness(services)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await readiness.start()
+        await services.bus.connect()
+        await services.presence.start()
+        scheduler = Scheduler(services.db, services.bus, settings.deadline_reminder_interval)
+        scheduler.start()
+        sender.start(wakeups=lambda: services.bus.listen(channels.outbox()))
+        sign_ins = asyncio.create_task(
+            view.connections.follow(services.bus, services.event_reads.valid_tokens),
+            name="ended-sign-ins",
+        )
+        try:
+            yield
+        finally:
+            sign_ins.cancel()
+            with suppress(asyncio.CancelledError):
+                await sign_ins
+            await sender.stop()
+            await scheduler.stop()
+            await readiness.stop()
+            await services.live.close()
+            await services.case_feeds.close()
+            await services.presence.stop()
+            await services.bus.disconnect()
+            await services.throttle.close()
+            await services.db.dispose()
+
+    limits = partial(
+        TransportLimits,
+        max_body=settings.max_request_bytes,
+        max_message=settings.max_websocket_message_bytes,
+    )
+    app = GraphQLApp(
+        graphql_socket=limits(view),
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/health", readiness.endpoint, methods=["GET"]),
+            Route("/inbound/email", inbound_email(services), methods=["POST"]),
+        ],
+        middleware=[
+            Middleware(
+                limits,
+                body_limits={"/inbound/email": settings.inbound_max_bytes},
+            )
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.outbox_sender = sender
+    return app
