@@ -23,6 +23,7 @@ COMMENT_ADDED = """subscription($caseId: ID!, $after: ID) {
   commentAdded(caseId: $caseId, after: $after) { id body author { name } } }"""
 ADD_COMMENT = """mutation($caseId: ID!, $body: String!) {
   addComment(input: {caseId: $caseId, body: $body}) { comment { id } } }"""
+CASE_CHANGED = "subscription { caseChanged { kind caseId case { title } } }"
 
 
 class LegacySocket:
@@ -32,8 +33,10 @@ class LegacySocket:
     async def send(self, message: dict[str, Any]) -> None:
         await self.connection.send(json.dumps(message))
 
-    async def start(self, operation_id: str, variables: dict[str, Any]) -> None:
-        payload = {"query": COMMENT_ADDED, "variables": variables}
+    async def start(
+        self, operation_id: str, variables: dict[str, Any], query: str = COMMENT_ADDED
+    ) -> None:
+        payload = {"query": query, "variables": variables}
         await self.send({"id": operation_id, "type": "start", "payload": payload})
 
     async def receive(self, timeout: float = 5.0) -> dict[str, Any]:
@@ -175,3 +178,21 @@ async def test_live_legacy_subscriptions_count_towards_the_limit(api_with: ApiWi
         assert refused["id"] == "3"
         assert refused["type"] == "error"
         assert refused["payload"]["message"] == "Subscription limit reached"
+
+
+async def test_a_legacy_table_view_is_served_by_the_tenants_feed(api: Api) -> None:
+    tenant = await api.new_tenant()
+    async with legacy_socket(api, tenant.admin_token) as socket:
+        await socket.start("v", {}, CASE_CHANGED)
+        await until(lambda: len(api.services.case_feeds.live_views(tenant.pk)) == 1)
+        await until(lambda: operation_tasks() == [])
+        case = await tenant.register_case(title="Fuktfläck i taket")
+        message = await socket.receive()
+        assert message["id"] == "v"
+        assert message["type"] == "data"
+        change = message["payload"]["data"]["caseChanged"]
+        assert change == {
+            "kind": "REGISTERED",
+            "caseId": case["id"],
+            "case": {"title": "Fuktfläck i taket"},
+        }
