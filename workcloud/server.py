@@ -23,6 +23,7 @@ from db.engine import Database
 from domain import channels, passwords
 from graph.app import GraphQLView
 from graph.context import Services
+from graph.ids import to_global_id
 from graph.limits import TransportLimits
 from graph.subscriptions.case_feed import CaseFeeds
 from graph.subscriptions.event_reads import EventReads
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         case_feeds=CaseFeeds(bus, event_reads, db),
     )
     view = GraphQLView(services)
-    sender = OutboxSender.from_settings(settings, services.db)
+    sender = OutboxSender.from_settings(settings, services.db, global_id=to_global_id)
 
     readiness = Readiness(services)
 
