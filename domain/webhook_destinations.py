@@ -55,6 +55,14 @@ def parsed(url: str) -> httpx.URL:
     return found
 
 
+def shown(url: str) -> str:
+    """The URL as logs may show it: without the credentials it may carry."""
+    try:
+        return str(httpx.URL(url).copy_with(userinfo=b""))
+    except (httpx.InvalidURL, ValueError):
+        return "(not a URL)"
+
+
 def _embedded_ipv4(address: IPAddress) -> IPAddress:
     """The IPv4 address an IPv6 one stands for (IPv4-mapped, NAT64, 6to4), else itself."""
     if isinstance(address, ipaddress.IPv6Address):

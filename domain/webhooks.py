@@ -38,6 +38,7 @@ from domain.webhook_destinations import (
     RefusedDestination,
     UnresolvedDestination,
     destination,
+    shown,
 )
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -121,7 +122,7 @@ def _delivery(tenant_id: int, webhook_id: int, url: str, event: str, data: Data)
         "channel": Channel.WEBHOOK.value,
         # Where it went when the event happened, for the logs; it is sent to the webhook's
         # URL as it is when sent.
-        "recipient": fitted(OutboxMessage.recipient, url),
+        "recipient": fitted(OutboxMessage.recipient, shown(url)),
         "subject": event,
         "body": orjson.dumps({"occurredAt": utcnow().isoformat(), "data": data}).decode(),
         "headers": {},
@@ -145,7 +146,9 @@ def _queue(session: Session, tenant_id: int, events: Iterable[tuple[WebhookEvent
 
 async def emit(session: AsyncSession, tenant_id: int, event: WebhookEvent, data: Data) -> None:
     """A delivery of `event` to each of the tenant's active webhooks subscribed to it, sent
-    once this transaction commits. `data` is JSON; ids in it as `global_id(...)`."""
+    once this transaction commits. `data` is JSON (datetimes allowed), ids in it written as
+    `global_id(...)`; e.g. SLA_BREACHED's is
+    `{"case": case_data(...), "target": "RESOLUTION", "dueAt": due_at}`."""
     await session.run_sync(lambda sync: _queue(sync, tenant_id, [(event, data)]))
 
 
