@@ -32,6 +32,8 @@ from messaging.transport import DeliveryFailed, PermanentFailure, Transport
 from messaging.webhook_transport import GlobalIds, WebhookTransport
 
 log = logging.getLogger("workcloud.outbox")
+# The sender's tasks, its deliveries' included.
+TASK_NAME = "outbox-sender"
 
 
 class WakeupListener(Protocol):
@@ -136,9 +138,15 @@ class OutboxSender:
             )
             if not batch:
                 break
-            for message in batch:
-                await self._deliver(message)
-                attempted += 1
+            # All at once: a slow endpoint (a webhook's may take its whole timeout) holds up
+            # this batch for that long, not every message queued behind it one by one.
+            deliveries = [
+                asyncio.create_task(self._deliver(message), name=TASK_NAME) for message in batch
+            ]
+            for outcome in await asyncio.gather(*deliveries, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            attempted += len(batch)
         return attempted
 
     async def _deliver(self, message: OutboxMessage) -> None:
@@ -218,7 +226,7 @@ class OutboxSender:
             await asyncio.sleep(self.poll_seconds)
 
     def start(self, wakeups: Wakeups | None = None) -> None:
-        self._task = asyncio.create_task(self.run(), name="outbox-sender")
+        self._task = asyncio.create_task(self.run(), name=TASK_NAME)
         if wakeups is not None:
             self._follower = asyncio.create_task(self.follow(wakeups), name="outbox-wakeups")
 
