@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     outbox_retry_base_seconds: float = 30.0
     outbox_retry_max_seconds: float = 3600.0
     outbox_max_attempts: int = 8
+    # Outgoing webhooks: how long one delivery attempt may take (DNS, connect, answer), and
+    # whether they may go to private, loopback or link-local addresses (never in production:
+    # a webhook URL is chosen by a tenant's admin, and would reach the servers' own network).
+    webhook_timeout_seconds: float = 10.0
+    webhook_allow_private_networks: bool = False
 
     # The key global ids are enciphered with; unset, the database's own (made at migration).
     # Set it on every instance or none: ids made under one key name nothing under another.

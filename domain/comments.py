@@ -21,6 +21,7 @@ from domain.mentions import mentioned_users
 from domain.notifications import NotificationKind, notify
 from domain.outbox import Email, queue_emails
 from domain.viewer import Viewer
+from domain.webhooks import WebhookEvent, case_data, emit, global_id
 
 MAX_BODY = 20_000
 
@@ -93,6 +94,19 @@ async def add_comment(
         comment_id=comment_id,
     )
     announce(session, channels.case_comments(case.tenant_id, case.id), id=comment_id, prev=previous)
+    await emit(
+        session,
+        case.tenant_id,
+        WebhookEvent.COMMENT_ADDED,
+        {
+            "case": case_data(case.id, case.number, case.title),
+            "comment": {
+                "id": global_id("Comment", comment_id),
+                "body": text,
+                "authorName": viewer.name,
+            },
+        },
+    )
     mail = mention_mail(
         author_name=viewer.name, case_number=case.number, case_title=case.title, comment=text
     )

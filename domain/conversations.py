@@ -37,6 +37,7 @@ from domain.notifications import NotificationKind, notify
 from domain.outbox import DeliveryStatus, delivery_status, queue_email
 from domain.reply_addresses import reply_token_of
 from domain.viewer import Viewer
+from domain.webhooks import WebhookEvent, case_data, emit, global_id
 
 MAX_BODY = 10_000
 
@@ -163,6 +164,21 @@ async def _append(session: AsyncSession, case: Case, message: ConversationMessag
     session.add(message)
     await session.flush()
     announce(session, channels.case_messages(case.tenant_id, case.id), id=message.id, prev=previous)
+    sent = message.direction == Direction.TO_CUSTOMER
+    await emit(
+        session,
+        case.tenant_id,
+        WebhookEvent.CUSTOMER_MESSAGE_SENT if sent else WebhookEvent.CUSTOMER_MESSAGE_RECEIVED,
+        {
+            "case": case_data(case.id, case.number, case.title),
+            "message": {
+                "id": global_id("ConversationMessage", message.id),
+                "body": message.body,
+                "direction": message.direction,
+                "authorName": message.author_name,
+            },
+        },
+    )
 
 
 async def _lock_conversation(session: AsyncSession, case_id: int | None) -> None:

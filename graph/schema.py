@@ -40,6 +40,7 @@ from graph.resolvers.reply_templates import ReplyTemplateMutation, ReplyTemplate
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
 from graph.resolvers.sms import SmsMutation
 from graph.resolvers.tags import TagMutation, TagQuery
+from graph.resolvers.webhooks import WebhookMutation, WebhookQuery
 from graph.subscriptions.case_changes import CaseChangeSubscription
 from graph.subscriptions.comments import CommentSubscription
 from graph.subscriptions.messages import MessageSubscription
@@ -59,6 +60,7 @@ from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
+from graph.types.webhook import Webhook, WebhookDelivery
 from graph.validation import document_validation
 
 Query = merge_types(
@@ -75,6 +77,7 @@ Query = merge_types(
         CaseViewQuery,
         PortalQuery,
         ReplyTemplateQuery,
+        WebhookQuery,
     ),
 )
 Mutation = merge_types(
@@ -102,6 +105,7 @@ Mutation = merge_types(
         TagMutation,
         CaseViewMutation,
         PresenceMutation,
+        WebhookMutation,
     ),
 )
 Subscription = merge_types(
@@ -139,6 +143,8 @@ NODE_TYPES: list[type[Node]] = [
     ReplyTemplate,
     CaseView,
     CaseChange,
+    Webhook,
+    WebhookDelivery,
 ]
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from graphql import introspection_from_schema
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from db.models import CaseChange
+from db.models import CaseChange, Webhook
 from graph.ids import pk_of, to_global_id
 from graph.schema import build_schema
 from tests.support.client import PASSWORD, Api, Tenant, unique
@@ -194,6 +194,33 @@ async def _case_view(tenant: Tenant) -> str:
     return str(data["saveCaseView"]["caseView"]["id"])
 
 
+async def _webhook(tenant: Tenant) -> str:
+    # Inactive, and only for an event nothing here causes: it is never sent to.
+    data = await tenant.api.data(
+        """mutation { saveWebhook(input: {url: "https://93.184.215.14/hemlig",
+             events: [SLA_BREACHED], active: false}) { webhook { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(data["saveWebhook"]["webhook"]["id"])
+
+
+async def _webhook_delivery(tenant: Tenant) -> str:
+    webhook_id = await _webhook(tenant)
+    # Pointed at loopback behind the API's back: the sender refuses it at once, offline.
+    async with tenant.api.db.transaction(None) as session:
+        await session.execute(
+            update(Webhook)
+            .where(Webhook.id == pk_of(webhook_id, "Webhook"))
+            .values(url="http://127.0.0.1:9/hemlig")
+        )
+    data = await tenant.api.data(
+        """mutation($id: ID!) { sendTestWebhook(input: {id: $id}) { delivery { id } } }""",
+        {"id": webhook_id},
+        tenant.admin_token,
+    )
+    return str(data["sendTestWebhook"]["delivery"]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -220,6 +247,8 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "SmsMessage": _sms_message,
     "ReplyTemplate": _reply_template,
     "CaseView": _case_view,
+    "Webhook": _webhook,
+    "WebhookDelivery": _webhook_delivery,
 }
 
 

@@ -24,6 +24,7 @@ from db.engine import Database
 from domain import channels, passwords
 from graph.app import GraphQLView
 from graph.context import Services
+from graph.ids import to_global_id
 from graph.limits import TransportLimits
 from graph.subscriptions.case_feed import CaseFeeds
 from graph.subscriptions.event_reads import EventReads
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         presence=CasePresenceBoard(bus, heartbeat_seconds=settings.presence_heartbeat_seconds),
     )
     view = GraphQLView(services)
-    sender = OutboxSender.from_settings(settings, services.db)
+    sender = OutboxSender.from_settings(settings, services.db, global_id=to_global_id)
 
     readiness = Readiness(services)
 

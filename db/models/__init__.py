@@ -27,6 +27,7 @@ from db.models.people import AccessToken, Group, GroupMember, User
 from db.models.reply_templates import ReplyTemplate
 from db.models.tags import CaseTag, Tag
 from db.models.tenant import CaseModuleSettingsRow, Tenant
+from db.models.webhooks import Webhook
 
 __all__ = [
     "AccessToken",
@@ -65,5 +66,6 @@ __all__ = [
     "Tenant",
     "TenantOwned",
     "User",
+    "Webhook",
     "utcnow",
 ]

@@ -11,6 +11,7 @@ from db import models
 from domain.cases.access import may_see
 from domain.cases.views import visible_view
 from domain.reply_templates import may_use
+from domain.webhooks import webhook_of
 from graph.context import Context
 from graph.ids import parse_global_id
 from graph.types.base import Node
@@ -25,6 +26,7 @@ from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
+from graph.types.webhook import Webhook, WebhookDelivery
 
 Info = strawberry.Info[Context, None]
 
@@ -94,11 +96,26 @@ async def _case_view(info: Info, pk: int) -> Node | None:
     return CaseView.from_row(view) if view is not None else None
 
 
+async def _webhook(info: Info, pk: int) -> Node | None:
+    # Administrators only; anyone else is told nothing of them, as of another tenant's.
+    viewer = info.context.staff()
+    webhook = await info.context.scope.read(lambda s: webhook_of(s, viewer, pk))
+    return Webhook.from_row(webhook) if webhook is not None else None
+
+
+async def _webhook_delivery(info: Info, pk: int) -> Node | None:
+    if not info.context.staff().is_admin:
+        return None
+    return WebhookDelivery.maybe(await info.context.scope.loaders.outbox_by_id.load(pk))
+
+
 # Staff types whose rows need more than the tenant filter of `STAFF_NODES`.
 STAFF_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "SmsMessage": _sms,
     "ReplyTemplate": _reply_template,
     "CaseView": _case_view,
+    "Webhook": _webhook,
+    "WebhookDelivery": _webhook_delivery,
 }
 
 # What a portal contact can reach by id: its own visible cases and their messages, no more.
