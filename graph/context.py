@@ -24,7 +24,9 @@ from config.settings import Settings
 from db.engine import Database, single_statement
 from domain.errors import NotAllowed, NotSignedIn
 from domain.viewer import Viewer
+from graph.attachment_links import AttachmentLinks
 from graph.throttle import SignInThrottle
+from storage.store import FileStore
 
 if TYPE_CHECKING:
     from bus.event_bus import EventBus
@@ -47,6 +49,8 @@ class Services:
     event_reads: EventReads
     live: LiveHub
     case_feeds: CaseFeeds
+    storage: FileStore
+    attachment_links: AttachmentLinks
 
 
 @dataclass

@@ -25,9 +25,11 @@ from db.engine import Database
 from db.models import OutboxMessage, utcnow
 from domain.outbox import Channel
 from messaging import claims
+from messaging.mail_attachments import MailAttachments
 from messaging.sms_provider import SmsProvider
 from messaging.smtp import SmtpTransport
 from messaging.transport import PermanentFailure, Transport
+from storage.store import FileStore
 
 log = logging.getLogger("workcloud.outbox")
 
@@ -79,7 +81,7 @@ class OutboxSender:
         self._logged_up_to = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings, db: Database) -> OutboxSender:
+    def from_settings(cls, settings: Settings, db: Database, store: FileStore) -> OutboxSender:
         transports: dict[Channel, Transport] = {}
         if settings.smtp_url:
             transports[Channel.EMAIL] = SmtpTransport(
@@ -87,6 +89,7 @@ class OutboxSender:
                 mail_from=settings.mail_from,
                 reply_domain=settings.reply_domain,
                 timeout=settings.smtp_timeout_seconds,
+                attachments=MailAttachments(db, store),
             )
         if settings.sms_url:
             transports[Channel.SMS] = SmsProvider(

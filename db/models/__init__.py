@@ -1,5 +1,6 @@
 """Every table of the product, importable from one place."""
 
+from db.models.attachments import Attachment
 from db.models.base import Base, TenantOwned, utcnow
 from db.models.case_changes import CaseChange
 from db.models.case_options import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
@@ -30,6 +31,7 @@ from db.models.tenant import CaseModuleSettingsRow, Tenant
 
 __all__ = [
     "AccessToken",
+    "Attachment",
     "Base",
     "Case",
     "CaseAssignedGroup",

@@ -109,9 +109,14 @@ class CaseMutation:
 
     @strawberry.mutation(description="An administrator or the case's registrar deletes it.")
     async def delete_case(self, info: Info, input: DeleteCaseInput) -> DeleteCasePayload:
-        async def work(session: AsyncSession, viewer: DomainViewer) -> int:
+        async def work(session: AsyncSession, viewer: DomainViewer) -> tuple[int, list[str]]:
             return await changes.delete_case(session, viewer, our_pk(input.id, "Case"))
 
         outcome = await perform(info, work)
-        deleted = strawberry.ID(to_global_id("Case", outcome.value)) if outcome.value else None
-        return DeleteCasePayload(deleted_id=deleted, user_errors=outcome.errors)
+        if outcome.value is None:
+            return DeleteCasePayload(user_errors=outcome.errors)
+        deleted_id, files = outcome.value
+        # Committed: its files go too (a failure here leaves files no row names, never the
+        # other way round).
+        await info.context.services.storage.delete(files)
+        return DeleteCasePayload(deleted_id=strawberry.ID(to_global_id("Case", deleted_id)))
