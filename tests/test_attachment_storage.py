@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -21,8 +22,6 @@ from tests.support.client import Api
 from tests.support.processes import free_port
 from tests.test_attachments import add, download
 from tests.test_customer_conversation import conversation
-
-BUCKET = "workcloud-attachments"
 
 
 class Unreadable(io.BytesIO):
@@ -47,14 +46,16 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 async def s3_url(s3_endpoint: str) -> str:
+    # moto keeps its buckets per process: a bucket of this module's own set-up.
+    bucket = f"workcloud-{uuid.uuid4().hex[:12]}"
     session = aioboto3.Session(
         aws_access_key_id="test", aws_secret_access_key="test", region_name="eu-north-1"
     )
     async with session.client("s3", endpoint_url=s3_endpoint) as s3:
         await s3.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-north-1"}
         )
-    return f"s3://test:test@{BUCKET}?endpoint={s3_endpoint}&region=eu-north-1"
+    return f"s3://test:test@{bucket}?endpoint={s3_endpoint}&region=eu-north-1"
 
 
 def entries(directory: Path) -> list[Path]:

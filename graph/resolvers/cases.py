@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 import strawberry
@@ -17,6 +18,8 @@ from graph.resolvers.case_input import RegisterCaseInput, UpdateCaseInput, case_
 from graph.resolvers.mutation import perform
 from graph.types.base import UserError
 from graph.types.case import Case
+
+log = logging.getLogger("workcloud")
 
 Info = strawberry.Info[Context, None]
 CaseWork = Callable[[AsyncSession, DomainViewer], Awaitable[models.Case]]
@@ -116,7 +119,10 @@ class CaseMutation:
         if outcome.value is None:
             return DeleteCasePayload(user_errors=outcome.errors)
         deleted_id, files = outcome.value
-        # Committed: its files go too (a failure here leaves files no row names, never the
-        # other way round).
-        await info.context.services.storage.delete(files)
+        # Committed: its files go too. Should the store fail now, the case is deleted all the
+        # same and its files are left over, named by no row and reachable by no link.
+        try:
+            await info.context.services.storage.delete(files)
+        except Exception:
+            log.exception("the files of deleted case %s could not be removed", deleted_id)
         return DeleteCasePayload(deleted_id=strawberry.ID(to_global_id("Case", deleted_id)))
