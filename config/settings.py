@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     sms_url: str | None = None
     sms_sender: str = "WorkCloud"
 
+    # Where attachments are kept: file:///dir (a file each) or s3://bucket?endpoint=...&region=...
+    # (credentials as userinfo, else the usual AWS environment).
+    storage_url: str = "file://./attachments"
+    # Per file, files per request, and the whole multipart request that carries them.
+    max_attachment_bytes: int = 25_000_000
+    max_files: int = 10
+    max_upload_request_bytes: int = 100_000_000
+    # How long a signed download link works.
+    attachment_url_ttl_seconds: int = 900
+
     # The outbox sender: how often it looks for due mail/SMS, how long a claim lasts,
     # and how retries back off (base * 2^(attempt-1), capped) before giving up.
     outbox_poll_seconds: float = 5.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
@@ -13,6 +14,7 @@ from db.models.base import UTCDateTime
 from db.streams import Stream, locked_for_append, previous_id
 from domain import channels, validation
 from domain.announcements import announce
+from domain.attachments import StoredFile, attach
 from domain.cases.access import may_see
 from domain.cases.merging import refuse_merged
 from domain.errors import Problems
@@ -32,7 +34,11 @@ _PREVIOUS = previous_id(_COMMENTS, "case_id")
 
 
 async def add_comment(
-    session: AsyncSession, viewer: Viewer, case_id: int | None, body: str
+    session: AsyncSession,
+    viewer: Viewer,
+    case_id: int | None,
+    body: str,
+    files: Sequence[StoredFile] = (),
 ) -> Comment:
     problems = Problems()
     author_id = viewer.staff_user_id
@@ -84,6 +90,7 @@ async def add_comment(
                 ]
             )
         )
+    await attach(session, case, files, uploaded_by=viewer.name, comment_id=comment_id)
     await notify(
         session,
         tenant_id=case.tenant_id,

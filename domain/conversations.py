@@ -8,6 +8,7 @@ logged in the case's event log, and notifies the people who answer for the case.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,6 +26,7 @@ from db.models import (
 from db.streams import Stream, serialize_appends
 from domain import channels, reply_templates, validation
 from domain.announcements import announce
+from domain.attachments import StoredFile, attach
 from domain.cases import event_log, portal
 from domain.cases.access import visible_case
 from domain.cases.event_log import Action, Actor
@@ -205,6 +207,7 @@ async def send_customer_message(
     case_id: int | None,
     body: str | None,
     template_id: int | None = None,
+    files: Sequence[StoredFile] = (),
 ) -> ConversationMessage:
     """Staff to customer: stored, e-mailed to the case's contact through the outbox.
 
@@ -233,6 +236,8 @@ async def send_customer_message(
         author_name=viewer.name,
     )
     await _append(session, case, message)
+    # Before the mail is queued: the sender reads them as the message's (MIME parts).
+    await attach(session, case, files, uploaded_by=message.author_name, message_id=message.id)
     tenant = await session.get(Tenant, viewer.tenant_id)
     mail_text = customer_message_mail(
         case_number=case.number,
@@ -255,7 +260,11 @@ async def send_customer_message(
 
 
 async def _receive(
-    session: AsyncSession, case: Case, sender: Sender, text: str
+    session: AsyncSession,
+    case: Case,
+    sender: Sender,
+    text: str,
+    files: Sequence[StoredFile] = (),
 ) -> ConversationMessage:
     message = ConversationMessage(
         body=text,
@@ -266,6 +275,7 @@ async def _receive(
         from_unknown_sender=sender.unknown,
     )
     await _append(session, case, message)
+    await attach(session, case, files, uploaded_by=message.author_name, message_id=message.id)
     actor = Actor(contact_id=sender.contact_id, name=sender.name)
     event_log.record(session, case.id, actor, Action.CUSTOMER_MESSAGE_RECEIVED)
     await notify(
@@ -280,7 +290,11 @@ async def _receive(
 
 
 async def send_portal_message(
-    session: AsyncSession, viewer: Viewer, case_id: int | None, body: str | None
+    session: AsyncSession,
+    viewer: Viewer,
+    case_id: int | None,
+    body: str | None,
+    files: Sequence[StoredFile] = (),
 ) -> ConversationMessage:
     """Customer to staff, written in the portal on one of the contact's visible cases."""
     problems = Problems()
@@ -294,11 +308,16 @@ async def send_portal_message(
     text = _body(problems, body)
     problems.raise_if_any()
     assert case is not None and text
-    return await _receive(session, case, Sender(viewer.name, viewer.contact_id), text)
+    return await _receive(session, case, Sender(viewer.name, viewer.contact_id), text, files)
 
 
 async def receive_email_reply(
-    session: AsyncSession, case: Case, sender_address: str, sender_name: str | None, text: str
+    session: AsyncSession,
+    case: Case,
+    sender_address: str,
+    sender_name: str | None,
+    text: str,
+    files: Sequence[StoredFile] = (),
 ) -> ConversationMessage:
     """A customer's reply by e-mail, in the case's tenant session.
 
@@ -334,4 +353,4 @@ async def receive_email_reply(
         address=fitted(ConversationMessage.sender_address, address) or None,
         unknown=unknown,
     )
-    return await _receive(session, case, sender, clean)
+    return await _receive(session, case, sender, clean, files)

@@ -24,7 +24,9 @@ from config.settings import Settings
 from db.engine import Database, single_statement
 from domain.errors import NotAllowed, NotSignedIn
 from domain.viewer import Viewer
+from graph.attachment_links import AttachmentLinks
 from graph.throttle import SignInThrottle
+from storage.store import FileStore
 
 if TYPE_CHECKING:
     from bus.case_presence import CasePresenceBoard
@@ -49,6 +51,8 @@ class Services:
     live: LiveHub
     case_feeds: CaseFeeds
     presence: CasePresenceBoard
+    storage: FileStore
+    attachment_links: AttachmentLinks
 
 
 @dataclass

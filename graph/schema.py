@@ -17,6 +17,7 @@ from graph.fastpath.extension import TableViewFastPath
 from graph.limits import RefuseNulCharacters
 from graph.query_cost import CostLimits
 from graph.resolvers.archiving import ArchivingMutation
+from graph.resolvers.attachments import AttachmentMutation
 from graph.resolvers.auth import AuthMutation, AuthQuery
 from graph.resolvers.case_links import CaseLinkMutation
 from graph.resolvers.case_table import CaseQuery
@@ -48,6 +49,7 @@ from graph.subscriptions.notifications import NotificationSubscription
 from graph.subscriptions.presence import PresenceSubscription
 from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
+from graph.types.attachment import Attachment
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
 from graph.types.case_change import CaseChange
@@ -106,6 +108,7 @@ Mutation = merge_types(
         CaseViewMutation,
         PresenceMutation,
         WebhookMutation,
+        AttachmentMutation,
     ),
 )
 Subscription = merge_types(
@@ -145,6 +148,7 @@ NODE_TYPES: list[type[Node]] = [
     CaseChange,
     Webhook,
     WebhookDelivery,
+    Attachment,
 ]
 
 

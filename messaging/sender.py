@@ -26,10 +26,12 @@ from db.engine import Database
 from db.models import OutboxMessage, utcnow
 from domain.outbox import Channel
 from messaging import claims
+from messaging.mail_attachments import MailAttachments
 from messaging.sms_provider import SmsProvider
 from messaging.smtp import SmtpTransport
 from messaging.transport import DeliveryFailed, PermanentFailure, Transport
 from messaging.webhook_transport import GlobalIds, WebhookTransport
+from storage.store import FileStore
 
 log = logging.getLogger("workcloud.outbox")
 # The sender's tasks, its deliveries' included.
@@ -84,7 +86,7 @@ class OutboxSender:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, db: Database, *, global_id: GlobalIds
+        cls, settings: Settings, db: Database, store: FileStore, *, global_id: GlobalIds
     ) -> OutboxSender:
         """`global_id` writes out the ids in webhook payloads (the API's, made at its edge)."""
         transports: dict[Channel, Transport] = {
@@ -101,6 +103,7 @@ class OutboxSender:
                 mail_from=settings.mail_from,
                 reply_domain=settings.reply_domain,
                 timeout=settings.smtp_timeout_seconds,
+                attachments=MailAttachments(db, store),
             )
         if settings.sms_url:
             transports[Channel.SMS] = SmsProvider(

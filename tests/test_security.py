@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -221,6 +222,22 @@ async def _webhook_delivery(tenant: Tenant) -> str:
     return str(data["sendTestWebhook"]["delivery"]["id"])
 
 
+async def _attachment(tenant: Tenant) -> str:
+    case_id = await tenant.create_case()
+    query = """mutation($c: ID!, $f: [Upload!]!) { addAttachments(input: {caseId: $c, files: $f}) {
+             attachments { id } } }"""
+    response = await tenant.api.http.post(
+        "/graphql",
+        data={
+            "operations": json.dumps({"query": query, "variables": {"c": case_id, "f": [None]}}),
+            "map": json.dumps({"0": ["variables.f.0"]}),
+        },
+        files={"0": ("hemligt.txt", b"hemligt", "text/plain")},
+        headers={"Authorization": f"Bearer {tenant.admin_token}", "Apollo-Require-Preflight": "1"},
+    )
+    return str(response.json()["data"]["addAttachments"]["attachments"][0]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -249,6 +266,7 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "CaseView": _case_view,
     "Webhook": _webhook,
     "WebhookDelivery": _webhook_delivery,
+    "Attachment": _attachment,
 }
 
 

@@ -1,5 +1,6 @@
 """Every table of the product, importable from one place."""
 
+from db.models.attachments import Attachment
 from db.models.base import Base, TenantOwned, utcnow
 from db.models.case_changes import CaseChange
 from db.models.case_options import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
@@ -31,6 +32,7 @@ from db.models.webhooks import Webhook
 
 __all__ = [
     "AccessToken",
+    "Attachment",
     "Base",
     "Case",
     "CaseAssignedGroup",

@@ -35,7 +35,11 @@ class CommentMention(TenantOwned, Base):
 
 class ConversationMessage(TenantOwned, Base):
     __tablename__ = "conversation_messages"
-    __table_args__ = (Index("ix_conversation_messages_case", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_conversation_messages_case", "case_id", "id"),
+        # The outbox sender finds the message a mail sends (and so its attachments).
+        Index("ix_conversation_messages_outbox", "outbox_id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"))

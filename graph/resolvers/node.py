@@ -8,12 +8,14 @@ from typing import Any
 import strawberry
 
 from db import models
+from domain.attachments import visible_attachment
 from domain.cases.access import may_see
 from domain.cases.views import visible_view
 from domain.reply_templates import may_use
 from domain.webhooks import webhook_of
 from graph.context import Context
 from graph.ids import parse_global_id
+from graph.types.attachment import Attachment
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
 from graph.types.case_change import CaseChange
@@ -77,6 +79,13 @@ async def _portal_message(info: Info, pk: int) -> Node | None:
     return ConversationMessage.from_row(message)
 
 
+async def _attachment(info: Info, pk: int) -> Node | None:
+    # Staff: any of their tenant's; a portal contact: only a message's on its visible case.
+    viewer = info.context.signed_in()
+    row = await info.context.scope.read(lambda s: visible_attachment(s, viewer, pk))
+    return Attachment.from_row(row) if row is not None else None
+
+
 async def _sms(info: Info, pk: int) -> Node | None:
     # Outbox rows are not TenantOwned; the loader checks the tenant, `maybe` the channel.
     return SmsMessage.maybe(await info.context.scope.loaders.outbox_by_id.load(pk))
@@ -116,12 +125,14 @@ STAFF_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "CaseView": _case_view,
     "Webhook": _webhook,
     "WebhookDelivery": _webhook_delivery,
+    "Attachment": _attachment,
 }
 
 # What a portal contact can reach by id: its own visible cases and their messages, no more.
 PORTAL_NODES: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "PortalCase": _portal_case,
     "ConversationMessage": _portal_message,
+    "Attachment": _attachment,
 }
 
 
