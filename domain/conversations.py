@@ -36,6 +36,7 @@ from domain.mail_texts import customer_message_mail
 from domain.notifications import NotificationKind, notify
 from domain.outbox import DeliveryStatus, delivery_status, queue_email
 from domain.reply_addresses import reply_token_of
+from domain.sla.case_targets import record_first_response
 from domain.viewer import Viewer
 
 MAX_BODY = 10_000
@@ -217,6 +218,7 @@ async def send_customer_message(
         author_name=viewer.name,
     )
     await _append(session, case, message)
+    record_first_response(case, message.created_at)
     tenant = await session.get(Tenant, viewer.tenant_id)
     mail_text = customer_message_mail(
         case_number=case.number,

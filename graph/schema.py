@@ -37,6 +37,7 @@ from graph.resolvers.portal_access import PortalAccessMutation
 from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.reply_templates import ReplyTemplateMutation, ReplyTemplateQuery
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
+from graph.resolvers.sla import SlaMutation, SlaQuery
 from graph.resolvers.sms import SmsMutation
 from graph.resolvers.tags import TagMutation, TagQuery
 from graph.subscriptions.case_changes import CaseChangeSubscription
@@ -55,6 +56,7 @@ from graph.types.notification import Notification
 from graph.types.portal import PortalCase
 from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from graph.types.sla import BusinessCalendar, SlaPolicy
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
 from graph.validation import document_validation
@@ -73,6 +75,7 @@ Query = merge_types(
         CaseViewQuery,
         PortalQuery,
         ReplyTemplateQuery,
+        SlaQuery,
     ),
 )
 Mutation = merge_types(
@@ -99,6 +102,7 @@ Mutation = merge_types(
         SmsMutation,
         TagMutation,
         CaseViewMutation,
+        SlaMutation,
     ),
 )
 Subscription = merge_types(
@@ -135,6 +139,8 @@ NODE_TYPES: list[type[Node]] = [
     ReplyTemplate,
     CaseView,
     CaseChange,
+    SlaPolicy,
+    BusinessCalendar,
 ]
 
 

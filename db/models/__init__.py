@@ -25,12 +25,14 @@ from db.models.global_id_key import GlobalIdKey
 from db.models.password_resets import PasswordReset
 from db.models.people import AccessToken, Group, GroupMember, User
 from db.models.reply_templates import ReplyTemplate
+from db.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from db.models.tags import CaseTag, Tag
 from db.models.tenant import CaseModuleSettingsRow, Tenant
 
 __all__ = [
     "AccessToken",
     "Base",
+    "BusinessCalendar",
     "Case",
     "CaseAssignedGroup",
     "CaseAssignedUser",
@@ -59,6 +61,8 @@ __all__ = [
     "PasswordReset",
     "Project",
     "ReplyTemplate",
+    "SlaAlert",
+    "SlaPolicy",
     "Tag",
     "Task",
     "TaskTemplate",
