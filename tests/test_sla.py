@@ -386,3 +386,33 @@ async def test_refusals(api: Api) -> None:
     # Their policy is as it was.
     listed = await api.data("{ slaPolicies { id name } }", token=other.admin_token)
     assert listed["slaPolicies"] == [{"id": theirs["id"], "name": "Deras"}]
+
+
+async def _sweep_at(api: Api, now: datetime) -> tuple[int, int]:
+    """One sweep as a server runs it: (alerts claimed, statements it took)."""
+    async with api.counting_statements() as counter, api.db.transaction(None) as session:
+        claimed = await send_due_alerts(session, now)
+    return claimed, counter.count
+
+
+async def test_a_sweep_costs_the_same_few_statements_however_many_cases_are_due(
+    api: Api,
+) -> None:
+    tenant = await api.new_tenant()
+    erik = await tenant.create_user("Erik")
+    sara = await tenant.create_user("Sara")
+    jour = await tenant.create_group("Jour", [sara["id"], erik["id"]])
+    await save_policy(tenant, name="Standard", firstResponseMinutes=60)
+    first = await tenant.register_case(responsibleId=erik["id"])
+    then = created_at(await sla_of(api, tenant, first["id"])) + timedelta(hours=1, minutes=1)
+    one = await _sweep_at(api, then)
+    for i in range(10):
+        given = {"responsibleId": erik["id"]} if i % 2 else {"assignedGroupIds": [jour["id"]]}
+        await tenant.register_case(**given)
+    many = await _sweep_at(api, then + timedelta(seconds=30))
+    again = await _sweep_at(api, then + timedelta(seconds=30))
+    assert one[0] >= 1 and many[0] >= 10 and again[0] == 0
+    # Due and not claimed (one query), the claim, the recipients, their streams (PostgreSQL),
+    # the notifications, the breached cases; on SQLite also BEGIN IMMEDIATE.
+    assert many[1] == one[1] <= 7, (one, many)
+    assert again[1] < one[1]
