@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     subscription_queue_size: int = 256
     # How often this instance looks for deadlines to remind about, in seconds (0: never).
     deadline_reminder_interval: float = 30.0
+    # How often this instance looks for SLA warnings and breaches to send, in seconds (0: never).
+    sla_check_interval: float = 30.0
+    # The share of an SLA target's business time after which its warning is sent.
+    sla_warning_share: float = Field(default=0.8, gt=0, le=1)
     # Seconds between keep-alive pings on an idle WebSocket (0: none).
     ws_ping_interval: float = 15.0
     # Seconds between the heartbeats that tell other instances who is on a case here; an

@@ -38,6 +38,7 @@ from domain.mail_texts import customer_message_mail
 from domain.notifications import NotificationKind, notify
 from domain.outbox import DeliveryStatus, delivery_status, queue_email
 from domain.reply_addresses import reply_token_of
+from domain.sla.case_targets import record_first_response
 from domain.viewer import Viewer
 from domain.webhooks import WebhookEvent, case_data, emit, global_id
 
@@ -238,6 +239,7 @@ async def send_customer_message(
     await _append(session, case, message)
     # Before the mail is queued: the sender reads them as the message's (MIME parts).
     await attach(session, case, files, uploaded_by=message.author_name, message_id=message.id)
+    record_first_response(case, message.created_at)
     tenant = await session.get(Tenant, viewer.tenant_id)
     mail_text = customer_message_mail(
         case_number=case.number,

@@ -39,6 +39,7 @@ from graph.resolvers.presence import PresenceMutation
 from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.reply_templates import ReplyTemplateMutation, ReplyTemplateQuery
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
+from graph.resolvers.sla import SlaMutation, SlaQuery
 from graph.resolvers.sms import SmsMutation
 from graph.resolvers.tags import TagMutation, TagQuery
 from graph.resolvers.webhooks import WebhookMutation, WebhookQuery
@@ -60,6 +61,7 @@ from graph.types.notification import Notification
 from graph.types.portal import PortalCase
 from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from graph.types.sla import BusinessCalendar, SlaPolicy
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
 from graph.types.webhook import Webhook, WebhookDelivery
@@ -80,6 +82,7 @@ Query = merge_types(
         PortalQuery,
         ReplyTemplateQuery,
         WebhookQuery,
+        SlaQuery,
     ),
 )
 Mutation = merge_types(
@@ -109,6 +112,7 @@ Mutation = merge_types(
         PresenceMutation,
         WebhookMutation,
         AttachmentMutation,
+        SlaMutation,
     ),
 )
 Subscription = merge_types(
@@ -149,6 +153,8 @@ NODE_TYPES: list[type[Node]] = [
     Webhook,
     WebhookDelivery,
     Attachment,
+    SlaPolicy,
+    BusinessCalendar,
 ]
 
 

@@ -238,6 +238,24 @@ async def _attachment(tenant: Tenant) -> str:
     return str(response.json()["data"]["addAttachments"]["attachments"][0]["id"])
 
 
+async def _business_calendar(tenant: Tenant) -> str:
+    data = await tenant.api.data(
+        """mutation { saveBusinessCalendar(input: {name: "Kontoret",
+             timezone: "Europe/Stockholm", hours: []}) { businessCalendar { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(data["saveBusinessCalendar"]["businessCalendar"]["id"])
+
+
+async def _sla_policy(tenant: Tenant) -> str:
+    data = await tenant.api.data(
+        'mutation { saveSlaPolicy(input: {name: "Hemlig", firstResponseMinutes: 60}) '
+        "{ slaPolicy { id } } }",
+        token=tenant.admin_token,
+    )
+    return str(data["saveSlaPolicy"]["slaPolicy"]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -267,6 +285,8 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "Webhook": _webhook,
     "WebhookDelivery": _webhook_delivery,
     "Attachment": _attachment,
+    "BusinessCalendar": _business_calendar,
+    "SlaPolicy": _sla_policy,
 }
 
 

@@ -23,6 +23,7 @@ from bus.event_bus import EventBus
 from config.settings import Settings, get_settings
 from db.engine import Database
 from domain import channels, passwords
+from domain.sla import case_targets
 from graph.app import GraphQLView
 from graph.attachment_links import AttachmentLinks
 from graph.context import Services
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     passwords.configure(
         time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
     )
+    case_targets.configure(warning_share=settings.sla_warning_share)
     bus = EventBus(
         settings.broadcast_url,
         prefix=settings.broadcast_channel_prefix,
@@ -102,7 +104,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await readiness.start()
         await services.bus.connect()
         await services.presence.start()
-        scheduler = Scheduler(services.db, services.bus, settings.deadline_reminder_interval)
+        scheduler = Scheduler(
+            services.db,
+            services.bus,
+            settings.deadline_reminder_interval,
+            settings.sla_check_interval,
+        )
         scheduler.start()
         sender.start(wakeups=lambda: services.bus.listen(channels.outbox()))
         sign_ins = asyncio.create_task(

@@ -26,6 +26,7 @@ from db.models.global_id_key import GlobalIdKey
 from db.models.password_resets import PasswordReset
 from db.models.people import AccessToken, Group, GroupMember, User
 from db.models.reply_templates import ReplyTemplate
+from db.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from db.models.tags import CaseTag, Tag
 from db.models.tenant import CaseModuleSettingsRow, Tenant
 from db.models.webhooks import Webhook
@@ -34,6 +35,7 @@ __all__ = [
     "AccessToken",
     "Attachment",
     "Base",
+    "BusinessCalendar",
     "Case",
     "CaseAssignedGroup",
     "CaseAssignedUser",
@@ -62,6 +64,8 @@ __all__ = [
     "PasswordReset",
     "Project",
     "ReplyTemplate",
+    "SlaAlert",
+    "SlaPolicy",
     "Tag",
     "Task",
     "TaskTemplate",

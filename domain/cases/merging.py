@@ -42,6 +42,7 @@ from domain.cases.event_log import Action, Actor, Change, record
 from domain.cases.saving import next_position
 from domain.cases.search_text import refresh_search_text
 from domain.errors import Problems, UserErrorCode
+from domain.sla.case_targets import record_merge
 
 # Rows moved per statement; each batch's references are remapped in one UPDATE.
 _BATCH = 500
@@ -122,6 +123,7 @@ async def merge_cases(
     now = utcnow()
     source.status_id = closing.id
     source.merged_into_id = target.id
+    record_merge(source, target, now)
     source.updated_at = target.updated_at = now
     record(session, source.id, actor, Action.MERGED_INTO, [Change("mergedInto", None, _no(target))])
     record(session, target.id, actor, Action.MERGED_FROM, [Change("mergedFrom", None, _no(source))])

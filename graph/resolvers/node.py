@@ -26,6 +26,7 @@ from graph.types.notification import Notification
 from graph.types.portal import PortalCase
 from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from graph.types.sla import BusinessCalendar, SlaPolicy
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
 from graph.types.webhook import Webhook, WebhookDelivery
@@ -55,6 +56,8 @@ STAFF_NODES: dict[str, tuple[type[models.Base], Callable[[Any], Node]]] = {
     "ConversationMessage": (models.ConversationMessage, ConversationMessage.from_row),
     # Staff see every case of their tenant, deleted ones' last change included.
     "CaseChange": (models.CaseChange, CaseChange.from_row),
+    "SlaPolicy": (models.SlaPolicy, SlaPolicy.from_row),
+    "BusinessCalendar": (models.BusinessCalendar, BusinessCalendar.from_row),
     # Staff see every case of their tenant, so also each one as its customer sees it.
     "PortalCase": (models.Case, PortalCase.from_row),
 }

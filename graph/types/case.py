@@ -13,6 +13,7 @@ import strawberry
 from sqlalchemy import select
 
 from db import models
+from db.models import utcnow
 from db.pagination import SortKey
 from domain.cases.links import LinkKind
 from domain.cases.tabs import check_conversations_tab, check_events_tab
@@ -24,6 +25,7 @@ from graph.types.base import Connection, GeoPoint, Node
 from graph.types.conversation import ConversationMessage, case_messages
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.settings import CasePriority, CaseStatus, CaseType
+from graph.types.sla import CaseSla
 from graph.types.sms import SmsMessage, case_sms_messages
 from graph.types.user import Group, User
 
@@ -341,6 +343,10 @@ class Case(Node):
         pk = self.row.merged_into_id
         row = await _loaders(info).by_id(models.Case).load(pk) if pk else None
         return Case.from_row(row) if row else None
+
+    @strawberry.field(description="Its service level; null when no SLA policy applies.")
+    def sla(self) -> CaseSla | None:
+        return CaseSla.maybe(self.row, utcnow())
 
     async def _type_row(self, info: strawberry.Info) -> models.CaseType | None:
         pk = self.row.type_id
