@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     subscription_queue_size: int = 256
     # How often this instance looks for deadlines to remind about, in seconds (0: never).
     deadline_reminder_interval: float = 30.0
+    # How often this instance looks for SLA warnings and breaches to send, in seconds (0: never).
+    sla_check_interval: float = 30.0
+    # The share of an SLA target's business time after which its warning is sent.
+    sla_warning_share: float = Field(default=0.8, gt=0, le=1)
     # Seconds between keep-alive pings on an idle WebSocket (0: none).
     ws_ping_interval: float = 15.0
     # Seconds between the heartbeats that tell other instances who is on a case here; an
@@ -47,6 +51,16 @@ class Settings(BaseSettings):
     sms_url: str | None = None
     sms_sender: str = "WorkCloud"
 
+    # Where attachments are kept: file:///dir (a file each) or s3://bucket?endpoint=...&region=...
+    # (credentials as userinfo, else the usual AWS environment).
+    storage_url: str = "file://./attachments"
+    # Per file, files per request, and the whole multipart request that carries them.
+    max_attachment_bytes: int = 25_000_000
+    max_files: int = 10
+    max_upload_request_bytes: int = 100_000_000
+    # How long a signed download link works.
+    attachment_url_ttl_seconds: int = 900
+
     # The outbox sender: how often it looks for due mail/SMS, how long a claim lasts,
     # and how retries back off (base * 2^(attempt-1), capped) before giving up.
     outbox_poll_seconds: float = 5.0
@@ -54,6 +68,11 @@ class Settings(BaseSettings):
     outbox_retry_base_seconds: float = 30.0
     outbox_retry_max_seconds: float = 3600.0
     outbox_max_attempts: int = 8
+    # Outgoing webhooks: how long one delivery attempt may take (DNS, connect, answer), and
+    # whether they may go to private, loopback or link-local addresses (never in production:
+    # a webhook URL is chosen by a tenant's admin, and would reach the servers' own network).
+    webhook_timeout_seconds: float = 10.0
+    webhook_allow_private_networks: bool = False
 
     # The key global ids are enciphered with; unset, the database's own (made at migration).
     # Set it on every instance or none: ids made under one key name nothing under another.

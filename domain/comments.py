@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
@@ -13,6 +14,7 @@ from db.models.base import UTCDateTime
 from db.streams import Stream, locked_for_append, previous_id
 from domain import channels, validation
 from domain.announcements import announce
+from domain.attachments import StoredFile, attach
 from domain.cases.access import may_see
 from domain.cases.merging import refuse_merged
 from domain.errors import Problems
@@ -21,6 +23,7 @@ from domain.mentions import mentioned_users
 from domain.notifications import NotificationKind, notify
 from domain.outbox import Email, queue_emails
 from domain.viewer import Viewer
+from domain.webhooks import WebhookEvent, case_data, emit, global_id
 
 MAX_BODY = 20_000
 
@@ -31,7 +34,11 @@ _PREVIOUS = previous_id(_COMMENTS, "case_id")
 
 
 async def add_comment(
-    session: AsyncSession, viewer: Viewer, case_id: int | None, body: str
+    session: AsyncSession,
+    viewer: Viewer,
+    case_id: int | None,
+    body: str,
+    files: Sequence[StoredFile] = (),
 ) -> Comment:
     problems = Problems()
     author_id = viewer.staff_user_id
@@ -83,6 +90,7 @@ async def add_comment(
                 ]
             )
         )
+    await attach(session, case, files, uploaded_by=viewer.name, comment_id=comment_id)
     await notify(
         session,
         tenant_id=case.tenant_id,
@@ -93,6 +101,19 @@ async def add_comment(
         comment_id=comment_id,
     )
     announce(session, channels.case_comments(case.tenant_id, case.id), id=comment_id, prev=previous)
+    await emit(
+        session,
+        case.tenant_id,
+        WebhookEvent.COMMENT_ADDED,
+        {
+            "case": case_data(case.id, case.number, case.title),
+            "comment": {
+                "id": global_id("Comment", comment_id),
+                "body": text,
+                "authorName": viewer.name,
+            },
+        },
+    )
     mail = mention_mail(
         author_name=viewer.name, case_number=case.number, case_title=case.title, comment=text
     )

@@ -8,6 +8,7 @@ logged in the case's event log, and notifies the people who answer for the case.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -25,6 +26,7 @@ from db.models import (
 from db.streams import Stream, serialize_appends
 from domain import channels, reply_templates, validation
 from domain.announcements import announce
+from domain.attachments import StoredFile, attach
 from domain.cases import event_log, portal
 from domain.cases.access import visible_case
 from domain.cases.event_log import Action, Actor
@@ -36,7 +38,9 @@ from domain.mail_texts import customer_message_mail
 from domain.notifications import NotificationKind, notify
 from domain.outbox import DeliveryStatus, delivery_status, queue_email
 from domain.reply_addresses import reply_token_of
+from domain.sla.case_targets import record_first_response
 from domain.viewer import Viewer
+from domain.webhooks import WebhookEvent, case_data, emit, global_id
 
 MAX_BODY = 10_000
 
@@ -163,6 +167,21 @@ async def _append(session: AsyncSession, case: Case, message: ConversationMessag
     session.add(message)
     await session.flush()
     announce(session, channels.case_messages(case.tenant_id, case.id), id=message.id, prev=previous)
+    sent = message.direction == Direction.TO_CUSTOMER
+    await emit(
+        session,
+        case.tenant_id,
+        WebhookEvent.CUSTOMER_MESSAGE_SENT if sent else WebhookEvent.CUSTOMER_MESSAGE_RECEIVED,
+        {
+            "case": case_data(case.id, case.number, case.title),
+            "message": {
+                "id": global_id("ConversationMessage", message.id),
+                "body": message.body,
+                "direction": message.direction,
+                "authorName": message.author_name,
+            },
+        },
+    )
 
 
 async def _lock_conversation(session: AsyncSession, case_id: int | None) -> None:
@@ -189,6 +208,7 @@ async def send_customer_message(
     case_id: int | None,
     body: str | None,
     template_id: int | None = None,
+    files: Sequence[StoredFile] = (),
 ) -> ConversationMessage:
     """Staff to customer: stored, e-mailed to the case's contact through the outbox.
 
@@ -217,6 +237,9 @@ async def send_customer_message(
         author_name=viewer.name,
     )
     await _append(session, case, message)
+    # Before the mail is queued: the sender reads them as the message's (MIME parts).
+    await attach(session, case, files, uploaded_by=message.author_name, message_id=message.id)
+    record_first_response(case, message.created_at)
     tenant = await session.get(Tenant, viewer.tenant_id)
     mail_text = customer_message_mail(
         case_number=case.number,
@@ -239,7 +262,11 @@ async def send_customer_message(
 
 
 async def _receive(
-    session: AsyncSession, case: Case, sender: Sender, text: str
+    session: AsyncSession,
+    case: Case,
+    sender: Sender,
+    text: str,
+    files: Sequence[StoredFile] = (),
 ) -> ConversationMessage:
     message = ConversationMessage(
         body=text,
@@ -250,6 +277,7 @@ async def _receive(
         from_unknown_sender=sender.unknown,
     )
     await _append(session, case, message)
+    await attach(session, case, files, uploaded_by=message.author_name, message_id=message.id)
     actor = Actor(contact_id=sender.contact_id, name=sender.name)
     event_log.record(session, case.id, actor, Action.CUSTOMER_MESSAGE_RECEIVED)
     await notify(
@@ -264,7 +292,11 @@ async def _receive(
 
 
 async def send_portal_message(
-    session: AsyncSession, viewer: Viewer, case_id: int | None, body: str | None
+    session: AsyncSession,
+    viewer: Viewer,
+    case_id: int | None,
+    body: str | None,
+    files: Sequence[StoredFile] = (),
 ) -> ConversationMessage:
     """Customer to staff, written in the portal on one of the contact's visible cases."""
     problems = Problems()
@@ -278,11 +310,16 @@ async def send_portal_message(
     text = _body(problems, body)
     problems.raise_if_any()
     assert case is not None and text
-    return await _receive(session, case, Sender(viewer.name, viewer.contact_id), text)
+    return await _receive(session, case, Sender(viewer.name, viewer.contact_id), text, files)
 
 
 async def receive_email_reply(
-    session: AsyncSession, case: Case, sender_address: str, sender_name: str | None, text: str
+    session: AsyncSession,
+    case: Case,
+    sender_address: str,
+    sender_name: str | None,
+    text: str,
+    files: Sequence[StoredFile] = (),
 ) -> ConversationMessage:
     """A customer's reply by e-mail, in the case's tenant session.
 
@@ -318,4 +355,4 @@ async def receive_email_reply(
         address=fitted(ConversationMessage.sender_address, address) or None,
         unknown=unknown,
     )
-    return await _receive(session, case, sender, clean)
+    return await _receive(session, case, sender, clean, files)

@@ -1,4 +1,5 @@
-"""The outbox: mail and SMS are rows first, written in the transaction that causes them.
+"""The outbox: mail, SMS and webhook deliveries are rows first, written in the transaction
+that causes them (webhook deliveries: domain/webhooks.py).
 
 The sender (`messaging.sender`) delivers them after commit, so a rolled-back write never
 sends anything, and a message is never lost between the write and the delivery.
@@ -34,12 +35,13 @@ REPLY_TOKEN_HEADER = "X-WorkCloud-Reply-Token"
 class Channel(StrEnum):
     EMAIL = "EMAIL"
     SMS = "SMS"
+    WEBHOOK = "WEBHOOK"
 
 
 class OutboxStatus(StrEnum):
     PENDING = "PENDING"  # waiting for its first attempt, or for the next retry
     SENDING = "SENDING"  # claimed by one sender until its lease runs out
-    SENT = "SENT"  # accepted by the mail server or the SMS provider
+    SENT = "SENT"  # accepted by the mail server, the SMS provider or the webhook's endpoint
     FAILED = "FAILED"  # refused for good, or every attempt failed
 
 

@@ -28,6 +28,8 @@ from graph.trusted_documents import TrustedSocketHandler, load_manifest, request
 
 log = logging.getLogger("workcloud")
 
+PREFLIGHT_HEADER = "Apollo-Require-Preflight"
+
 
 def bearer_token(value: object) -> str | None:
     if not isinstance(value, str):
@@ -41,6 +43,19 @@ async def viewer_for(services: Services, token: str | None) -> Viewer | None:
         return None
     async with services.db.session(None) as session:
         return await signin.viewer_for_token(session, token)
+
+
+def refuse_simple_multipart(request: AsyncHTTPRequestAdapter) -> None:
+    """A browser sends a multipart form to any site without asking (no CORS preflight),
+    with the user's cookies: such a request must carry a header only a script can set."""
+    content_type = (request.content_type or "").partition(";")[0].strip().lower()
+    if (
+        content_type == "multipart/form-data"
+        and not request.headers.get(PREFLIGHT_HEADER, "").strip()
+    ):
+        raise HTTPException(
+            400, f"A multipart request needs a non-empty {PREFLIGHT_HEADER} header."
+        )
 
 
 class WebSocketAdapter(ASGIWebSocketAdapter):
@@ -59,6 +74,8 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             build_schema(settings),
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             keep_alive=True,
+            # File uploads: the GraphQL multipart request spec (graph/uploads.py).
+            multipart_uploads_enabled=True,
             keep_alive_interval=20,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
@@ -108,9 +125,13 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             code, message = classify(error)
             status = 503 if code == "SERVICE_UNAVAILABLE" else 500
             response = error_response(request, status, message, code)
+        finally:
+            # Uploaded files spooled to disk go now, not whenever they are collected.
+            await request.close()
         await response(scope, receive, send)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
+        refuse_simple_multipart(request)
         data = await super().parse_http_body(request)
         manifest = self.trusted_documents
         if manifest is None or isinstance(data, list) or data.query is not None:

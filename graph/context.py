@@ -22,11 +22,13 @@ from config.settings import Settings
 from db.engine import Database
 from domain.errors import NotAllowed, NotSignedIn
 from domain.viewer import Viewer
+from graph.attachment_links import AttachmentLinks
 from graph.live.case_feed import CaseFeeds
 from graph.live.event_reads import EventReads
 from graph.live.hub import LiveHub
 from graph.scope import OperationScope, current_scope, enter_scope, leave_scope
 from graph.throttle import SignInThrottle
+from storage.store import FileStore
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Services:
     live: LiveHub
     case_feeds: CaseFeeds
     presence: CasePresenceBoard
+    storage: FileStore
+    attachment_links: AttachmentLinks
 
 
 @dataclass

@@ -1,17 +1,20 @@
 """Transport limits: methods, request body size and WebSocket message size.
 
 A method a route does not take answers 405 (graph/methods.py); the body limit answers
-413 with a GraphQL-shaped JSON error before the body is parsed; an oversized WebSocket
-message closes the socket with 1009 (message too big). Sockets per viewer are limited
-where sockets are tracked (graph/open_sockets.py); query depth, tokens and aliases inside
-the schema (graph/schema.py).
+413 with a GraphQL-shaped JSON error before the body is parsed (a multipart upload has a
+larger limit of its own, and is held on disk rather than in memory while it is counted);
+an oversized WebSocket message closes the socket with 1009 (message too big). Sockets per
+viewer are limited where sockets are tracked (graph/open_sockets.py); query depth, tokens
+and aliases inside the schema (graph/schema.py).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Iterator, Mapping
+from typing import IO
 
 from graphql import GraphQLError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +27,14 @@ MESSAGE_TOO_BIG = 1009
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 # How much of an oversized body is read (and dropped) before answering 413.
 DRAIN_FACTOR = 8
+# An upload is held in memory up to this size, on disk beyond it.
+UPLOAD_IN_MEMORY = 1024 * 1024
+UPLOAD_CHUNK = 64 * 1024
+
+
+def _is_multipart(headers: Mapping[bytes, bytes]) -> bool:
+    content_type = headers.get(b"content-type", b"").decode("latin-1")
+    return content_type.partition(";")[0].strip().lower() == "multipart/form-data"
 
 
 class TransportLimits:
@@ -36,23 +47,33 @@ class TransportLimits:
         max_body: int,
         max_message: int,
         body_limits: Mapping[str, int] | None = None,
+        upload_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_message = max_message
         # Paths with a limit of their own (raw e-mail with attachments at /inbound/email).
         self.body_limits = dict(body_limits or {})
+        # Paths taking multipart uploads, with the limit of such a body.
+        self.upload_limits = dict(upload_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            limit = self.body_limits.get(scope.get("path", ""), self.max_body)
-            await self._http(scope, receive, send, limit)
+            path = scope.get("path", "")
+            limit = self.body_limits.get(path, self.max_body)
+            upload_limit = self.upload_limits.get(path)
+            if upload_limit is not None and _is_multipart(dict(scope.get("headers") or [])):
+                await self._http(scope, receive, send, upload_limit, spooled=True)
+            else:
+                await self._http(scope, receive, send, limit)
         elif scope["type"] == "websocket":
             await self._websocket(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send, max_body: int) -> None:
+    async def _http(
+        self, scope: Scope, receive: Receive, send: Send, max_body: int, *, spooled: bool = False
+    ) -> None:
         # Before the body is read: whatever it holds, this route does not take it.
         refusal = method_not_allowed(scope)
         if refusal is not None:
@@ -66,33 +87,31 @@ class TransportLimits:
             return
         # Read the body here, counting, so a missing or lying Content-Length cannot
         # stream more than the limit into the app.
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > max_body:
-                if message.get("more_body", False):
-                    await self._drain(receive, size, max_body)
-                await self._too_large(headers, send, max_body)
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        buffer = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed below)
+            max_size=UPLOAD_IN_MEMORY if spooled else max_body + 1
+        )
+        try:
+            size = 0
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > max_body:
+                    if message.get("more_body", False):
+                        await self._drain(receive, size, max_body)
+                    await self._too_large(headers, send, max_body)
+                    return
+                buffer.write(chunk)
+                more = message.get("more_body", False)
+            buffer.seek(0)
+            # An upload goes on in chunks; any other body in one piece, as it was read.
+            piece = UPLOAD_CHUNK if spooled else max(size, 1)
+            await self.app(scope, _replay(buffer, size, piece, receive), send)
+        finally:
+            buffer.close()
 
     async def _drain(self, receive: Receive, seen: int, max_body: int) -> None:
         """Reads and drops the rest of a body, so the client gets to read our 413.
@@ -159,6 +178,24 @@ class TransportLimits:
                 await send(message)
 
         await self.app(scope, limited_receive, guarded_send)
+
+
+def _replay(buffer: IO[bytes], size: int, piece: int, receive: Receive) -> Receive:
+    """The counted body handed on to the app, in chunks; then the client's own messages."""
+    left = size
+
+    async def replay() -> Message:
+        nonlocal left
+        if left < 0:
+            return await receive()
+        chunk = buffer.read(min(left, piece)) if left else b""
+        left -= len(chunk)
+        more = left > 0
+        if not more:
+            left = -1
+        return {"type": "http.request", "body": chunk, "more_body": more}
+
+    return replay
 
 
 NUL = "\x00"

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db.models import (
+    Attachment,
     Base,
     Case,
     CaseAssignedGroup,
@@ -60,6 +61,12 @@ class Loaders:
         self.outbox_by_id: DataLoader[int, OutboxMessage | None] = DataLoader(self._outbox)
         self.links_by_case_id: DataLoader[int, list[tuple[LinkKind, Case]]] = DataLoader(
             self._links
+        )
+        self.attachments_by_comment_id: DataLoader[int, list[Attachment]] = DataLoader(
+            self._comment_attachments
+        )
+        self.attachments_by_message_id: DataLoader[int, list[Attachment]] = DataLoader(
+            self._message_attachments
         )
 
     def by_id(self, model: type[M]) -> DataLoader[int, M | None]:
@@ -138,6 +145,22 @@ class Loaders:
             .where(CommentMention.comment_id.in_(comment_ids))
             .order_by(User.name, User.id),
             comment_ids,
+        )
+
+    async def _comment_attachments(self, comment_ids: Sequence[int]) -> list[list[Attachment]]:
+        return await self._grouped(
+            select(Attachment.comment_id, Attachment)
+            .where(Attachment.comment_id.in_(comment_ids))
+            .order_by(Attachment.id),
+            comment_ids,
+        )
+
+    async def _message_attachments(self, message_ids: Sequence[int]) -> list[list[Attachment]]:
+        return await self._grouped(
+            select(Attachment.message_id, Attachment)
+            .where(Attachment.message_id.in_(message_ids))
+            .order_by(Attachment.id),
+            message_ids,
         )
 
     async def _links(self, case_ids: Sequence[int]) -> list[list[tuple[LinkKind, Case]]]:

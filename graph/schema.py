@@ -22,6 +22,7 @@ from graph.live.fields.notifications import NotificationSubscription
 from graph.live.fields.presence import PresenceSubscription
 from graph.query_cost import CostLimits
 from graph.resolvers.archiving import ArchivingMutation
+from graph.resolvers.attachments import AttachmentMutation
 from graph.resolvers.auth import AuthMutation, AuthQuery
 from graph.resolvers.case_links import CaseLinkMutation
 from graph.resolvers.case_table import CaseQuery
@@ -43,10 +44,13 @@ from graph.resolvers.presence import PresenceMutation
 from graph.resolvers.profile import ProfileMutation
 from graph.resolvers.reply_templates import ReplyTemplateMutation, ReplyTemplateQuery
 from graph.resolvers.settings import SettingsMutation, SettingsQuery
+from graph.resolvers.sla import SlaMutation, SlaQuery
 from graph.resolvers.sms import SmsMutation
 from graph.resolvers.tags import TagMutation, TagQuery
+from graph.resolvers.webhooks import WebhookMutation, WebhookQuery
 from graph.suggestions import ExecutionWithoutSuggestions
 from graph.trusted_documents import load_manifest, trusted_documents_extension
+from graph.types.attachment import Attachment
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
 from graph.types.case_change import CaseChange
@@ -57,8 +61,10 @@ from graph.types.notification import Notification
 from graph.types.portal import PortalCase
 from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from graph.types.sla import BusinessCalendar, SlaPolicy
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
+from graph.types.webhook import Webhook, WebhookDelivery
 from graph.validation import document_validation
 
 Query = merge_types(
@@ -75,6 +81,8 @@ Query = merge_types(
         CaseViewQuery,
         PortalQuery,
         ReplyTemplateQuery,
+        WebhookQuery,
+        SlaQuery,
     ),
 )
 Mutation = merge_types(
@@ -102,6 +110,9 @@ Mutation = merge_types(
         TagMutation,
         CaseViewMutation,
         PresenceMutation,
+        WebhookMutation,
+        AttachmentMutation,
+        SlaMutation,
     ),
 )
 Subscription = merge_types(
@@ -139,6 +150,11 @@ NODE_TYPES: list[type[Node]] = [
     ReplyTemplate,
     CaseView,
     CaseChange,
+    Webhook,
+    WebhookDelivery,
+    Attachment,
+    SlaPolicy,
+    BusinessCalendar,
 ]
 
 

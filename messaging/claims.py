@@ -65,24 +65,43 @@ async def _finish(db: Database, claimed: OutboxMessage, **values: object) -> boo
     return bool(getattr(result, "rowcount", 0))
 
 
-async def record_sent(db: Database, claimed: OutboxMessage) -> bool:
+async def record_sent(
+    db: Database, claimed: OutboxMessage, *, response_status: int | None = None
+) -> bool:
     return await _finish(
-        db, claimed, status=OutboxStatus.SENT.value, sent_at=utcnow(), last_error=None
+        db,
+        claimed,
+        status=OutboxStatus.SENT.value,
+        sent_at=utcnow(),
+        last_error=None,
+        response_status=response_status,
     )
 
 
 async def record_failure(
-    db: Database, claimed: OutboxMessage, error: str, *, retry_at: datetime | None
+    db: Database,
+    claimed: OutboxMessage,
+    error: str,
+    *,
+    retry_at: datetime | None,
+    response_status: int | None = None,
 ) -> bool:
     """Back to PENDING until `retry_at`, or FAILED for good when there is none."""
     if retry_at is None:
-        return await _finish(db, claimed, status=OutboxStatus.FAILED.value, last_error=error)
+        return await _finish(
+            db,
+            claimed,
+            status=OutboxStatus.FAILED.value,
+            last_error=error,
+            response_status=response_status,
+        )
     return await _finish(
         db,
         claimed,
         status=OutboxStatus.PENDING.value,
         next_attempt_at=retry_at,
         last_error=error,
+        response_status=response_status,
     )
 
 

@@ -1,5 +1,5 @@
-"""A customer's e-mail reply: reading who it is to and from and what they wrote, and threading
-it into the conversation of the case its reply address names.
+"""A customer's e-mail reply: reading who it is to and from, what they wrote and the files
+they attached, and threading it into the conversation of the case its reply address names.
 
 What they wrote is the reply without the quoted history that mail clients append: from
 an attribution line ("On ... wrote:", "Den ... skrev ...:", Outlook's header block or
@@ -8,8 +8,11 @@ an attribution line ("On ... wrote:", "Den ... skrev ...:", Outlook's header blo
 
 from __future__ import annotations
 
+import io
+import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -20,7 +23,11 @@ from bus.event_bus import EventBus
 from db.engine import Database
 from db.models import Case, ConversationMessage
 from domain import conversations
+from domain.attachments import StoredFile, content_type_of, filename_of
 from domain.reply_addresses import case_for_reply, reply_token_in
+from storage.store import FileStore, new_key
+
+log = logging.getLogger("workcloud.inbound")
 
 _RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To", "Cc")
 
@@ -37,11 +44,27 @@ _HEADER_BLOCK_NEXT = re.compile(r"^\*?(Sent|Skickat|Date|Datum|To|Till):\*?\s", 
 
 
 @dataclass(frozen=True)
+class MailFile:
+    filename: str | None
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class InboundMail:
     recipients: list[str]
     sender_address: str
     sender_name: str | None
     text: str
+    files: list[MailFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """What of a reply's files is kept: mail is not a form, so the rest is left out."""
+
+    max_files: int
+    max_file_bytes: int
 
 
 class NotAnEmail(ValueError):
@@ -166,6 +189,18 @@ def _body_text(message: EmailMessage) -> str:
     return _html_to_text(text) if part.get_content_subtype() == "html" else text
 
 
+def _files(message: EmailMessage) -> list[MailFile]:
+    files: list[MailFile] = []
+    for part in message.iter_attachments():
+        if not isinstance(part, EmailMessage) or part.is_multipart():
+            continue
+        content = part.get_payload(decode=True)
+        if isinstance(content, bytes):
+            name = part.get_filename()
+            files.append(MailFile(name, part.get_content_type(), content))
+    return files
+
+
 def _read(message: EmailMessage) -> InboundMail:
     recipients = [
         clean_header(address)
@@ -179,6 +214,7 @@ def _read(message: EmailMessage) -> InboundMail:
         sender_address=clean_header(address),
         sender_name=clean_header(name) or None,
         text=strip_quoted(clean_body(_body_text(message))),
+        files=_files(message),
     )
 
 
@@ -201,10 +237,42 @@ class NoSuchReplyAddress(LookupError):
     """None of the mail's recipients is a reply address this server handed out."""
 
 
+async def _store(
+    store: FileStore, files: Sequence[MailFile], limits: FileLimits
+) -> list[StoredFile]:
+    """Writes the files within the limits; when one fails, those already written go again."""
+    kept = [f for f in files if len(f.content) <= limits.max_file_bytes][: limits.max_files]
+    if len(kept) < len(files):
+        log.info("an e-mail reply's files beyond the limits were left out")
+    stored: list[StoredFile] = []
+    try:
+        for file in kept:
+            key = new_key()
+            await store.put(key, io.BytesIO(file.content))
+            stored.append(
+                StoredFile(
+                    key=key,
+                    filename=filename_of(file.filename),
+                    content_type=content_type_of(file.content_type),
+                    size=len(file.content),
+                )
+            )
+    except BaseException:
+        await store.delete([f.key for f in stored])
+        raise
+    return stored
+
+
 async def thread_reply(
-    db: Database, bus: EventBus, raw: bytes, envelope_recipient: str = ""
+    db: Database,
+    bus: EventBus,
+    store: FileStore,
+    limits: FileLimits,
+    raw: bytes,
+    envelope_recipient: str = "",
 ) -> ConversationMessage:
-    """Threads a raw RFC 5322 reply into its case's conversation, in one transaction.
+    """Threads a raw RFC 5322 reply into its case's conversation, in one transaction, its
+    files written to the store first (and removed again when it does not commit).
 
     The reply address (`reply+<token>@...`) is looked for in the envelope recipient first,
     then in Delivered-To, X-Original-To, Envelope-To, To and Cc. Raises NotAnEmail or
@@ -225,9 +293,14 @@ async def thread_reply(
                 break
     if found is None:
         raise NoSuchReplyAddress("No conversation has this reply address.")
-    async with bus.publishing(db, found.tenant_id) as session:
-        case = await session.get(Case, found.id)
-        assert case is not None
-        return await conversations.receive_email_reply(
-            session, case, mail.sender_address, mail.sender_name, mail.text
-        )
+    stored = await _store(store, mail.files, limits)
+    try:
+        async with bus.publishing(db, found.tenant_id) as session:
+            case = await session.get(Case, found.id)
+            assert case is not None
+            return await conversations.receive_email_reply(
+                session, case, mail.sender_address, mail.sender_name, mail.text, stored
+            )
+    except BaseException:
+        await store.delete([f.key for f in stored])
+        raise

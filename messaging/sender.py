@@ -1,4 +1,5 @@
-"""The outbox sender: a background task that delivers due mail and SMS, with retries.
+"""The outbox sender: a background task that delivers due mail, SMS and webhook deliveries,
+with retries.
 
 It wakes when a transaction that queued something commits (the `outbox` channel on the
 event bus), when a retry falls due, and at least every `outbox_poll_seconds`, so that a
@@ -25,11 +26,16 @@ from db.engine import Database
 from db.models import OutboxMessage, utcnow
 from domain.outbox import Channel
 from messaging import claims
+from messaging.mail_attachments import MailAttachments
 from messaging.sms_provider import SmsProvider
 from messaging.smtp import SmtpTransport
-from messaging.transport import PermanentFailure, Transport
+from messaging.transport import DeliveryFailed, PermanentFailure, Transport
+from messaging.webhook_transport import GlobalIds, WebhookTransport
+from storage.store import FileStore
 
 log = logging.getLogger("workcloud.outbox")
+# The sender's tasks, its deliveries' included.
+TASK_NAME = "outbox-sender"
 
 
 class WakeupListener(Protocol):
@@ -79,14 +85,25 @@ class OutboxSender:
         self._logged_up_to = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings, db: Database) -> OutboxSender:
-        transports: dict[Channel, Transport] = {}
+    def from_settings(
+        cls, settings: Settings, db: Database, store: FileStore, *, global_id: GlobalIds
+    ) -> OutboxSender:
+        """`global_id` writes out the ids in webhook payloads (the API's, made at its edge)."""
+        transports: dict[Channel, Transport] = {
+            Channel.WEBHOOK: WebhookTransport(
+                db,
+                global_id=global_id,
+                timeout=settings.webhook_timeout_seconds,
+                allow_private=settings.webhook_allow_private_networks,
+            )
+        }
         if settings.smtp_url:
             transports[Channel.EMAIL] = SmtpTransport(
                 settings.smtp_url,
                 mail_from=settings.mail_from,
                 reply_domain=settings.reply_domain,
                 timeout=settings.smtp_timeout_seconds,
+                attachments=MailAttachments(db, store),
             )
         if settings.sms_url:
             transports[Channel.SMS] = SmsProvider(
@@ -124,18 +141,26 @@ class OutboxSender:
             )
             if not batch:
                 break
-            for message in batch:
-                await self._deliver(message)
-                attempted += 1
+            # All at once: a slow endpoint (a webhook's may take its whole timeout) holds up
+            # this batch for that long, not every message queued behind it one by one.
+            deliveries = [
+                asyncio.create_task(self._deliver(message), name=TASK_NAME) for message in batch
+            ]
+            for outcome in await asyncio.gather(*deliveries, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            attempted += len(batch)
         return attempted
 
     async def _deliver(self, message: OutboxMessage) -> None:
         transport = self.transports[Channel(message.channel)]
         try:
-            await transport.deliver(message)
+            answered = await transport.deliver(message)
         except PermanentFailure as error:
             log.warning("outbox %s to %s failed for good: %s", message.id, message.recipient, error)
-            await claims.record_failure(self.db, message, str(error), retry_at=None)
+            await claims.record_failure(
+                self.db, message, str(error), retry_at=None, response_status=error.response_status
+            )
         except Exception as error:
             retry_at = self.policy.retry_at(message.attempts, utcnow())
             log.warning(
@@ -146,9 +171,12 @@ class OutboxSender:
                 f"retry at {retry_at:%H:%M:%S}" if retry_at else "giving up",
                 error,
             )
-            await claims.record_failure(self.db, message, str(error), retry_at=retry_at)
+            answered = error.response_status if isinstance(error, DeliveryFailed) else None
+            await claims.record_failure(
+                self.db, message, str(error), retry_at=retry_at, response_status=answered
+            )
         else:
-            await claims.record_sent(self.db, message)
+            await claims.record_sent(self.db, message, response_status=answered)
 
     async def log_kept(self) -> None:
         kept = await claims.pending_since(self.db, self._kept, self._logged_up_to, limit=100)
@@ -201,7 +229,7 @@ class OutboxSender:
             await asyncio.sleep(self.poll_seconds)
 
     def start(self, wakeups: Wakeups | None = None) -> None:
-        self._task = asyncio.create_task(self.run(), name="outbox-sender")
+        self._task = asyncio.create_task(self.run(), name=TASK_NAME)
         if wakeups is not None:
             self._follower = asyncio.create_task(self.follow(wakeups), name="outbox-wakeups")
 

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -16,7 +18,11 @@ import aiosmtplib
 from db.models import OutboxMessage
 from domain.outbox import REPLY_TOKEN_HEADER
 from domain.reply_addresses import reply_address
+from messaging.mail_attachments import MailAttachments, MailPart
 from messaging.transport import PermanentFailure, TemporaryFailure
+
+# A MIME type's or subtype's name (RFC 2045 token).
+_TOKEN = re.compile(r"[A-Za-z0-9!#$&^_.+-]+")
 
 # Set by the transport itself; a queued row cannot override them.
 _OWN_HEADERS = {"from", "to", "subject", "date", "cc", "bcc", REPLY_TOKEN_HEADER.lower()}
@@ -45,7 +51,9 @@ class SmtpServer:
         )
 
 
-def compose(message: OutboxMessage, mail_from: str, reply_domain: str) -> EmailMessage:
+def compose(
+    message: OutboxMessage, mail_from: str, reply_domain: str, parts: Sequence[MailPart] = ()
+) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = mail_from
     mail["To"] = message.recipient
@@ -66,7 +74,20 @@ def compose(message: OutboxMessage, mail_from: str, reply_domain: str) -> EmailM
     if "Message-ID" not in mail:
         mail["Message-ID"] = make_msgid(f"outbox-{message.id}", domain)
     mail.set_content(message.body)
+    for part in parts:
+        maintype, subtype = _mime_type(part.content_type)
+        mail.add_attachment(
+            part.content, maintype=maintype, subtype=subtype, filename=part.filename
+        )
     return mail
+
+
+def _mime_type(content_type: str) -> tuple[str, str]:
+    """The type and subtype of a file's content type as sent; octet-stream when it is none."""
+    maintype, slash, subtype = content_type.partition(";")[0].strip().lower().partition("/")
+    if not slash or not _TOKEN.fullmatch(maintype) or not _TOKEN.fullmatch(subtype):
+        return "application", "octet-stream"
+    return maintype, subtype
 
 
 def _refused(code: int) -> bool:
@@ -74,16 +95,27 @@ def _refused(code: int) -> bool:
 
 
 class SmtpTransport:
-    def __init__(self, url: str, *, mail_from: str, reply_domain: str, timeout: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        mail_from: str,
+        reply_domain: str,
+        timeout: float,
+        attachments: MailAttachments | None = None,
+    ) -> None:
         self.server = SmtpServer.from_url(url)
         self.mail_from = mail_from
         self.reply_domain = reply_domain
         self.timeout = timeout
+        # Where a customer message's files are read from; without it, mail carries none.
+        self.attachments = attachments
 
     async def deliver(self, message: OutboxMessage) -> None:
         server = self.server
+        parts = await self.attachments.of(message) if self.attachments is not None else []
         try:
-            mail = compose(message, self.mail_from, self.reply_domain)
+            mail = compose(message, self.mail_from, self.reply_domain, parts)
             await aiosmtplib.send(
                 mail,
                 hostname=server.host,

@@ -15,7 +15,10 @@ from db.models import OutboxMessage
 
 
 class DeliveryFailed(Exception):
-    pass
+    def __init__(self, reason: str, *, response_status: int | None = None) -> None:
+        super().__init__(reason)
+        # What an HTTP endpoint answered, where it answered at all (webhooks record it).
+        self.response_status = response_status
 
 
 class TemporaryFailure(DeliveryFailed):
@@ -27,7 +30,8 @@ class PermanentFailure(DeliveryFailed):
 
 
 class Transport(Protocol):
-    async def deliver(self, message: OutboxMessage) -> None:
-        """Hands the message over; returns once the other side has accepted it."""
+    async def deliver(self, message: OutboxMessage) -> int | None:
+        """Hands the message over; returns once the other side has accepted it, with the
+        HTTP status it answered where there is one."""
 
     async def close(self) -> None: ...

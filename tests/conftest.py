@@ -144,6 +144,8 @@ async def backend_settings(
     sms_gateway: SmsGateway,
 ) -> AsyncIterator[Settings]:
     delivery = _delivery(mail_server, sms_gateway)
+    # Attachments in a directory of the test run's own, never the working directory.
+    delivery["storage_url"] = f"file://{tmp_path_factory.mktemp('attachments')}"
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "workcloud.db"
         yield Settings(

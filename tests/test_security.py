@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -11,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from graphql import introspection_from_schema
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from db.models import CaseChange
+from db.models import CaseChange, Webhook
 from graph.ids import pk_of, to_global_id
 from graph.schema import build_schema
 from tests.support.client import PASSWORD, Api, Tenant, unique
@@ -194,6 +195,67 @@ async def _case_view(tenant: Tenant) -> str:
     return str(data["saveCaseView"]["caseView"]["id"])
 
 
+async def _webhook(tenant: Tenant) -> str:
+    # Inactive, and only for an event nothing here causes: it is never sent to.
+    data = await tenant.api.data(
+        """mutation { saveWebhook(input: {url: "https://93.184.215.14/hemlig",
+             events: [SLA_BREACHED], active: false}) { webhook { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(data["saveWebhook"]["webhook"]["id"])
+
+
+async def _webhook_delivery(tenant: Tenant) -> str:
+    webhook_id = await _webhook(tenant)
+    # Pointed at loopback behind the API's back: the sender refuses it at once, offline.
+    async with tenant.api.db.transaction(None) as session:
+        await session.execute(
+            update(Webhook)
+            .where(Webhook.id == pk_of(webhook_id, "Webhook"))
+            .values(url="http://127.0.0.1:9/hemlig")
+        )
+    data = await tenant.api.data(
+        """mutation($id: ID!) { sendTestWebhook(input: {id: $id}) { delivery { id } } }""",
+        {"id": webhook_id},
+        tenant.admin_token,
+    )
+    return str(data["sendTestWebhook"]["delivery"]["id"])
+
+
+async def _attachment(tenant: Tenant) -> str:
+    case_id = await tenant.create_case()
+    query = """mutation($c: ID!, $f: [Upload!]!) { addAttachments(input: {caseId: $c, files: $f}) {
+             attachments { id } } }"""
+    response = await tenant.api.http.post(
+        "/graphql",
+        data={
+            "operations": json.dumps({"query": query, "variables": {"c": case_id, "f": [None]}}),
+            "map": json.dumps({"0": ["variables.f.0"]}),
+        },
+        files={"0": ("hemligt.txt", b"hemligt", "text/plain")},
+        headers={"Authorization": f"Bearer {tenant.admin_token}", "Apollo-Require-Preflight": "1"},
+    )
+    return str(response.json()["data"]["addAttachments"]["attachments"][0]["id"])
+
+
+async def _business_calendar(tenant: Tenant) -> str:
+    data = await tenant.api.data(
+        """mutation { saveBusinessCalendar(input: {name: "Kontoret",
+             timezone: "Europe/Stockholm", hours: []}) { businessCalendar { id } } }""",
+        token=tenant.admin_token,
+    )
+    return str(data["saveBusinessCalendar"]["businessCalendar"]["id"])
+
+
+async def _sla_policy(tenant: Tenant) -> str:
+    data = await tenant.api.data(
+        'mutation { saveSlaPolicy(input: {name: "Hemlig", firstResponseMinutes: 60}) '
+        "{ slaPolicy { id } } }",
+        token=tenant.admin_token,
+    )
+    return str(data["saveSlaPolicy"]["slaPolicy"]["id"])
+
+
 # Every Node type, and how a test makes one. A type added to the schema without an entry
 # here fails the test below by name: add its creator (or a factory in tests/client.py).
 CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
@@ -220,6 +282,11 @@ CREATORS: dict[str, Callable[[Tenant], Awaitable[str]]] = {
     "SmsMessage": _sms_message,
     "ReplyTemplate": _reply_template,
     "CaseView": _case_view,
+    "Webhook": _webhook,
+    "WebhookDelivery": _webhook_delivery,
+    "Attachment": _attachment,
+    "BusinessCalendar": _business_calendar,
+    "SlaPolicy": _sla_policy,
 }
 
 

@@ -1,6 +1,7 @@
 """POST /inbound/email: a customer's e-mail reply, threaded into the case's conversation.
 
-The body is the raw RFC 5322 message, as an MTA pipes it or a provider's webhook posts it;
+The body is the raw RFC 5322 message, as an MTA pipes it or a provider's webhook posts it
+(its attached files become the message's attachments);
 the `X-Inbound-Secret` header must carry WORKCLOUD_INBOUND_SECRET. The reply address
 (`reply+<token>@...`) is looked for in the `recipient` query parameter (the envelope
 recipient, where the MTA passes it), then in Delivered-To, X-Original-To, Envelope-To,
@@ -26,7 +27,13 @@ from starlette.responses import JSONResponse, Response
 from domain.conversations import ReplyRefused
 from graph.context import Services
 from graph.ids import to_global_id
-from messaging.inbound_mail import NoSuchReplyAddress, NotAnEmail, UnreadableEmail, thread_reply
+from messaging.inbound_mail import (
+    FileLimits,
+    NoSuchReplyAddress,
+    NotAnEmail,
+    UnreadableEmail,
+    thread_reply,
+)
 
 SECRET_HEADER = "X-Inbound-Secret"
 
@@ -48,6 +55,9 @@ def _refusal(services: Services, request: Request) -> JSONResponse | None:
 
 
 def inbound_email(services: Services) -> Callable[[Request], Awaitable[Response]]:
+    settings = services.settings
+    limits = FileLimits(max_files=settings.max_files, max_file_bytes=settings.max_attachment_bytes)
+
     async def receive(request: Request) -> Response:
         refusal = _refusal(services, request)
         if refusal is not None:
@@ -58,7 +68,9 @@ def inbound_email(services: Services) -> Callable[[Request], Awaitable[Response]
         # as a space; an address has no spaces, so that is undone.
         envelope = request.query_params.get("recipient", "").replace(" ", "+")
         try:
-            message = await thread_reply(services.db, services.bus, raw, envelope)
+            message = await thread_reply(
+                services.db, services.bus, services.storage, limits, raw, envelope
+            )
         except UnreadableEmail as error:
             return _error(422, str(error))
         except NotAnEmail as error:

@@ -1,16 +1,18 @@
-"""Periodic jobs of a server instance: deadline reminders."""
+"""Periodic jobs of a server instance: deadline reminders, SLA warnings and breaches."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bus.event_bus import EventBus
 from db.engine import Database
 from domain.deadline_reminders import send_due_reminders
+from domain.sla.alerts import send_due_alerts
 
 log = logging.getLogger("workcloud.scheduler")
 
@@ -22,27 +24,45 @@ async def remind_once(db: Database, bus: EventBus) -> int:
     return created
 
 
+async def check_sla_once(db: Database, bus: EventBus) -> int:
+    """One sweep: claim and tell due SLA warnings and breaches in one transaction, then
+    publish them."""
+    async with bus.publishing(db, None) as session:
+        claimed = await send_due_alerts(session)
+    return claimed
+
+
 class Scheduler:
-    def __init__(self, db: Database, bus: EventBus, interval: float) -> None:
+    def __init__(
+        self, db: Database, bus: EventBus, interval: float, sla_interval: float = 0.0
+    ) -> None:
         self._db = db
         self._bus = bus
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._jobs: list[tuple[str, float, Callable[[Database, EventBus], Awaitable[int]]]] = [
+            ("deadline-reminders", interval, remind_once),
+            ("sla-alerts", sla_interval, check_sla_once),
+        ]
+        self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        if self._interval > 0:
-            self._task = asyncio.create_task(self._run(), name="deadline-reminders")
+        for name, interval, job in self._jobs:
+            if interval > 0:
+                self._tasks.append(asyncio.create_task(self._run(name, interval, job), name=name))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        self._tasks.clear()
 
-    async def _run(self) -> None:
+    async def _run(
+        self, name: str, interval: float, job: Callable[[Database, EventBus], Awaitable[int]]
+    ) -> None:
         while True:
             try:
-                await remind_once(self._db, self._bus)
+                await job(self._db, self._bus)
             except (SQLAlchemyError, OSError) as error:
-                log.warning("deadline reminders failed this round: %r", error)
-            await asyncio.sleep(self._interval)
+                log.warning("%s failed this round: %r", name, error)
+            await asyncio.sleep(interval)

@@ -1,5 +1,6 @@
 """The application, assembled: settings, database, event bus, outbox sender, scheduler, and
-the Starlette app serving /graphql over HTTP and WebSocket, /health and /inbound/email.
+the Starlette app serving /graphql over HTTP and WebSocket, /health, /inbound/email and
+/attachments/<key> (signed download links).
 
 Everything that runs for the life of the process is started and stopped by the lifespan here.
 """
@@ -22,14 +23,19 @@ from bus.event_bus import EventBus
 from config.settings import Settings, get_settings
 from db.engine import Database
 from domain import channels, passwords
+from domain.sla import case_targets
 from graph.app import GraphQLView
+from graph.attachment_links import AttachmentLinks
 from graph.context import Services
+from graph.ids import to_global_id
 from graph.limits import TransportLimits
 from graph.live.case_feed import CaseFeeds
 from graph.live.event_reads import EventReads
 from graph.live.hub import LiveHub
 from graph.throttle import SignInThrottle
 from messaging.sender import OutboxSender
+from storage.configured import open_store
+from workcloud.attachment_endpoint import attachment_download
 from workcloud.health import Readiness
 from workcloud.inbound_endpoint import inbound_email
 from workcloud.scheduler import Scheduler
@@ -66,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     passwords.configure(
         time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
     )
+    case_targets.configure(warning_share=settings.sla_warning_share)
     bus = EventBus(
         settings.broadcast_url,
         prefix=settings.broadcast_channel_prefix,
@@ -82,9 +89,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         live=LiveHub(bus, event_reads, db),
         case_feeds=CaseFeeds(bus, event_reads, db),
         presence=CasePresenceBoard(bus, heartbeat_seconds=settings.presence_heartbeat_seconds),
+        storage=open_store(settings.storage_url),
+        attachment_links=AttachmentLinks(db, settings),
     )
     view = GraphQLView(services)
-    sender = OutboxSender.from_settings(settings, services.db)
+    sender = OutboxSender.from_settings(
+        settings, services.db, services.storage, global_id=to_global_id
+    )
 
     readiness = Readiness(services)
 
@@ -93,7 +104,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await readiness.start()
         await services.bus.connect()
         await services.presence.start()
-        scheduler = Scheduler(services.db, services.bus, settings.deadline_reminder_interval)
+        scheduler = Scheduler(
+            services.db,
+            services.bus,
+            settings.deadline_reminder_interval,
+            settings.sla_check_interval,
+        )
         scheduler.start()
         sender.start(wakeups=lambda: services.bus.listen(channels.outbox()))
         sign_ins = asyncio.create_task(
@@ -114,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.presence.stop()
             await services.bus.disconnect()
             await services.throttle.close()
+            await services.storage.close()
             await services.db.dispose()
 
     limits = partial(
@@ -127,11 +144,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/health", readiness.endpoint, methods=["GET"]),
             Route("/inbound/email", inbound_email(services), methods=["POST"]),
+            Route("/attachments/{key}", attachment_download(services), methods=["GET"]),
         ],
         middleware=[
             Middleware(
                 limits,
                 body_limits={"/inbound/email": settings.inbound_max_bytes},
+                upload_limits={"/graphql": settings.max_upload_request_bytes},
             )
         ],
         lifespan=lifespan,

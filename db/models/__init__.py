@@ -1,5 +1,6 @@
 """Every table of the product, importable from one place."""
 
+from db.models.attachments import Attachment
 from db.models.base import Base, TenantOwned, utcnow
 from db.models.case_changes import CaseChange
 from db.models.case_options import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
@@ -25,12 +26,16 @@ from db.models.global_id_key import GlobalIdKey
 from db.models.password_resets import PasswordReset
 from db.models.people import AccessToken, Group, GroupMember, User
 from db.models.reply_templates import ReplyTemplate
+from db.models.sla import BusinessCalendar, SlaAlert, SlaPolicy
 from db.models.tags import CaseTag, Tag
 from db.models.tenant import CaseModuleSettingsRow, Tenant
+from db.models.webhooks import Webhook
 
 __all__ = [
     "AccessToken",
+    "Attachment",
     "Base",
+    "BusinessCalendar",
     "Case",
     "CaseAssignedGroup",
     "CaseAssignedUser",
@@ -59,11 +64,14 @@ __all__ = [
     "PasswordReset",
     "Project",
     "ReplyTemplate",
+    "SlaAlert",
+    "SlaPolicy",
     "Tag",
     "Task",
     "TaskTemplate",
     "Tenant",
     "TenantOwned",
     "User",
+    "Webhook",
     "utcnow",
 ]

@@ -29,6 +29,9 @@ class Case(TenantOwned, Base):
         # ordered walk, and the map window, which reads only the cases on its page.
         Index("ix_cases_tenant_created", "tenant_id", "created_at", "id", "lat", "lng"),
         Index("ix_cases_tenant_deadline", "tenant_id", "deadline"),
+        # The SLA sweep: cases whose warning time has come.
+        Index("ix_cases_sla_first_response_warn_at", "sla_first_response_warn_at"),
+        Index("ix_cases_sla_resolution_warn_at", "sla_resolution_warn_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -79,6 +82,18 @@ class Case(TenantOwned, Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("cases.id", ondelete="SET NULL")
     )
+    # Its service level (domain/sla/): the policy it took, when each target is due and when
+    # its warning is, when it was met, and the business time spent closed before a reopening.
+    sla_policy_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("sla_policies.id", ondelete="SET NULL"), index=True
+    )
+    sla_first_response_due_at: Mapped[datetime | None]
+    sla_first_response_warn_at: Mapped[datetime | None]
+    sla_resolution_due_at: Mapped[datetime | None]
+    sla_resolution_warn_at: Mapped[datetime | None]
+    sla_first_responded_at: Mapped[datetime | None]
+    sla_resolved_at: Mapped[datetime | None]
+    sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseAssignedUser(TenantOwned, Base):

@@ -35,7 +35,11 @@ class CommentMention(TenantOwned, Base):
 
 class ConversationMessage(TenantOwned, Base):
     __tablename__ = "conversation_messages"
-    __table_args__ = (Index("ix_conversation_messages_case", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_conversation_messages_case", "case_id", "id"),
+        # The outbox sender finds the message a mail sends (and so its attachments).
+        Index("ix_conversation_messages_outbox", "outbox_id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"))
@@ -86,6 +90,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_case", "case_id", "id"),
+        Index("ix_outbox_webhook", "webhook_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -104,3 +109,8 @@ class OutboxMessage(Base):
     # An SMS sent on a case is listed on it (Case.smsMessages), with who sent it.
     case_id: Mapped[int | None] = mapped_column(Id, ForeignKey("cases.id", ondelete="SET NULL"))
     sent_by_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
+    # A webhook delivery: the webhook it goes to, and the HTTP status its last attempt got.
+    # No foreign key: an event that races deleteWebhook must not fail the write that caused
+    # it; deleteWebhook deletes the webhook's deliveries, and the sender fails any it misses.
+    webhook_id: Mapped[int | None] = mapped_column(Id)
+    response_status: Mapped[int | None] = mapped_column(Integer)

@@ -33,7 +33,7 @@ from db.models import (
     utcnow,
 )
 from db.streams import Stream, serialize_appends_in_hook
-from domain import channels
+from domain import channels, webhooks
 from domain.announcements import announce
 from domain.cases.snapshot import Snapshot, read_snapshots
 
@@ -216,6 +216,9 @@ def _append_changes(session: Session) -> None:
         )
     if not rows:
         return
+    webhooks.queue_case_events(
+        session, [(row["tenant_id"], row["case_id"], row["kind"]) for row in rows]
+    )
     tenants = sorted({row["tenant_id"] for row in rows})
     serialize_appends_in_hook(session, Stream.TENANT_CASE_CHANGES, tenants)
     appended = session.execute(

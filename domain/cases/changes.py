@@ -6,6 +6,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    Attachment,
     Case,
     CaseAssignedGroup,
     CaseObject,
@@ -140,8 +141,13 @@ async def take_case(session: AsyncSession, actor: Actor, case_id: int | None) ->
     return case
 
 
-async def delete_case(session: AsyncSession, viewer: Viewer, case_id: int | None) -> int:
-    """An administrator, or whoever registered the case, may delete it with all it holds."""
+async def delete_case(
+    session: AsyncSession, viewer: Viewer, case_id: int | None
+) -> tuple[int, list[str]]:
+    """An administrator, or whoever registered the case, may delete it with all it holds.
+
+    Returns its id and the storage keys of its files, to be removed once this commits.
+    """
     case = await locked_case(session, case_id)
     if not viewer.is_admin and case.created_by_id != viewer.user_id:
         problems = Problems()
@@ -152,6 +158,10 @@ async def delete_case(session: AsyncSession, viewer: Viewer, case_id: int | None
         )
         problems.raise_if_any()
     deleted_id = case.id
+    # Read under the case's lock, which adding attachments takes too: none is missed.
+    files = list(
+        await session.scalars(select(Attachment.storage_key).where(Attachment.case_id == case.id))
+    )
     await session.delete(case)
     await session.flush()
-    return deleted_id
+    return deleted_id, files

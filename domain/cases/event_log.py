@@ -27,6 +27,7 @@ from db.models import (
 from domain.cases.names import names_by_id
 from domain.cases.state import CaseState
 from domain.viewer import Viewer
+from domain.webhooks import note_case_changes
 
 
 class Action(StrEnum):
@@ -91,6 +92,7 @@ def record(
         changes=[c.to_json() for c in changes],
     )
     session.add(event)
+    note_case_changes(session, case_id, event.changes)
     return event
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    Attachment,
     Case,
     CaseAssignedGroup,
     CaseAssignedUser,
@@ -41,6 +42,7 @@ from domain.cases.event_log import Action, Actor, Change, record
 from domain.cases.saving import next_position
 from domain.cases.search_text import refresh_search_text
 from domain.errors import Problems, UserErrorCode
+from domain.sla.case_targets import record_merge
 
 # Rows moved per statement; each batch's references are remapped in one UPDATE.
 _BATCH = 500
@@ -80,8 +82,8 @@ async def locked_cases(session: AsyncSession, ids: Sequence[int]) -> dict[int, C
 async def merge_cases(
     session: AsyncSession, actor: Actor, source_id: int | None, target_id: int | None
 ) -> Case:
-    """Moves the source's comments, messages, tasks and assignees to the target and closes
-    the source, pointing at the target. Returns the target."""
+    """Moves the source's comments, messages, attachments, tasks and assignees to the target
+    and closes the source, pointing at the target. Returns the target."""
     ids = [i for i in (source_id, target_id) if i is not None]
     # Stream locks first, as every writer of a comment or message takes them before the row.
     await serialize_appends(session, Stream.CASE_COMMENTS, ids)
@@ -121,6 +123,7 @@ async def merge_cases(
     now = utcnow()
     source.status_id = closing.id
     source.merged_into_id = target.id
+    record_merge(source, target, now)
     source.updated_at = target.updated_at = now
     record(session, source.id, actor, Action.MERGED_INTO, [Change("mergedInto", None, _no(target))])
     record(session, target.id, actor, Action.MERGED_FROM, [Change("mergedFrom", None, _no(source))])
@@ -225,6 +228,7 @@ async def _move_comments(session: AsyncSession, merge: Merge) -> None:
         [
             (CommentMention, cast(Column[Any], CommentMention.comment_id)),
             (Notification, cast(Column[Any], Notification.comment_id)),
+            (Attachment, cast(Column[Any], Attachment.comment_id)),
         ],
     )
 
@@ -234,7 +238,21 @@ async def _move_messages(session: AsyncSession, merge: Merge) -> None:
         session,
         cast(Table, ConversationMessage.__table__),
         merge,
-        [(Notification, cast(Column[Any], Notification.message_id))],
+        [
+            (Notification, cast(Column[Any], Notification.message_id)),
+            (Attachment, cast(Column[Any], Attachment.message_id)),
+        ],
+    )
+
+
+async def _move_attachments(session: AsyncSession, merge: Merge) -> None:
+    """Every file of the source, its comments' and messages' too (those already follow
+    their moved comment or message); they keep their ids, so their links keep working."""
+    await session.execute(
+        update(Attachment)
+        .where(Attachment.case_id == merge.source.id)
+        .values(case_id=merge.target.id)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -304,6 +322,7 @@ async def _move_tags(session: AsyncSession, merge: Merge) -> None:
 STEPS: tuple[MergeStep, ...] = (
     _move_comments,
     _move_messages,
+    _move_attachments,
     _move_tasks,
     _move_tags,
     _move_assignees,

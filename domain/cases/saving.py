@@ -15,6 +15,7 @@ from domain.cases.proposal import Proposal
 from domain.cases.search_text import refresh_search_text
 from domain.cases.state import CaseState, save_assignees
 from domain.notifications import assignees_of, notify_assigned
+from domain.sla.case_targets import follow_case
 
 
 async def next_position(session: AsyncSession, case_id: int) -> int:
@@ -65,6 +66,7 @@ async def save_proposal(
     """Applies `proposal` to `case` (already flushed) and logs what changed under `action`."""
     after = proposal.state
     after.apply_to(case)
+    await follow_case(session, case, before, now)
     if after != before or proposal.task_templates or proposal.form_templates:
         case.updated_at = now  # before the next flush, so one UPDATE carries it
     reassigned = (before.assigned_user_ids, before.assigned_group_ids) != (

@@ -26,10 +26,12 @@ from db.models import (
     GroupMember,
     Tag,
     User,
+    utcnow,
 )
 from db.pagination import SortKey
 from domain import validation
 from domain.search_patterns import like_pattern
+from domain.sla.case_targets import breached, unmet_due_column
 
 
 class CaseScope(StrEnum):
@@ -48,6 +50,7 @@ class CaseOrderField(StrEnum):
     TYPE = "TYPE"
     CUSTOMER = "CUSTOMER"
     RESPONSIBLE = "RESPONSIBLE"
+    SLA_DUE = "SLA_DUE"  # the earliest due time of an SLA target not met yet; none last
 
 
 class OrderDirection(StrEnum):
@@ -96,6 +99,7 @@ class CaseFilter:
     deadline_after: datetime | None = None
     within: BoundingBox | None = None
     tags: Sequence[str] | None = None  # a case has them all, in any letter case
+    sla_breached: bool | None = None  # an SLA target not met when due (false: none)
 
 
 def checked_filter(given: CaseFilter) -> tuple[CaseFilter, dict[str, str]]:
@@ -169,6 +173,8 @@ def _sort_expression(order: CaseOrderField, joins: _Joins) -> Any:
             return func.lower(joins.need(Customer).name, type_=String)
         case CaseOrderField.RESPONSIBLE:
             return func.lower(joins.need(User).name, type_=String)
+        case CaseOrderField.SLA_DUE:
+            return unmet_due_column()
 
 
 def mine(user_id: int) -> ColumnElement[bool]:
@@ -221,6 +227,9 @@ def _criteria(given: CaseFilter) -> list[ColumnElement[bool]]:
         criteria.append(Case.deadline > given.deadline_after)
     if given.within is not None:
         criteria.append(inside(Case.lat, Case.lng, given.within))
+    if given.sla_breached is not None:
+        any_breach = breached(utcnow())
+        criteria.append(any_breach if given.sla_breached else ~any_breach)
     for key in dict.fromkeys(t.strip().lower() for t in given.tags or ()):
         criteria.append(
             exists().where(

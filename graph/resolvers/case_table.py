@@ -56,6 +56,9 @@ class CaseFilterInput:
     tags: list[str] | None = strawberry.field(
         default=None, description="A case has them all, in any letter case."
     )
+    sla_breached: bool | None = strawberry.field(
+        default=None, description="An SLA target was not met when due; false: none was."
+    )
 
 
 @strawberry.input(name="CaseOrder")
@@ -100,6 +103,7 @@ def unchecked_filter(given: CaseFilterInput) -> table.CaseFilter:
         deadline_after=given.deadline_after,
         within=_box(given.within),
         tags=given.tags,
+        sla_breached=given.sla_breached,
     )
 
 

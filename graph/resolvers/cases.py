@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 import strawberry
@@ -17,6 +18,8 @@ from graph.resolvers.case_input import RegisterCaseInput, UpdateCaseInput, case_
 from graph.resolvers.mutation import perform
 from graph.types.base import UserError
 from graph.types.case import Case
+
+log = logging.getLogger("workcloud")
 
 Info = strawberry.Info[Context, None]
 CaseWork = Callable[[AsyncSession, DomainViewer], Awaitable[models.Case]]
@@ -109,9 +112,17 @@ class CaseMutation:
 
     @strawberry.mutation(description="An administrator or the case's registrar deletes it.")
     async def delete_case(self, info: Info, input: DeleteCaseInput) -> DeleteCasePayload:
-        async def work(session: AsyncSession, viewer: DomainViewer) -> int:
+        async def work(session: AsyncSession, viewer: DomainViewer) -> tuple[int, list[str]]:
             return await changes.delete_case(session, viewer, our_pk(input.id, "Case"))
 
         outcome = await perform(info, work)
-        deleted = strawberry.ID(to_global_id("Case", outcome.value)) if outcome.value else None
-        return DeleteCasePayload(deleted_id=deleted, user_errors=outcome.errors)
+        if outcome.value is None:
+            return DeleteCasePayload(user_errors=outcome.errors)
+        deleted_id, files = outcome.value
+        # Committed: its files go too. Should the store fail now, the case is deleted all the
+        # same and its files are left over, named by no row and reachable by no link.
+        try:
+            await info.context.services.storage.delete(files)
+        except Exception:
+            log.exception("the files of deleted case %s could not be removed", deleted_id)
+        return DeleteCasePayload(deleted_id=strawberry.ID(to_global_id("Case", deleted_id)))

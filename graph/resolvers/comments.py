@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.file_uploads import Upload
 
 from db import models
 from domain import comments
+from domain.attachments import StoredFile
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import pk_of
-from graph.resolvers.mutation import perform
 from graph.types.base import UserError
 from graph.types.case import Comment
+from graph.uploads import perform_with_uploads
 
 Info = strawberry.Info[Context, None]
 
@@ -21,6 +23,9 @@ Info = strawberry.Info[Context, None]
 class AddCommentInput:
     case_id: strawberry.ID
     body: str
+    attachments: list[Upload] | None = strawberry.field(
+        default=None, description="Files for the comment: internal, never in the portal."
+    )
 
 
 @strawberry.type
@@ -33,11 +38,13 @@ class AddCommentPayload:
 class CommentMutation:
     @strawberry.mutation(description="An internal comment; @handle mentions notify those users.")
     async def add_comment(self, info: Info, input: AddCommentInput) -> AddCommentPayload:
-        async def work(session: AsyncSession, viewer: DomainViewer) -> models.Comment:
+        async def work(
+            session: AsyncSession, viewer: DomainViewer, files: list[StoredFile]
+        ) -> models.Comment:
             return await comments.add_comment(
-                session, viewer, pk_of(input.case_id, "Case"), input.body
+                session, viewer, pk_of(input.case_id, "Case"), input.body, files
             )
 
-        outcome = await perform(info, work)
+        outcome = await perform_with_uploads(info, input.attachments, "attachments", work)
         comment = Comment.from_row(outcome.value) if outcome.value else None
         return AddCommentPayload(comment=comment, user_errors=outcome.errors)

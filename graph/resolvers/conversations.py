@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.file_uploads import Upload
 
 from db import models
 from domain import conversations
+from domain.attachments import StoredFile
 from domain.viewer import Viewer as DomainViewer
 from graph.context import Context
 from graph.ids import our_pk, pk_of
-from graph.resolvers.mutation import perform
 from graph.types.base import UserError
 from graph.types.conversation import ConversationMessage
+from graph.uploads import perform_with_uploads
 
 Info = strawberry.Info[Context, None]
 
@@ -24,6 +26,9 @@ class SendCustomerMessageInput:
     case_id: strawberry.ID
     body: str | None = None
     template_id: strawberry.ID | None = None
+    attachments: list[Upload] | None = strawberry.field(
+        default=None, description="Files for the customer: sent with the e-mail, in the portal."
+    )
 
 
 @strawberry.type
@@ -40,15 +45,18 @@ class ConversationMutation:
     async def send_customer_message(
         self, info: Info, input: SendCustomerMessageInput
     ) -> SendCustomerMessagePayload:
-        async def work(session: AsyncSession, viewer: DomainViewer) -> models.ConversationMessage:
+        async def work(
+            session: AsyncSession, viewer: DomainViewer, files: list[StoredFile]
+        ) -> models.ConversationMessage:
             return await conversations.send_customer_message(
                 session,
                 viewer,
                 pk_of(input.case_id, "Case"),
                 input.body,
                 our_pk(input.template_id, "ReplyTemplate"),
+                files,
             )
 
-        outcome = await perform(info, work)
+        outcome = await perform_with_uploads(info, input.attachments, "attachments", work)
         message = ConversationMessage.from_row(outcome.value) if outcome.value else None
         return SendCustomerMessagePayload(message=message, user_errors=outcome.errors)

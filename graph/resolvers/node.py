@@ -8,11 +8,14 @@ from typing import Any
 import strawberry
 
 from db import models
+from domain.attachments import visible_attachment
 from domain.cases.access import may_see
 from domain.cases.views import visible_view
 from domain.reply_templates import may_use
+from domain.webhooks import webhook_of
 from graph.context import Context
 from graph.ids import parse_global_id
+from graph.types.attachment import Attachment
 from graph.types.base import Node
 from graph.types.case import Case, CaseEvent, Comment, FormInstance, Task
 from graph.types.case_change import CaseChange
@@ -23,8 +26,10 @@ from graph.types.notification import Notification
 from graph.types.portal import PortalCase
 from graph.types.reply_template import ReplyTemplate
 from graph.types.settings import CasePriority, CaseStatus, CaseType, FormTemplate, TaskTemplate
+from graph.types.sla import BusinessCalendar, SlaPolicy
 from graph.types.sms import SmsMessage
 from graph.types.user import Group, User
+from graph.types.webhook import Webhook, WebhookDelivery
 
 Info = strawberry.Info[Context, None]
 
@@ -51,6 +56,8 @@ STAFF_NODES: dict[str, tuple[type[models.Base], Callable[[Any], Node]]] = {
     "ConversationMessage": (models.ConversationMessage, ConversationMessage.from_row),
     # Staff see every case of their tenant, deleted ones' last change included.
     "CaseChange": (models.CaseChange, CaseChange.from_row),
+    "SlaPolicy": (models.SlaPolicy, SlaPolicy.from_row),
+    "BusinessCalendar": (models.BusinessCalendar, BusinessCalendar.from_row),
     # Staff see every case of their tenant, so also each one as its customer sees it.
     "PortalCase": (models.Case, PortalCase.from_row),
 }
@@ -75,6 +82,13 @@ async def _portal_message(info: Info, pk: int) -> Node | None:
     return ConversationMessage.from_row(message)
 
 
+async def _attachment(info: Info, pk: int) -> Node | None:
+    # Staff: any of their tenant's; a portal contact: only a message's on its visible case.
+    viewer = info.context.signed_in()
+    row = await info.context.scope.read(lambda s: visible_attachment(s, viewer, pk))
+    return Attachment.from_row(row) if row is not None else None
+
+
 async def _sms(info: Info, pk: int) -> Node | None:
     # Outbox rows are not TenantOwned; the loader checks the tenant, `maybe` the channel.
     return SmsMessage.maybe(await info.context.scope.loaders.outbox_by_id.load(pk))
@@ -94,17 +108,34 @@ async def _case_view(info: Info, pk: int) -> Node | None:
     return CaseView.from_row(view) if view is not None else None
 
 
+async def _webhook(info: Info, pk: int) -> Node | None:
+    # Administrators only; anyone else is told nothing of them, as of another tenant's.
+    viewer = info.context.staff()
+    webhook = await info.context.scope.read(lambda s: webhook_of(s, viewer, pk))
+    return Webhook.from_row(webhook) if webhook is not None else None
+
+
+async def _webhook_delivery(info: Info, pk: int) -> Node | None:
+    if not info.context.staff().is_admin:
+        return None
+    return WebhookDelivery.maybe(await info.context.scope.loaders.outbox_by_id.load(pk))
+
+
 # Staff types whose rows need more than the tenant filter of `STAFF_NODES`.
 STAFF_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "SmsMessage": _sms,
     "ReplyTemplate": _reply_template,
     "CaseView": _case_view,
+    "Webhook": _webhook,
+    "WebhookDelivery": _webhook_delivery,
+    "Attachment": _attachment,
 }
 
 # What a portal contact can reach by id: its own visible cases and their messages, no more.
 PORTAL_NODES: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "PortalCase": _portal_case,
     "ConversationMessage": _portal_message,
+    "Attachment": _attachment,
 }
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.file_uploads import Upload
 
 from db import models
 from db.pagination import SortKey
 from domain import conversations
+from domain.attachments import StoredFile
 from domain.cases import portal
 from domain.errors import NotAllowed
 from domain.viewer import Viewer as DomainViewer
@@ -16,10 +18,10 @@ from graph.connections import connection
 from graph.context import Context
 from graph.ids import pk_of
 from graph.resolvers.auth import ChangePasswordInput, ChangePasswordPayload, change_own_password
-from graph.resolvers.mutation import perform
 from graph.types.base import Connection, UserError
 from graph.types.conversation import ConversationMessage
 from graph.types.portal import PortalCase
+from graph.uploads import perform_with_uploads
 
 Info = strawberry.Info[Context, None]
 
@@ -28,6 +30,9 @@ Info = strawberry.Info[Context, None]
 class PortalSendMessageInput:
     case_id: strawberry.ID = strawberry.field(description="A PortalCase id.")
     body: str
+    attachments: list[Upload] | None = strawberry.field(
+        default=None, description="Files for the staff, kept with the message."
+    )
 
 
 @strawberry.type
@@ -65,11 +70,17 @@ class PortalMutation:
     async def portal_send_message(
         self, info: Info, input: PortalSendMessageInput
     ) -> PortalSendMessagePayload:
-        async def work(session: AsyncSession, viewer: DomainViewer) -> models.ConversationMessage:
+        async def work(
+            session: AsyncSession, viewer: DomainViewer, files: list[StoredFile]
+        ) -> models.ConversationMessage:
             case_pk = pk_of(input.case_id, "PortalCase")
-            return await conversations.send_portal_message(session, viewer, case_pk, input.body)
+            return await conversations.send_portal_message(
+                session, viewer, case_pk, input.body, files
+            )
 
-        outcome = await perform(info, work, staff_only=False)
+        outcome = await perform_with_uploads(
+            info, input.attachments, "attachments", work, staff_only=False
+        )
         message = ConversationMessage.from_row(outcome.value) if outcome.value else None
         return PortalSendMessagePayload(message=message, user_errors=outcome.errors)
 

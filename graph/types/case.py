@@ -13,16 +13,19 @@ import strawberry
 from sqlalchemy import select
 
 from db import models
+from db.models import utcnow
 from db.pagination import SortKey
 from domain.cases.links import LinkKind
 from domain.cases.tabs import check_conversations_tab, check_events_tab
 from domain.custom_fields import FieldKind, definitions_of
 from graph.connections import connection
 from graph.ids import to_global_id
+from graph.types.attachment import Attachment
 from graph.types.base import Connection, GeoPoint, Node
 from graph.types.conversation import ConversationMessage, case_messages
 from graph.types.customer import CaseObject, Contact, Customer, Project
 from graph.types.settings import CasePriority, CaseStatus, CaseType
+from graph.types.sla import CaseSla
 from graph.types.sms import SmsMessage, case_sms_messages
 from graph.types.user import Group, User
 
@@ -156,6 +159,11 @@ class Comment(Node):
     async def mentions(self, info: strawberry.Info) -> list[User]:
         rows = await _loaders(info).mentions_by_comment_id.load(self.pk)
         return [User.from_row(r) for r in rows]
+
+    @strawberry.field(description="Files attached to the comment, oldest first.")
+    async def attachments(self, info: strawberry.Info) -> list[Attachment]:
+        rows = await _loaders(info).attachments_by_comment_id.load(self.pk)
+        return [Attachment.from_row(r) for r in rows]
 
     @strawberry.field
     async def case(self, info: strawberry.Info) -> Case:
@@ -305,6 +313,20 @@ class Case(Node):
         check_conversations_tab(settings, portal=False)
         return await case_messages(info, self.row.id, first, after)
 
+    @strawberry.field(
+        description="Every file on the case, its comments' and messages' too, oldest first."
+    )
+    async def attachments(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Attachment]:
+        statement = select(models.Attachment, models.Attachment.id).where(
+            models.Attachment.case_id == self.row.id
+        )
+        keys = [SortKey(models.Attachment.id)]
+        return await connection(
+            info, statement, keys, Attachment.from_row, first=first, after=after
+        )
+
     @strawberry.field(description="The SMS sent on the case, oldest first.")
     async def sms_messages(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
@@ -321,6 +343,10 @@ class Case(Node):
         pk = self.row.merged_into_id
         row = await _loaders(info).by_id(models.Case).load(pk) if pk else None
         return Case.from_row(row) if row else None
+
+    @strawberry.field(description="Its service level; null when no SLA policy applies.")
+    def sla(self) -> CaseSla | None:
+        return CaseSla.maybe(self.row, utcnow())
 
     async def _type_row(self, info: strawberry.Info) -> models.CaseType | None:
         pk = self.row.type_id

@@ -50,6 +50,7 @@ class CaseFilterValue:
     deadline_after: datetime | None
     within: BoundingBoxValue | None
     tags: list[str] | None
+    sla_breached: bool | None
 
     @classmethod
     def of(cls, saved: CaseFilter) -> CaseFilterValue:
@@ -69,6 +70,7 @@ class CaseFilterValue:
             deadline_after=saved.deadline_after,
             within=BoundingBoxValue.maybe(saved.within),
             tags=None if saved.tags is None else list(saved.tags),
+            sla_breached=saved.sla_breached,
         )
 
 

@@ -13,6 +13,7 @@ from domain.conversations import Direction, delivery_of
 from domain.outbox import DeliveryStatus
 from graph.connections import connection
 from graph.ids import to_global_id
+from graph.types.attachment import Attachment
 from graph.types.base import Connection, Node
 
 strawberry.enum(Direction, name="MessageDirection")
@@ -59,6 +60,11 @@ class ConversationMessage(Node):
             row = await info.context.scope.loaders.outbox_by_id.load(self.outbox_pk)
             status = row.status if row is not None else None
         return delivery_of(self.direction, self.outbox_pk, status)
+
+    @strawberry.field(description="Files sent with the message, oldest first.")
+    async def attachments(self, info: strawberry.Info) -> list[Attachment]:
+        rows = await info.context.scope.loaders.attachments_by_message_id.load(self.pk)
+        return [Attachment.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, row: models.ConversationMessage) -> ConversationMessage:

@@ -11,6 +11,8 @@ from db import models
 from db.pagination import SortKey
 from domain.deadline_reminders import ReminderPhase, reminder_phase
 from domain.notifications import NotificationKind
+from domain.sla.alerts import sla_target
+from domain.sla.case_targets import SlaTarget
 from graph.connections import connection
 from graph.ids import to_global_id
 from graph.types.base import Connection, Node
@@ -33,6 +35,9 @@ class Notification(Node):
     read_at: datetime | None
     reminder_phase: ReminderPhase | None = strawberry.field(
         description="Which deadline reminder this is; null for every other kind."
+    )
+    sla_target: SlaTarget | None = strawberry.field(
+        description="The target an SLA warning or breach is about; null for every other kind."
     )
     pk: strawberry.Private[int]
     actor_pk: strawberry.Private[int | None]
@@ -78,6 +83,7 @@ class Notification(Node):
             created_at=row.created_at,
             read_at=row.read_at,
             reminder_phase=reminder_phase(row.kind, row.dedupe_key),
+            sla_target=sla_target(row.kind, row.dedupe_key),
             actor_pk=row.actor_id,
             case_pk=row.case_id,
             comment_pk=row.comment_id,

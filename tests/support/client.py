@@ -28,7 +28,7 @@ from tests.support.sms_gateway import SmsGateway
 
 PASSWORD = "correct horse battery"
 # Tasks of the server that query on their own schedule; statement counts leave them out.
-BACKGROUND_JOBS = {"outbox-sender", "deadline-reminders"}
+BACKGROUND_JOBS = {"outbox-sender", "deadline-reminders", "sla-alerts"}
 
 
 def unique(prefix: str) -> str:

@@ -1,0 +1,1 @@
+"""Service levels: business calendars, SLA policies, each case's targets, warnings and breaches."""
