@@ -18,6 +18,7 @@ from domain import signin
 from domain.viewer import Viewer
 from graph.context import Context, Services
 from graph.errors import classify
+from graph.graphiql import ide_html
 from graph.legacy_websocket import LegacySocketHandler
 from graph.library_internals import UnsetType, is_operation_type_refusal
 from graph.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
@@ -103,6 +104,11 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
         self.connections = OpenSockets(settings.max_connections_per_viewer)
         path = settings.trusted_documents
         self.trusted_documents = load_manifest(path) if path is not None else None
+
+    @property
+    def graphql_ide_html(self) -> str:
+        # The product's own GraphiQL page, its files served by this API (graph/graphiql/).
+        return ide_html()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":

@@ -15,7 +15,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bus.case_presence import CasePresenceBoard
@@ -27,6 +28,7 @@ from domain.sla import case_targets
 from graph.app import GraphQLView
 from graph.attachment_links import AttachmentLinks
 from graph.context import Services
+from graph.graphiql import ASSETS_PATH, STATIC_DIR
 from graph.ids import to_global_id
 from graph.limits import TransportLimits
 from graph.subscriptions.case_feed import CaseFeeds
@@ -145,6 +147,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", readiness.endpoint, methods=["GET"]),
             Route("/inbound/email", inbound_email(services), methods=["POST"]),
             Route("/attachments/{key}", attachment_download(services), methods=["GET"]),
+            # GraphiQL's scripts and styles, from the API itself: its page needs no other site.
+            *(
+                [Mount(ASSETS_PATH, StaticFiles(directory=STATIC_DIR))]
+                if settings.graphiql_enabled
+                else []
+            ),
         ],
         middleware=[
             Middleware(
