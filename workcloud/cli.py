@@ -113,7 +113,7 @@ def _schema() -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workcloud", description=__doc__)
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {version('workcloud-cases')}"
@@ -156,11 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     tenant.add_argument("--admin-name")
     commands.add_parser("demo", help="fill the database with a realistic demo tenant")
     commands.add_parser("schema", help="print the GraphQL SDL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = command_line()
     args = parser.parse_args(argv)
 
     if args.command == "serve":
         if args.forwarded_allow_ips is not None and not args.proxy_headers:
-            serve.error("--forwarded-allow-ips needs --proxy-headers")
+            parser.error("serve: --forwarded-allow-ips needs --proxy-headers")
         return _serve(args)
     if args.command == "migrate":
         asyncio.run(_migrate())
