@@ -19,16 +19,21 @@ from graph.id_key import load_id_key
 from graph.ids import to_global_id
 from graph.schema import build_schema
 from workcloud.demo import create_demo
+from workcloud.logging_setup import LEVELS, configure_logging
 from workcloud.server import create_app
 
 
 def _serve(args: argparse.Namespace) -> int:
     settings = get_settings()
+    log_level = args.log_level or settings.log_level
+    configure_logging(log_level, settings.log_format)
     uvicorn.run(
         create_app(settings),
         host=args.host,
         port=args.port,
-        log_level=args.log_level,
+        # Logging is configured above (workcloud/logging_setup.py), uvicorn's loggers included.
+        log_config=None,
+        log_level=log_level,
         ws_max_size=settings.max_websocket_message_bytes,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
@@ -95,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the API server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-level", choices=list(LEVELS), help="default: WORKCLOUD_LOG_LEVEL (info)"
+    )
     commands.add_parser("migrate", help="bring the database to the newest schema")
     tenant = commands.add_parser("create-tenant", help="create a tenant and its first admin")
     tenant.add_argument("name")
