@@ -30,7 +30,7 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterator
 from contextlib import suppress
 
 from graphql import GraphQLError, OperationType
@@ -46,9 +46,11 @@ from bus.event_bus import EventBus, ListenerOverflow, Resync
 from db.engine import Database
 from db.models import OutboxMessage
 from domain.announcements import Announcement
+from domain.errors import DomainError
 from domain.outbox import OutboxStatus
 from graph.app import GraphQLView
 from graph.context import Services
+from graph.errors import classify
 
 log = logging.getLogger("workcloud.metrics")
 
@@ -206,40 +208,56 @@ class OperationMetrics(SchemaExtension):
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
+        self.validated = False
+
+    def on_execute(self) -> Iterator[None]:
+        # Reached only by a document that parsed and validated.
+        self.validated = True
+        yield
 
     async def on_operation(self) -> AsyncIterator[None]:
         started = time.perf_counter()
         try:
             yield
-        finally:
-            self._record(time.perf_counter() - started)
+        except Exception as error:
+            # Raised by a check before execution (not signed in, not allowed), or a fault:
+            # the client gets it as the only error.
+            self._record(time.perf_counter() - started, error_code(error))
+            raise
+        self._record(time.perf_counter() - started, None)
 
-    def _record(self, elapsed: float) -> None:
+    def _record(self, elapsed: float, raised: str | None) -> None:
         context = self.execution_context
-        validated = context.graphql_document is not None and not context.pre_execution_errors
         kind = "unknown"
         if context.graphql_document is not None:
-            with suppress(Exception):
+            with suppress(Exception):  # the requested operation is not in the document
                 kind = context.operation_type.value
-        operation = self.metrics.operation_label(context.operation_name, validated)
-        result = context.result
-        errors: Iterable[GraphQLError] = (result.errors if result is not None else None) or (
-            context.pre_execution_errors or ()
-        )
-        self.metrics.operations.labels(kind, operation, outcome(errors, validated)).inc()
+        operation = self.metrics.operation_label(context.operation_name, self.validated)
+        if raised is not None:
+            outcome = raised
+        else:
+            result = context.result
+            errors = (result.errors if result is not None else None) or (
+                context.pre_execution_errors or ()
+            )
+            outcome = "ok" if not errors else error_code(errors[0], self.validated)
+        self.metrics.operations.labels(kind, operation, outcome).inc()
         if kind in (OperationType.QUERY.value, OperationType.MUTATION.value):
             self.metrics.duration.labels(kind, operation).observe(elapsed)
 
 
-def outcome(errors: Iterable[GraphQLError], validated: bool) -> str:
-    """`ok`, or the code of the first error (graphql-core's own errors have none)."""
-    first = next(iter(errors), None)
-    if first is None:
-        return "ok"
-    code = (first.extensions or {}).get("code")
-    if isinstance(code, str):
-        return code
-    return "GRAPHQL_VALIDATION_FAILED" if not validated else "GRAPHQL_ERROR"
+def error_code(error: BaseException, validated: bool = True) -> str:
+    """The code the client gets for `error` (graphql-core's own errors have none)."""
+    if isinstance(error, GraphQLError):
+        code = (error.extensions or {}).get("code")
+        if isinstance(code, str):
+            return code
+        if error.original_error is None or isinstance(error.original_error, GraphQLError):
+            return "GRAPHQL_ERROR" if validated else "GRAPHQL_VALIDATION_FAILED"
+        error = error.original_error
+    if isinstance(error, DomainError):
+        return error.code
+    return classify(error)[0]  # an unexpected fault, reported masked
 
 
 class BusProbe:

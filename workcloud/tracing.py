@@ -17,7 +17,7 @@ document and every resolver's arguments (a login's password) and a span per reso
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from opentelemetry import context, trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -31,6 +31,7 @@ from starlette.types import ASGIApp
 from strawberry.extensions import SchemaExtension
 
 from db.engine import Database
+from workcloud.metrics import error_code
 
 
 class Tracing:
@@ -49,7 +50,12 @@ class Tracing:
     def start(self) -> None:
         engines = {self.db.engine.sync_engine, self.db.read_engine.sync_engine}
         SQLAlchemyInstrumentor().instrument(
-            engines=list(engines), tracer_provider=self.provider, enable_commenter=False
+            engines=list(engines),
+            tracer_provider=self.provider,
+            enable_commenter=False,
+            # It declares support up to SQLAlchemy 2.0; the engine events it listens to are
+            # the same in 2.1 (tests/test_tracing.py checks the statements' spans).
+            skip_dep_check=True,
         )
         RedisInstrumentor().instrument(tracer_provider=self.provider)
 
@@ -77,6 +83,11 @@ class OperationSpan(SchemaExtension):
 
     def __init__(self, tracer: trace.Tracer) -> None:
         self.tracer = tracer
+        self.validated = False
+
+    def on_execute(self) -> Iterator[None]:
+        self.validated = True  # reached only by a document that parsed and validated
+        yield
 
     async def on_operation(self) -> AsyncIterator[None]:
         span = self.tracer.start_span("GraphQL operation")
@@ -84,6 +95,10 @@ class OperationSpan(SchemaExtension):
         context.attach(trace.set_span_in_context(span))
         try:
             yield
+        except Exception as error:
+            # A check before execution (not signed in, not allowed), or a fault.
+            failed(span, error_code(error))
+            raise
         finally:
             # Attach, not detach: a subscription's generator may end in another context.
             context.attach(previous)
@@ -106,10 +121,12 @@ class OperationSpan(SchemaExtension):
         result = execution.result
         errors = (result.errors if result is not None else None) or execution.pre_execution_errors
         if errors:
-            span.set_status(trace.Status(trace.StatusCode.ERROR))
-            code = (errors[0].extensions or {}).get("code")
-            if isinstance(code, str):
-                span.set_attribute("graphql.error.code", code)
+            failed(span, error_code(errors[0], self.validated))
+
+
+def failed(span: trace.Span, code: str) -> None:
+    span.set_status(trace.Status(trace.StatusCode.ERROR))
+    span.set_attribute("graphql.error.code", code)
 
 
 def configured_provider() -> TracerProvider:
