@@ -87,14 +87,11 @@ async def test_each_request_has_its_id_on_its_json_log_lines(
         assert unnamed.headers["X-Request-ID"] not in (mine, replaced)
 
         # workcloud.* INFO lines are written at the default level: the unsent reset mail.
-        def kept_mail() -> bool:
+        async def logged() -> bool:
             return any(
                 e["logger"] == "workcloud.outbox" and email in e["message"]
                 for e in json_lines(server.output())
             )
-
-        async def logged() -> bool:
-            return kept_mail()
 
         await eventually(logged, what="the outbox's INFO line")
 
