@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +15,11 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from domain import signin
 from domain.viewer import Viewer
@@ -21,6 +28,7 @@ from graph.errors import classify
 from graph.graphiql import ide_html
 from graph.legacy_websocket import LegacySocketHandler
 from graph.library_internals import UnsetType, is_operation_type_refusal
+from graph.log_context import loggable_id, operation_id
 from graph.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
@@ -66,13 +74,75 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(*(rejection or (code, reason)))
 
 
+@contextmanager
+def known_to_view(handler: Any) -> Iterator[None]:
+    """A socket's protocol handler, known to its view while it runs (for the metrics)."""
+    handlers: set[Any] = handler.view.socket_handlers
+    handlers.add(handler)
+    try:
+        yield
+    finally:
+        handlers.discard(handler)
+
+
+@contextmanager
+def operation_logged(message: object) -> Iterator[None]:
+    """A socket's message that starts an operation is handled with the operation's id on
+    every log line written meanwhile, and by the operation's task (which takes it along)."""
+    if not (
+        isinstance(message, dict)
+        and message.get("type") in ("subscribe", "start")
+        and isinstance(message.get("id"), str)
+    ):
+        yield
+        return
+    token = operation_id.set(loggable_id(message["id"]))
+    try:
+        yield
+    finally:
+        operation_id.reset(token)
+
+
+class ObservedSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    def open_operations(self) -> int:
+        return len(self.operations)
+
+    async def handle(self) -> None:
+        with known_to_view(self):
+            await super().handle()
+
+    async def handle_message(self, message: Any) -> None:
+        with operation_logged(message):
+            await super().handle_message(message)
+
+
+class ObservedLegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
+    def open_operations(self) -> int:
+        return len(self.tasks)
+
+    async def handle(self) -> None:
+        with known_to_view(self):
+            await super().handle()
+
+    async def handle_message(self, message: Any) -> None:
+        with operation_logged(message):
+            await super().handle_message(message)
+
+
 class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
     websocket_adapter_class = WebSocketAdapter
 
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self,
+        services: Services,
+        extensions: Sequence[Callable[[], SchemaExtension]] = (),
+    ) -> None:
+        """`extensions` run first, around the schema's own (metrics, tracing)."""
         settings = services.settings
+        schema = build_schema(settings)
+        schema.extensions = (*extensions, *schema.extensions)
         super().__init__(
-            build_schema(settings),
+            schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             keep_alive=True,
             # File uploads: the GraphQL multipart request spec (graph/uploads.py).
@@ -93,15 +163,17 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             settings.ws_ping_interval, settings.subscription_queue_size
         )
         handler: type[LiveSocketHandler] = type(
-            "SocketHandler", (TrustedSocketHandler, keep_alive), {}
+            "SocketHandler", (ObservedSocketHandler, TrustedSocketHandler, keep_alive), {}
         )
         self.graphql_transport_ws_handler_class = handler
         self.graphql_ws_handler_class = type(
             "LegacySocketHandler",
-            (LegacySocketHandler,),
+            (ObservedLegacySocketHandler, LegacySocketHandler),
             {"init_timeout": settings.ws_init_timeout_seconds},
         )
         self.connections = OpenSockets(settings.max_connections_per_viewer)
+        # Every socket's protocol handler while it runs.
+        self.socket_handlers: set[Any] = set()
         path = settings.trusted_documents
         self.trusted_documents = load_manifest(path) if path is not None else None
 
@@ -132,6 +204,12 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             # Uploaded files spooled to disk go now, not whenever they are collected.
             await request.close()
         await response(scope, receive, send)
+
+    def open_sockets(self) -> int:
+        return len(self.socket_handlers)
+
+    def open_socket_operations(self) -> int:
+        return sum(handler.open_operations() for handler in self.socket_handlers)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
         refuse_simple_multipart(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -20,21 +21,29 @@ from graph.id_key import load_id_key
 from graph.ids import to_global_id
 from graph.schema import build_schema
 from workcloud.demo import create_demo
+from workcloud.logging_setup import LEVELS, configure_logging
 
-# Every worker builds its own app from the environment, so it is named rather than passed.
-APP_FACTORY = "workcloud.server:create_app"
+# Every worker builds its own app, with its logging, from the environment: named, not passed.
+APP_FACTORY = "workcloud.server:create_served_app"
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.log_level:
+        # Every worker reads its settings from the environment: it takes the same level.
+        os.environ["WORKCLOUD_LOG_LEVEL"] = args.log_level
     # Read here as well as in each worker, so that bad settings stop the command itself.
     settings = get_settings()
+    log_level = settings.log_level
+    configure_logging(log_level, settings.log_format)
     uvicorn.run(
         APP_FACTORY,
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level=args.log_level,
+        # Logging is configured above and in each worker (workcloud/logging_setup.py).
+        log_config=None,
+        log_level=log_level,
         # Off unless asked for: otherwise anyone reaching the port from a trusted address
         # could choose the client address that the sign-in throttle counts.
         proxy_headers=args.proxy_headers,
@@ -122,7 +131,9 @@ def command_line() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-level", choices=list(LEVELS), help="default: WORKCLOUD_LOG_LEVEL (info)"
+    )
     serve.add_argument(
         "--workers",
         type=_positive,
