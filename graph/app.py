@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.base import BaseRequestProtocol
 
 from domain import signin
 from domain.viewer import Viewer
@@ -143,6 +144,12 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             # Uploaded files spooled to disk go now, not whenever they are collected.
             await request.close()
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET that names its document by hash is an API call, whatever it accepts (`*/*`).
+        params = request.query_params
+        named = "extensions" in params or "documentId" in params
+        return not named and super().should_render_graphql_ide(request)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
         refuse_simple_multipart(request)

@@ -57,9 +57,10 @@ async def with_text(api: Api, document: str, token: str | None = None) -> httpx.
 
 
 async def get_by_hash(api: Api, document: str, token: str) -> httpx.Response:
-    """Apollo's `useGETForHashedQueries`: the extensions as JSON in the query string."""
+    """Apollo's `useGETForHashedQueries`: the extensions as JSON in the query string, and
+    Apollo Client's default `Accept: */*` (which a browser's page load sends too)."""
     params = {"variables": "{}", "extensions": json.dumps(persisted(document))}
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    headers = {"Authorization": f"Bearer {token}", "Accept": "*/*"}
     return await api.http.get("/graphql", params=params, headers=headers)
 
 
