@@ -90,7 +90,7 @@ class Example:
             assert "event" in line, line
 
 
-async def test_generated_manifest_is_taken_as_trusted_documents(built_client: Path) -> None:
+def test_generated_manifest_is_taken_as_trusted_documents(built_client: Path) -> None:
     manifest = load_manifest(built_client)
     operations = sorted(document.split("(")[0] for document in manifest.values())
     assert operations == [
