@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     taken_email_window_seconds: int = 3600
     # A JSON manifest {"<sha256 of the document>": "<document>"}: only these documents run.
     trusted_documents: Path | None = None
+    # Without trusted documents: characters of documents kept for Apollo's automatic
+    # persisted queries (sent once with their hash, then by hash alone), in each process.
+    persisted_queries_cache_chars: int = Field(default=5_000_000, ge=0)
     # How long /health and a new database connection may take before they count as down.
     database_timeout_seconds: float = 5.0
     # SIGTERM: in-flight requests get this long to finish before connections are dropped.

@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -32,7 +33,16 @@ from graph.log_context import loggable_id, operation_id
 from graph.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
-from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
+from graph.trusted_documents import (
+    NOT_FOUND_MESSAGE,
+    NOT_TRUSTED,
+    PersistedQueries,
+    PersistedQueryNotFound,
+    TrustedSocketHandler,
+    load_manifest,
+    persisted_query_hash,
+    requested_document_id,
+)
 from graph.websocket import LiveSocketHandler, live_socket_handler
 
 log = logging.getLogger("workcloud")
@@ -176,6 +186,9 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
         self.socket_handlers: set[Any] = set()
         path = settings.trusted_documents
         self.trusted_documents = load_manifest(path) if path is not None else None
+        self.persisted_queries = PersistedQueries(
+            self.trusted_documents, settings.persisted_queries_cache_chars
+        )
 
     @property
     def graphql_ide_html(self) -> str:
@@ -195,6 +208,11 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             response = self.finish(request, await self.run(request))
         except HTTPException as error:
             response = error_response(request, error.status_code, error.reason)
+        except PersistedQueryNotFound:
+            # 200, as Apollo Server answers: Apollo's link takes a 400 for "not supported"
+            # and stops sending hashes. Not to be cached: the next request may register it.
+            response = error_response(request, 200, NOT_FOUND_MESSAGE, NOT_TRUSTED)
+            response.headers["Cache-Control"] = "private, no-cache, must-revalidate"
         except Exception as error:
             log.exception("request failed")
             code, message = classify(error)
@@ -211,11 +229,23 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
     def open_socket_operations(self) -> int:
         return sum(handler.open_operations() for handler in self.socket_handlers)
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET that names its document by hash is an API call, whatever it accepts (`*/*`).
+        params = request.query_params
+        named = "extensions" in params or "documentId" in params
+        return not named and super().should_render_graphql_ide(request)
+
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
         refuse_simple_multipart(request)
         data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return data
+        apq_hash = persisted_query_hash(data.extensions)
+        if apq_hash is not None:
+            data.query = self.persisted_queries.document(data.query, apq_hash)
+            return data
         manifest = self.trusted_documents
-        if manifest is None or isinstance(data, list) or data.query is not None:
+        if manifest is None or data.query is not None:
             return data
         if request.method == "GET":
             body: dict[str, Any] = dict(request.query_params)
