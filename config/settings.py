@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./workcloud.db"
 EMBEDDED_BROADCAST_URL = "memory://"
+# Any of these set turns tracing on (workcloud/tracing.py), as WORKCLOUD_OTEL=true does.
+OTEL_TRIGGERS = (
+    "OTEL_SERVICE_NAME",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+)
 
 
 class Settings(BaseSettings):
@@ -118,10 +126,33 @@ class Settings(BaseSettings):
     taken_email_window_seconds: int = 3600
     # A JSON manifest {"<sha256 of the document>": "<document>"}: only these documents run.
     trusted_documents: Path | None = None
+    # Without trusted documents: characters of documents kept for Apollo's automatic
+    # persisted queries (sent once with their hash, then by hash alone), in each process.
+    persisted_queries_cache_chars: int = Field(default=5_000_000, ge=0)
     # How long /health and a new database connection may take before they count as down.
     database_timeout_seconds: float = 5.0
     # SIGTERM: in-flight requests get this long to finish before connections are dropped.
     shutdown_grace_seconds: float = 30.0
+
+    # Logs (`workcloud serve`): the level of the app's and uvicorn's loggers, and "text" or
+    # "json" (one object a line).
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
+    log_format: Literal["text", "json"] = "text"
+    # Prometheus metrics at /metrics, only for `Authorization: Bearer <metrics_token>`;
+    # unset, /metrics answers 404.
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    # OpenTelemetry traces (`pip install '.[otel]'`), configured by the standard OTEL_*
+    # variables: on when this is true or OTEL_SERVICE_NAME/OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    otel: bool = False
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def tracing_enabled(self) -> bool:
+        return self.otel or any(os.environ.get(name) for name in OTEL_TRIGGERS)
 
     @property
     def is_embedded(self) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -13,18 +15,35 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import SchemaExtension
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from domain import signin
 from domain.viewer import Viewer
 from graph.context import Context, Services
 from graph.errors import classify
+from graph.graphiql import ide_html
 from graph.library_internals import UnsetType, is_operation_type_refusal
 from graph.live.sockets.legacy import LegacySocketHandler
 from graph.live.sockets.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
 from graph.live.sockets.transport import LiveSocketHandler, live_socket_handler
+from graph.log_context import loggable_id, operation_id
 from graph.over_http import GraphQLOverHTTP, error_response
 from graph.schema import build_schema
-from graph.trusted_documents import TrustedSocketHandler, load_manifest, requested_document_id
+from graph.trusted_documents import (
+    NOT_FOUND_MESSAGE,
+    NOT_TRUSTED,
+    PersistedQueries,
+    PersistedQueryNotFound,
+    TrustedSocketHandler,
+    load_manifest,
+    persisted_query_hash,
+    requested_document_id,
+)
 
 log = logging.getLogger("workcloud")
 
@@ -65,13 +84,74 @@ class WebSocketAdapter(ASGIWebSocketAdapter):
         await super().close(*(rejection or (code, reason)))
 
 
+@contextmanager
+def known_to_view(handler: Any) -> Iterator[None]:
+    """A socket's protocol handler, known to its view while it runs (for the metrics)."""
+    handlers: set[Any] = handler.view.socket_handlers
+    handlers.add(handler)
+    try:
+        yield
+    finally:
+        handlers.discard(handler)
+
+
+@contextmanager
+def operation_logged(message: object) -> Iterator[None]:
+    """A socket's message that starts an operation is handled with the operation's id on
+    every log line written meanwhile, and by the operation's task (which takes it along)."""
+    if not (
+        isinstance(message, dict)
+        and message.get("type") in ("subscribe", "start")
+        and isinstance(message.get("id"), str)
+    ):
+        yield
+        return
+    token = operation_id.set(loggable_id(message["id"]))
+    try:
+        yield
+    finally:
+        operation_id.reset(token)
+
+
+class ObservedSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    def open_operations(self) -> int:
+        return len(self.operations)
+
+    async def handle(self) -> None:
+        with known_to_view(self):
+            await super().handle()
+
+    async def handle_message(self, message: Any) -> None:
+        with operation_logged(message):
+            await super().handle_message(message)
+
+
+class ObservedLegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
+    # open_operations: LegacySocketHandler's, which counts subscriptions live in the hub too.
+
+    async def handle(self) -> None:
+        with known_to_view(self):
+            await super().handle()
+
+    async def handle_message(self, message: Any) -> None:
+        with operation_logged(message):
+            await super().handle_message(message)
+
+
 class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
     websocket_adapter_class = WebSocketAdapter
 
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self,
+        services: Services,
+        extensions: Sequence[Callable[[], SchemaExtension]] = (),
+    ) -> None:
+        """`extensions` run first, around the schema's own (metrics, tracing)."""
         settings = services.settings
+        schema = build_schema(settings)
+        schema.extensions = (*extensions, *schema.extensions)
         super().__init__(
-            build_schema(settings),
+            schema,
             graphql_ide="graphiql" if settings.graphiql_enabled else None,
             keep_alive=True,
             # File uploads: the GraphQL multipart request spec (graph/uploads.py).
@@ -92,20 +172,30 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             settings.ws_ping_interval, settings.subscription_queue_size
         )
         handler: type[LiveSocketHandler] = type(
-            "SocketHandler", (TrustedSocketHandler, keep_alive), {}
+            "SocketHandler", (ObservedSocketHandler, TrustedSocketHandler, keep_alive), {}
         )
         self.graphql_transport_ws_handler_class = handler
         self.graphql_ws_handler_class = type(
             "LegacySocketHandler",
-            (LegacySocketHandler,),
+            (ObservedLegacySocketHandler, LegacySocketHandler),
             {
                 "init_timeout": settings.ws_init_timeout_seconds,
                 "backlog_limit": settings.subscription_queue_size,
             },
         )
         self.connections = OpenSockets(settings.max_connections_per_viewer)
+        # Every socket's protocol handler while it runs.
+        self.socket_handlers: set[Any] = set()
         path = settings.trusted_documents
         self.trusted_documents = load_manifest(path) if path is not None else None
+        self.persisted_queries = PersistedQueries(
+            self.trusted_documents, settings.persisted_queries_cache_chars
+        )
+
+    @property
+    def graphql_ide_html(self) -> str:
+        # The product's own GraphiQL page, its files served by this API (graph/graphiql/).
+        return ide_html()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -120,6 +210,11 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             response = self.finish(request, await self.run(request))
         except HTTPException as error:
             response = error_response(request, error.status_code, error.reason)
+        except PersistedQueryNotFound:
+            # 200, as Apollo Server answers: Apollo's link takes a 400 for "not supported"
+            # and stops sending hashes. Not to be cached: the next request may register it.
+            response = error_response(request, 200, NOT_FOUND_MESSAGE, NOT_TRUSTED)
+            response.headers["Cache-Control"] = "private, no-cache, must-revalidate"
         except Exception as error:
             log.exception("request failed")
             code, message = classify(error)
@@ -130,11 +225,29 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             await request.close()
         await response(scope, receive, send)
 
+    def open_sockets(self) -> int:
+        return len(self.socket_handlers)
+
+    def open_socket_operations(self) -> int:
+        return sum(handler.open_operations() for handler in self.socket_handlers)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET that names its document by hash is an API call, whatever it accepts (`*/*`).
+        params = request.query_params
+        named = "extensions" in params or "documentId" in params
+        return not named and super().should_render_graphql_ide(request)
+
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
         refuse_simple_multipart(request)
         data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return data
+        apq_hash = persisted_query_hash(data.extensions)
+        if apq_hash is not None:
+            data.query = self.persisted_queries.document(data.query, apq_hash)
+            return data
         manifest = self.trusted_documents
-        if manifest is None or isinstance(data, list) or data.query is not None:
+        if manifest is None or data.query is not None:
             return data
         if request.method == "GET":
             body: dict[str, Any] = dict(request.query_params)

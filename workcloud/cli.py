@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 import uvicorn
 from strawberry.printer import print_schema
@@ -19,20 +21,51 @@ from graph.id_key import load_id_key
 from graph.ids import to_global_id
 from graph.schema import build_schema
 from workcloud.demo import create_demo
-from workcloud.server import create_app
+from workcloud.logging_setup import LEVELS, configure_logging
+
+# Every worker builds its own app, with its logging, from the environment: named, not passed.
+APP_FACTORY = "workcloud.server:create_served_app"
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.log_level:
+        # Every worker reads its settings from the environment: it takes the same level.
+        os.environ["WORKCLOUD_LOG_LEVEL"] = args.log_level
+    # Read here as well as in each worker, so that bad settings stop the command itself.
     settings = get_settings()
+    log_level = settings.log_level
+    configure_logging(log_level, settings.log_format)
     uvicorn.run(
-        create_app(settings),
+        APP_FACTORY,
+        factory=True,
         host=args.host,
         port=args.port,
-        log_level=args.log_level,
+        workers=args.workers,
+        # Logging is configured above and in each worker (workcloud/logging_setup.py).
+        log_config=None,
+        log_level=log_level,
+        # Off unless asked for: otherwise anyone reaching the port from a trusted address
+        # could choose the client address that the sign-in throttle counts.
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        root_path=args.root_path,
         ws_max_size=settings.max_websocket_message_bytes,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
     return 0
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
+def _root_path(text: str) -> str:
+    if text and (not text.startswith("/") or text.endswith("/")):
+        raise argparse.ArgumentTypeError(f"must start with / and not end with one, got {text!r}")
+    return text
 
 
 async def _migrate() -> None:
@@ -89,13 +122,42 @@ def _schema() -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workcloud", description=__doc__)
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version('workcloud-cases')}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the API server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-level", choices=list(LEVELS), help="default: WORKCLOUD_LOG_LEVEL (info)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes sharing the port; each reads the settings from the environment",
+    )
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="take the client address and scheme from X-Forwarded-For and X-Forwarded-Proto",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="with --proxy-headers: the proxies' addresses or networks, comma-separated, or *"
+        " (default: 127.0.0.1,::1)",
+    )
+    serve.add_argument(
+        "--root-path",
+        type=_root_path,
+        default="",
+        metavar="PATH",
+        help="the path prefix a proxy serves the API under and strips (e.g. /api)",
+    )
     commands.add_parser("migrate", help="bring the database to the newest schema")
     tenant = commands.add_parser("create-tenant", help="create a tenant and its first admin")
     tenant.add_argument("name")
@@ -105,9 +167,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     tenant.add_argument("--admin-name")
     commands.add_parser("demo", help="fill the database with a realistic demo tenant")
     commands.add_parser("schema", help="print the GraphQL SDL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = command_line()
     args = parser.parse_args(argv)
 
     if args.command == "serve":
+        if args.forwarded_allow_ips is not None and not args.proxy_headers:
+            parser.error("serve: --forwarded-allow-ips needs --proxy-headers")
         return _serve(args)
     if args.command == "migrate":
         asyncio.run(_migrate())

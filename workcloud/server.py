@@ -1,6 +1,6 @@
 """The application, assembled: settings, database, event bus, outbox sender, scheduler, and
-the Starlette app serving /graphql over HTTP and WebSocket, /health, /inbound/email and
-/attachments/<key> (signed download links).
+the Starlette app serving /graphql over HTTP and WebSocket, /health, /inbound/email,
+/attachments/<key> (signed download links) and /metrics (workcloud/metrics.py).
 
 Everything that runs for the life of the process is started and stopped by the lifespan here.
 """
@@ -15,7 +15,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bus.case_presence import CasePresenceBoard
@@ -27,6 +28,7 @@ from domain.sla import case_targets
 from graph.app import GraphQLView
 from graph.attachment_links import AttachmentLinks
 from graph.context import Services
+from graph.graphiql import ASSETS_PATH, STATIC_DIR
 from graph.ids import to_global_id
 from graph.limits import TransportLimits
 from graph.live.case_feed import CaseFeeds
@@ -38,6 +40,8 @@ from storage.configured import open_store
 from workcloud.attachment_endpoint import attachment_download
 from workcloud.health import Readiness
 from workcloud.inbound_endpoint import inbound_email
+from workcloud.logging_setup import RequestIds, configure_logging
+from workcloud.metrics import Metrics
 from workcloud.scheduler import Scheduler
 
 
@@ -67,6 +71,14 @@ class GraphQLApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+def create_served_app() -> Starlette:
+    """What `workcloud serve` runs in each worker process: the app, with that process's
+    logging set up from the settings (in-process test servers keep their own logging)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     passwords.configure(
@@ -92,7 +104,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         storage=open_store(settings.storage_url),
         attachment_links=AttachmentLinks(db, settings),
     )
-    view = GraphQLView(services)
+    tracing = None
+    if settings.tracing_enabled:
+        # The optional extra ('.[otel]'): imported only when tracing is on.
+        from workcloud.tracing import Tracing
+
+        tracing = Tracing(db)
+    metrics = Metrics(services)
+    view = GraphQLView(
+        services,
+        extensions=[*([tracing.extension()] if tracing else []), metrics.extension()],
+    )
+    metrics.watch(view)
     sender = OutboxSender.from_settings(
         settings, services.db, services.storage, global_id=to_global_id
     )
@@ -101,8 +124,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if tracing is not None:
+            tracing.start()
         await readiness.start()
         await services.bus.connect()
+        metrics.probe.start()
         await services.presence.start()
         scheduler = Scheduler(
             services.db,
@@ -128,10 +154,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.live.close()
             await services.case_feeds.close()
             await services.presence.stop()
+            await metrics.probe.stop()
             await services.bus.disconnect()
             await services.throttle.close()
             await services.storage.close()
             await services.db.dispose()
+            if tracing is not None:
+                tracing.stop()
 
     limits = partial(
         TransportLimits,
@@ -139,19 +168,28 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_message=settings.max_websocket_message_bytes,
     )
     app = GraphQLApp(
-        graphql_socket=limits(view),
+        graphql_socket=RequestIds(limits(view)),
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/health", readiness.endpoint, methods=["GET"]),
             Route("/inbound/email", inbound_email(services), methods=["POST"]),
             Route("/attachments/{key}", attachment_download(services), methods=["GET"]),
+            # GraphiQL's scripts and styles, from the API itself: its page needs no other site.
+            *(
+                [Mount(ASSETS_PATH, StaticFiles(directory=STATIC_DIR))]
+                if settings.graphiql_enabled
+                else []
+            ),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
         ],
         middleware=[
+            *([Middleware(tracing.middleware)] if tracing else []),
+            Middleware(RequestIds),
             Middleware(
                 limits,
                 body_limits={"/inbound/email": settings.inbound_max_bytes},
                 upload_limits={"/graphql": settings.max_upload_request_bytes},
-            )
+            ),
         ],
         lifespan=lifespan,
     )

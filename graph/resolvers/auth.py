@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
 
 from db import models
 from domain import signin
@@ -48,6 +50,13 @@ class LogoutPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+def throttled(context: Context, error: Throttled) -> GraphQLError:
+    """RATE_LIMITED; over HTTP the response also carries `Retry-After` (seconds)."""
+    if isinstance(context.response, Response):
+        context.response.headers["Retry-After"] = str(error.retry_after)
+    return rate_limited(error.retry_after)
+
+
 async def viewer_object(info: Info, viewer: DomainViewer) -> Viewer:
     loaders = info.context.scope.loaders
     user = contact = None
@@ -69,7 +78,7 @@ async def _sign_in(info: Info, email: str, password: str, *, portal: bool) -> Lo
     try:
         guess = await throttle.reserve_guess(email, context.client_address)
     except Throttled as error:
-        raise rate_limited(error.retry_after) from None
+        raise throttled(context, error) from None
     try:
         async with context.db.transaction(None) as session:
             token, viewer = await do(session, email, password, lifetime)
@@ -130,7 +139,7 @@ async def change_own_password(
     try:
         guess = await throttle.reserve_guess(guesser, context.client_address)
     except Throttled as error:
-        raise rate_limited(error.retry_after) from None
+        raise throttled(context, error) from None
 
     async def work(session: AsyncSession, viewer: DomainViewer) -> None:
         await signin.change_password(session, viewer, input.current_password, input.new_password)

@@ -157,6 +157,10 @@ class LegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
             self.subscriptions.pop(operation_id, None)
             self.tasks.pop(operation_id, None)
 
+    def open_operations(self) -> int:
+        """Running operations and subscriptions live in the hub (for the metrics)."""
+        return len(self.tasks) + len(self._live)
+
     def _went_live(self, subscriber: Subscriber) -> None:
         if self._outlet is None:
             assert isinstance(self.websocket, ASGIWebSocketAdapter)

@@ -1,0 +1,7 @@
+"""`python -m workcloud`: the `workcloud` command."""
+
+import sys
+
+from workcloud.cli import main
+
+sys.exit(main())
