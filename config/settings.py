@@ -18,6 +18,8 @@ OTEL_TRIGGERS = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
 )
+# "pgbouncer": the database URL names a pooler in transaction mode.
+DatabasePooler = Literal["none", "pgbouncer"]
 
 
 class Settings(BaseSettings):
@@ -100,6 +102,10 @@ class Settings(BaseSettings):
 
     # PostgreSQL connections kept open per instance (20 more are opened under bursts).
     database_pool_size: int = 20
+    # "pgbouncer": the database URL names a pooler in transaction mode (PgBouncer, or any
+    # that may hand each transaction to another server connection). Statements are then
+    # prepared unnamed, in the transaction that runs them, and every read is a transaction.
+    database_pooler: DatabasePooler = "none"
     # Answer the table view without per-field execution where the selection allows it.
     table_view_fast_path: bool = True
 

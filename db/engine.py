@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 import db.tenancy  # noqa: F401  (registers the tenant-scoping listeners)
+from config.settings import DatabasePooler
 from db.tenancy import TENANT_KEY
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -60,6 +61,10 @@ def _closed_by_the_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> N
         raise exc.DisconnectionError("the server closed this connection")
 
 
+def _unnamed() -> str:
+    return ""
+
+
 def _sqlite_begin_write(connection: Connection) -> None:
     # Take the write lock up front: a deferred transaction that later writes can fail
     # with "database is locked" instead of waiting its turn.
@@ -71,7 +76,15 @@ def _sqlite_begin_read(connection: Connection) -> None:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        pooler: DatabasePooler = "none",
+    ) -> None:
+        """`pooler`: "pgbouncer" where `url` names a pooler in transaction mode."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         # JSON columns (custom fields, type definitions) are read on every table-view row.
@@ -93,6 +106,21 @@ class Database:
             # first finds a page in 4 ms. Plan each run with its values (measured at a million
             # cases: the Stockholm map box 1.1 s with plans cached, 20 ms planned per run).
             options["connect_args"] = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
+            if pooler == "pgbouncer":
+                # A pooler in transaction mode gives each transaction (each statement,
+                # outside one) whichever server connection is free: a statement prepared
+                # earlier may be missing there, and a named one would stay behind on a
+                # server connection that other clients go on using. So neither asyncpg nor
+                # SQLAlchemy keeps prepared statements, and each one is the unnamed one,
+                # which asyncpg then sends with its values in one message (parse, bind,
+                # execute, sync): it runs where it is parsed, and the next one replaces it.
+                # Planned with its values each time, it needs no plan setting (PgBouncer
+                # refuses a connection that asks for one).
+                options["connect_args"] = {
+                    "statement_cache_size": 0,
+                    "prepared_statement_cache_size": 0,
+                    "prepared_statement_name_func": _unnamed,
+                }
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if not self.is_sqlite:
             event.listen(self.engine.sync_engine, "checkout", _closed_by_the_server)

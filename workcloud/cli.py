@@ -69,7 +69,8 @@ def _root_path(text: str) -> str:
 
 
 async def _migrate() -> None:
-    db = Database(get_settings().database_url)
+    settings = get_settings()
+    db = Database(settings.database_url, pooler=settings.database_pooler)
     try:
         await db.migrate()
     finally:
@@ -78,7 +79,7 @@ async def _migrate() -> None:
 
 async def _create_tenant(args: argparse.Namespace) -> int:
     settings = get_settings()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pooler=settings.database_pooler)
     try:
         await db.migrate()
         # The ids printed must be the ones every server on this database gives out.

@@ -90,7 +90,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         prefix=settings.broadcast_channel_prefix,
         queue_size=settings.subscription_queue_size,
     )
-    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        pooler=settings.database_pooler,
+    )
     event_reads = EventReads(db)
     services = Services(
         settings=settings,

@@ -6,9 +6,9 @@ import asyncio
 
 from alembic import context
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from config.settings import get_settings
+from db.engine import Database
 from db.models import Base
 
 config = context.config
@@ -26,11 +26,12 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_standalone() -> None:
-    url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
+    settings = get_settings()
+    url = config.get_main_option("sqlalchemy.url") or settings.database_url
+    database = Database(url, pooler=settings.database_pooler)
+    async with database.engine.begin() as connection:
         await connection.run_sync(run_on)
-    await engine.dispose()
+    await database.dispose()
 
 
 connection = config.attributes.get("connection")
