@@ -28,7 +28,8 @@ POLICIES = [
     ("Standard", None, None, 9 * 60, 5 * 9 * 60, True),
 ]
 INSPECTION_TITLE = "OVK-besiktning"
-# An example host, as the tenant would have a URL of its own: saved inactive, it sends nothing.
+# An example host where the tenant would have a URL of its own. Inactive, it sends nothing;
+# written as a row, as saving one resolves its host, which an example host does not.
 WEBHOOK_URL = "https://fastighetssystem.example.se/workcloud/webhooks"
 WEBHOOK_EVENTS = (
     WebhookEvent.CASE_REGISTERED,
