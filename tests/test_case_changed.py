@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import update as update_rows
 
 from db.engine import Database
+from db.models import Case
 from domain.tenants import create_tenant
+from graph.ids import pk_of
 from tests.support.client import PASSWORD, Api, GraphQLSocket, Tenant, eventually, unique
 from tests.support.processes import RedisProcess, server_process
 from tests.test_scale_out import shared_services, ws
+from tests.test_sla import save_policy, sweep
 
 __all__ = ["shared_services"]  # the scale-out test's PostgreSQL and Redis of its own
 
@@ -402,3 +407,42 @@ async def test_a_merge_is_a_change_of_both_cases(api: Api) -> None:
         assert sorted((c["kind"], c["caseId"]) for c in changes) == sorted(
             [("UPDATED", source["id"]), ("UPDATED", target["id"])]
         )
+
+
+async def test_a_case_breaching_its_sla_enters_the_breached_view_and_leaves_the_other(
+    api: Api,
+) -> None:
+    tenant = await api.new_tenant()
+    await save_policy(tenant, name="Standard", firstResponseMinutes=60)
+    breaching = await tenant.register_case(title="Snart sen")
+    # Due in a moment, as if registered an hour ago (a change before anyone watches).
+    due = datetime.now(UTC) + timedelta(seconds=1.5)
+    async with api.db.transaction(tenant.pk) as session:
+        await session.execute(
+            update_rows(Case)
+            .where(Case.id == pk_of(breaching["id"], "Case"))
+            .values(sla_first_response_due_at=due, sla_first_response_warn_at=due)
+        )
+    async with api.ws(tenant.admin_token) as late, api.ws(tenant.admin_token) as in_time:
+        await subscribe(api, late, tenant, 1, filter={"slaBreached": True})
+        await subscribe(api, in_time, tenant, 2, filter={"slaBreached": False})
+        waiting = await tenant.register_case(title="I tid")
+        assert (await next_change(in_time))["caseId"] == waiting["id"]
+        await late.assert_quiet()
+
+        # Breached by time alone: the sweep that records it tells both views.
+        await asyncio.sleep((due - datetime.now(UTC)).total_seconds() + 0.1)
+        await sweep(api.db, api.services.bus, datetime.now(UTC))
+        entered = await next_change(late)
+        assert (entered["kind"], entered["caseId"]) == ("UPDATED", breaching["id"])
+        left = await next_change(in_time)
+        assert (left["kind"], left["caseId"]) == ("UPDATED", breaching["id"])
+
+        # Out of the in-time view now: its changes pass it by, and reach the breached one.
+        await update(api, tenant.admin_token, id=breaching["id"], title="Sen")
+        changed = await next_change(late)
+        assert (changed["caseId"], changed["case"]["title"]) == (breaching["id"], "Sen")
+        await update(api, tenant.admin_token, id=waiting["id"], title="Fortfarande i tid")
+        assert (await next_change(in_time))["caseId"] == waiting["id"]
+        await late.assert_quiet()
+        await in_time.assert_quiet()

@@ -111,7 +111,7 @@ async def _create_tenant(args: argparse.Namespace) -> int:
 
 
 async def _demo() -> int:
-    logins = await create_demo(get_settings().database_url)
+    logins = await create_demo(get_settings())
     print("Demo tenant created. Sign in with:")
     for role, email, password in logins:
         print(f"  {role:<8} {email:<32} {password}")

@@ -1,18 +1,23 @@
-"""A realistic Swedish demo tenant: staff, groups, customers, objects, projects, cases and
-their helpdesk side (tags, links, a merge, saved views, reply templates)."""
+"""A realistic Swedish demo tenant: staff, groups, customers, objects, projects, cases,
+their helpdesk side (tags, links, a merge, saved views, reply templates, files) and their
+service side (SLA policies on a business calendar, a webhook)."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable
 
+from config.settings import Settings
 from db.engine import Database
 from db.models import CaseObject, Customer, Project
 from domain import archiving, customers, deactivation, groups, people
 from domain.tenants import create_tenant
 from domain.viewer import Role
+from storage.configured import open_store
 from workcloud.demo_cases import create_demo_cases
+from workcloud.demo_files import DemoFiles, store_demo_files
 from workcloud.demo_helpdesk import create_demo_helpdesk
+from workcloud.demo_service import create_demo_service
 
 STAFF = [
     ("Anna Lindqvist", "anna", Role.ADMIN),
@@ -43,94 +48,107 @@ CUSTOMERS = [
 OBJECTS = ["Tvättstuga", "Undercentral värme", "Hiss A", "Ventilationsaggregat", "Entréport"]
 
 
-async def create_demo(database_url: str) -> list[tuple[str, str, str]]:
-    db = Database(database_url)
+async def create_demo(settings: Settings) -> list[tuple[str, str, str]]:
+    """The demo tenant in the settings' database, its files in their file store."""
+    db = Database(settings.database_url)
+    store = open_store(settings.storage_url)
+    files: DemoFiles | None = None
+    committed = False
+    try:
+        await db.migrate()
+        files = await store_demo_files(store)
+        logins = await _create_tenant(db, files)
+        committed = True
+    finally:
+        if files is not None and not committed:
+            await store.delete(files.keys())
+        await store.close()
+        await db.dispose()
+    return logins
+
+
+async def _create_tenant(db: Database, files: DemoFiles) -> list[tuple[str, str, str]]:
+    """Everything but the files' bytes, in one transaction; the logins."""
     suffix = secrets.token_hex(2)
     password = "demo-" + secrets.token_urlsafe(6)
     logins: list[tuple[str, str, str]] = []
-    try:
-        await db.migrate()
-        async with db.transaction(None) as session:
-            admin_name, admin_handle, _ = STAFF[0]
-            admin_email = f"{admin_handle}.{suffix}@demo.workcloud.se"
-            tenant, _admin = await create_tenant(
+    async with db.transaction(None) as session:
+        admin_name, admin_handle, _ = STAFF[0]
+        admin_email = f"{admin_handle}.{suffix}@demo.workcloud.se"
+        _tenant, _admin = await create_tenant(
+            session,
+            name="Nordisk Fastighetsservice AB",
+            admin_email=admin_email,
+            admin_password=password,
+            admin_name=admin_name,
+            admin_handle=admin_handle,
+        )
+        logins.append(("admin", admin_email, password))
+        by_handle = {admin_handle: _admin.id}
+        for name, handle, role in STAFF[1:]:
+            email = f"{handle}.{suffix}@demo.workcloud.se"
+            user = await people.create_user(
                 session,
-                name="Nordisk Fastighetsservice AB",
-                admin_email=admin_email,
-                admin_password=password,
-                admin_name=admin_name,
-                admin_handle=admin_handle,
+                people.NewUser(email=email, name=name, password=password, handle=handle, role=role),
             )
-            logins.append(("admin", admin_email, password))
-            by_handle = {admin_handle: _admin.id}
-            for name, handle, role in STAFF[1:]:
-                email = f"{handle}.{suffix}@demo.workcloud.se"
-                user = await people.create_user(
-                    session,
-                    people.NewUser(
-                        email=email, name=name, password=password, handle=handle, role=role
-                    ),
+            by_handle[handle] = user.id
+            logins.append(("member", email, password))
+        for group_name, handles in GROUPS:
+            await groups.create_group(session, group_name, [by_handle[h] for h in handles])
+        retired: list[Awaitable[object]] = []
+        for i, (name, org, city, lat, lng, contact_name) in enumerate(CUSTOMERS):
+            customer = await customers.create_customer(
+                session,
+                name=name,
+                org_number=org,
+                email=f"info{i}.{suffix}@kund.example.se",
+                phone=f"+4631{700000 + i * 1111}",
+                place=customers.Place(address=f"Storgatan {i + 3}, {city}", lat=lat, lng=lng),
+            )
+            contact = await customers.create_contact(
+                session,
+                customer_id=customer.id,
+                name=contact_name,
+                email=f"kontakt{i}.{suffix}@kund.example.se",
+                phone=f"+4670{1234500 + i}",
+            )
+            if i == 0:
+                await customers.enable_portal_access(
+                    session, contact_id=contact.id, password=password
                 )
-                by_handle[handle] = user.id
-                logins.append(("member", email, password))
-            for group_name, handles in GROUPS:
-                await groups.create_group(session, group_name, [by_handle[h] for h in handles])
-            retired: list[Awaitable[object]] = []
-            for i, (name, org, city, lat, lng, contact_name) in enumerate(CUSTOMERS):
-                customer = await customers.create_customer(
+                logins.append(("portal", contact.email or "", password))
+            for j, object_name in enumerate(OBJECTS[: 2 + i % 3]):
+                case_object = await customers.create_object(
                     session,
-                    name=name,
-                    org_number=org,
-                    email=f"info{i}.{suffix}@kund.example.se",
-                    phone=f"+4631{700000 + i * 1111}",
-                    place=customers.Place(address=f"Storgatan {i + 3}, {city}", lat=lat, lng=lng),
-                )
-                contact = await customers.create_contact(
-                    session,
-                    customer_id=customer.id,
-                    name=contact_name,
-                    email=f"kontakt{i}.{suffix}@kund.example.se",
-                    phone=f"+4670{1234500 + i}",
-                )
-                if i == 0:
-                    await customers.enable_portal_access(
-                        session, contact_id=contact.id, password=password
-                    )
-                    logins.append(("portal", contact.email or "", password))
-                for j, object_name in enumerate(OBJECTS[: 2 + i % 3]):
-                    case_object = await customers.create_object(
-                        session,
-                        name=f"{object_name}, {name}",
-                        customer_id=customer.id,
-                        has_customer=True,
-                        place=customers.Place(
-                            address=f"Storgatan {i + 3}, {city}",
-                            lat=lat + 0.002 * (j + 1),
-                            lng=lng - 0.003 * (j + 1),
-                        ),
-                    )
-                    if i == 0 and j == 1:
-                        retired.append(archiving.archive(session, CaseObject, case_object.id))
-                project = await customers.create_project(
-                    session,
-                    name=f"Stambyte {city} {2027 + i % 2}",
+                    name=f"{object_name}, {name}",
                     customer_id=customer.id,
                     has_customer=True,
+                    place=customers.Place(
+                        address=f"Storgatan {i + 3}, {city}",
+                        lat=lat + 0.002 * (j + 1),
+                        lng=lng - 0.003 * (j + 1),
+                    ),
                 )
-                if i == 1:
-                    retired.append(archiving.archive(session, Project, project.id))
-                if i == len(CUSTOMERS) - 1:
-                    retired.append(archiving.archive(session, Customer, customer.id))
-            await create_demo_cases(session)
-            await create_demo_helpdesk(session)
-            # Retired things beside active ones: they keep their cases and history, and leave
-            # the lists unless asked for (`includeArchived`, `includeInactive`).
-            for archived in retired:
-                await archived
-            await deactivation.deactivate_user(session, by_handle[STAFF[-1][1]])
-            kind, email, _ = logins[len(STAFF) - 1]
-            logins[len(STAFF) - 1] = (f"{kind} (deactivated)", email, password)
-        _ = tenant
-    finally:
-        await db.dispose()
+                if i == 0 and j == 1:
+                    retired.append(archiving.archive(session, CaseObject, case_object.id))
+            project = await customers.create_project(
+                session,
+                name=f"Stambyte {city} {2027 + i % 2}",
+                customer_id=customer.id,
+                has_customer=True,
+            )
+            if i == 1:
+                retired.append(archiving.archive(session, Project, project.id))
+            if i == len(CUSTOMERS) - 1:
+                retired.append(archiving.archive(session, Customer, customer.id))
+        await create_demo_cases(session)
+        await create_demo_helpdesk(session, files)
+        await create_demo_service(session, files)
+        # Retired things beside active ones: they keep their cases and history, and leave
+        # the lists unless asked for (`includeArchived`, `includeInactive`).
+        for archived in retired:
+            await archived
+        await deactivation.deactivate_user(session, by_handle[STAFF[-1][1]])
+        kind, email, _ = logins[len(STAFF) - 1]
+        logins[len(STAFF) - 1] = (f"{kind} (deactivated)", email, password)
     return logins

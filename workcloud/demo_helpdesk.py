@@ -1,4 +1,5 @@
-"""The demo tenant's helpdesk: tags, linked and merged cases, saved views, reply templates."""
+"""The demo tenant's helpdesk: tags, linked and merged cases, files, saved views, reply
+templates."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from db.models import (
     utcnow,
 )
 from domain import comments, conversations, reply_templates
+from domain.attachments import add_attachments
 from domain.cases.changes import update_case
 from domain.cases.event_log import Actor
 from domain.cases.links import LinkKind, link_cases
@@ -34,6 +36,7 @@ from domain.cases.tags import set_case_tags
 from domain.cases.views import ViewSettings, save_view
 from domain.signin import contact_viewer, staff_viewer
 from domain.viewer import Viewer
+from workcloud.demo_files import DemoFiles
 
 WATER_DAMAGE = "Vattenskada"
 URGENT = "Akut"
@@ -91,6 +94,7 @@ CUSTOMER_MESSAGE = (
     "Porten är öppen till kl. 16."
 )
 STAFF_COMMENT = "Samma läcka som ärende {number} (stambrottet i trapphus B). Slår ihop ärendena."
+MEASURED = "Mätvärdena från i dag bifogade. Badrummet i 1102 är fortfarande fuktigt."
 
 TEMPLATES = [
     # owner's handle, name, text, shared
@@ -122,8 +126,11 @@ TEMPLATES = [
 ]
 
 
-async def create_demo_helpdesk(session: AsyncSession, seed: int = 20261127) -> None:
-    """Tags the demo's cases, links and merges some, and saves views and reply templates."""
+async def create_demo_helpdesk(
+    session: AsyncSession, files: DemoFiles, seed: int = 20261127
+) -> None:
+    """Tags the demo's cases, links and merges some, attaches files (already stored) to
+    the story's, and saves views and reply templates."""
     rng = random.Random(seed)
     users = {u.handle: u for u in await session.scalars(select(User))}
     types = await _names(session, CaseType)
@@ -131,7 +138,7 @@ async def create_demo_helpdesk(session: AsyncSession, seed: int = 20261127) -> N
     cases = list(await session.scalars(select(Case).order_by(Case.created_at, Case.number)))
     await _tag(session, rng, users, types, cases)
     await _link(session, users["sara"], types, cases)
-    await _tell_the_water_damage(session, users)
+    await _tell_the_water_damage(session, users, files)
     await _save_views(session, users)
     for handle, name, body, shared in TEMPLATES:
         await reply_templates.save_reply_template(
@@ -228,9 +235,12 @@ async def _link(
             await link_cases(session, _actor(user), case.id, other.id, kind)
 
 
-async def _tell_the_water_damage(session: AsyncSession, users: dict[str, User]) -> None:
-    """A burst pipe at the customer with a portal sign-in: the case, its follow-ups as its
-    children, and the same leak reported again, discussed, then merged into the case."""
+async def _tell_the_water_damage(
+    session: AsyncSession, users: dict[str, User], files: DemoFiles
+) -> None:
+    """A burst pipe at the customer with a portal sign-in: the case with its action plan,
+    its follow-ups as its children (the moisture readings on one's comment), and the same
+    leak reported again with the insurance claim, discussed, then merged into the case."""
     customer = await session.scalar(select(Customer).where(Customer.name == STORY_CUSTOMER))
     assert customer is not None
     contact = await session.scalar(select(Contact).where(Contact.customer_id == customer.id))
@@ -269,6 +279,7 @@ async def _tell_the_water_damage(session: AsyncSession, users: dict[str, User]) 
         session, _actor(johan), original.id, CaseInput(status_id=statuses["Pågående"])
     )
     await set_case_tags(session, _actor(johan), original.id, [URGENT, WATER_DAMAGE])
+    await add_attachments(session, _viewer(johan), original.id, None, [files.action_plan])
     for i, (title, type_name, handle) in enumerate(CHILDREN):
         child = await register(
             johan,
@@ -282,6 +293,11 @@ async def _tell_the_water_damage(session: AsyncSession, users: dict[str, User]) 
         )
         await set_case_tags(session, _actor(johan), child.id, [WATER_DAMAGE])
         await link_cases(session, _actor(johan), original.id, child.id, LinkKind.PARENT_OF)
+        if i == 0:
+            measurer = _viewer(users[handle])
+            await comments.add_comment(
+                session, measurer, child.id, MEASURED, [files.moisture_readings]
+            )
 
     duplicate = await register(
         erik,
@@ -297,7 +313,11 @@ async def _tell_the_water_damage(session: AsyncSession, users: dict[str, User]) 
     )
     await set_case_tags(session, _actor(erik), duplicate.id, [WATER_DAMAGE])
     await conversations.send_portal_message(
-        session, contact_viewer(contact, token_id=0), duplicate.id, CUSTOMER_MESSAGE
+        session,
+        contact_viewer(contact, token_id=0),
+        duplicate.id,
+        CUSTOMER_MESSAGE,
+        [files.insurance_claim],
     )
     comment = STAFF_COMMENT.format(number=original.number)
     await comments.add_comment(session, _viewer(erik), duplicate.id, comment)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -77,22 +78,26 @@ def _touched(session: Session) -> _Touched:
     return touched
 
 
-def _capture_ids(session: Session, ids: set[int]) -> None:
+def _capture_ids(session: Session, ids: set[int], as_of: datetime | None = None) -> None:
     """Notes these cases, reading the state of those not noted yet (None: no such case)."""
     touched = _touched(session)
     fresh = ids - touched.before.keys()
     if not fresh:
         return
-    found = read_snapshots(session, Case.id.in_(fresh))
+    found = read_snapshots(session, Case.id.in_(fresh), as_of)
     for case_id in fresh:
         touched.before[case_id] = found.get(case_id)
 
 
-async def note_changing(session: AsyncSession, case_ids: Collection[int]) -> None:
+async def note_changing(
+    session: AsyncSession, case_ids: Collection[int], as_of: datetime | None = None
+) -> None:
     """For a writer whose statements the hooks cannot attribute to a case (an INSERT ...
-    SELECT into another case, as a merge makes): these cases change in this transaction."""
+    SELECT into another case, as a merge makes): these cases change in this transaction.
+    Their state before is read as of `as_of` (now when None): the SLA sweep's breaches
+    change a case by time alone, so their state before is that of just before."""
     ids = set(case_ids)
-    await session.run_sync(lambda sync: _capture_ids(sync, ids))
+    await session.run_sync(lambda sync: _capture_ids(sync, ids, as_of))
 
 
 def _capture_where(session: Session, which: ColumnElement[bool]) -> None:

@@ -96,7 +96,16 @@ def _criteria(given: CaseFilter) -> list[Test]:
         tests.append(_inside(given.within))
     if given.tags is not None:
         tests.append(_all_tags(given.tags))
+    if given.sla_breached is not None:
+        tests.append(_breached(given.sla_breached))
     return tests
+
+
+def _breached(wanted: bool) -> Test:
+    """As table.py's `slaBreached`, by the state's breach as of when it was read (the SLA
+    sweep records a breach as a change of the case); a state written before breaches were
+    kept is in neither view."""
+    return lambda state, _groups: state.get("slaBreached") is wanted
 
 
 def _all_tags(given: Sequence[str]) -> Test:

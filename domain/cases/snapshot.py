@@ -2,7 +2,9 @@
 
 Everything `CaseFilter` and `CaseScope` look at, as plain JSON: option ids, whether the
 status is closed, the links, the assignees, the deadline (ISO 8601, fixed width, so that
-text order is time order) and the place. Read for many cases in one statement.
+text order is time order), the place, the tags and whether an SLA target is breached (as
+of the moment the state is read: a breach comes with time alone). Read for many cases in
+one statement.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, cast, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Case, CaseAssignedGroup, CaseAssignedUser, CaseStatus, CaseTag, Tag
+from db.models import Case, CaseAssignedGroup, CaseAssignedUser, CaseStatus, CaseTag, Tag, utcnow
+from domain.sla.due_columns import breached
 
 Snapshot = dict[str, Any]
 
@@ -56,8 +59,11 @@ def _ids(text: str | None) -> list[int]:
     return sorted(int(part) for part in text.split(",")) if text else []
 
 
-def read_snapshots(session: Session, which: ColumnElement[bool]) -> dict[int, tuple[int, Snapshot]]:
-    """case id -> (tenant id, snapshot) of every case matching `which`, in one statement.
+def read_snapshots(
+    session: Session, which: ColumnElement[bool], as_of: datetime | None = None
+) -> dict[int, tuple[int, Snapshot]]:
+    """case id -> (tenant id, snapshot) of every case matching `which`, in one statement;
+    its SLA breach as of `as_of` (now when None), as the table view's filter sees it.
 
     Runs on the synchronous session inside the ORM's own hooks (change_feed.py).
     """
@@ -81,6 +87,7 @@ def read_snapshots(session: Session, which: ColumnElement[bool]) -> dict[int, tu
             _id_list(dialect, CaseAssignedUser.user_id, CaseAssignedUser.case_id),
             _id_list(dialect, CaseAssignedGroup.group_id, CaseAssignedGroup.case_id),
             _tag_keys(dialect),
+            breached(as_of or utcnow()),
         )
         .outerjoin(CaseStatus, CaseStatus.id == Case.status_id)
         .where(which)
@@ -107,6 +114,7 @@ def read_snapshots(session: Session, which: ColumnElement[bool]) -> dict[int, tu
                 "users": _ids(row[14]),
                 "groups": _ids(row[15]),
                 "tags": sorted(row[16].split(_TAG_SEPARATOR)) if row[16] else [],
+                "slaBreached": bool(row[17]),
             },
         )
     return found

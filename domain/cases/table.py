@@ -31,7 +31,7 @@ from db.models import (
 from db.pagination import SortKey
 from domain import validation
 from domain.search_patterns import like_pattern
-from domain.sla.case_targets import breached, unmet_due_column
+from domain.sla.due_columns import breached, unmet_due_column
 
 
 class CaseScope(StrEnum):

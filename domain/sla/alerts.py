@@ -4,8 +4,10 @@ look at once.
 Runs as a system job over every tenant. A target not met warns (SLA_WARNING) once the
 warning share of its time is gone, and is breached (SLA_BREACHED) when due; each is first
 claimed as a row of `sla_alerts`, whose unique key lets one claimer win, then told to the
-case's recipients (those of deadline reminders). A sweep is a fixed number of statements
-however many cases there are.
+case's recipients (those of deadline reminders). A breach is also a change of the case
+for the case-change feed (a live table view filtered on `slaBreached` gets it) and an
+SLA_BREACHED webhook event. A sweep is a fixed number of statements however many cases
+there are.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from db.models import Case, CaseStatus, SlaAlert, utcnow
 from db.models.base import UTCDateTime
 from db.streams import Stream, serialize_appends
 from domain import webhooks
+from domain.cases.change_feed import note_changing
 from domain.cases.recipients import recipients_of_each
 from domain.notifications import NotificationKind, insert_notifications, upsert
 from domain.sla.case_targets import SlaTarget
@@ -126,13 +129,20 @@ async def send_due_alerts(session: AsyncSession, now: datetime | None = None) ->
     claim = (
         insert.values([{**row._asdict(), "created_at": now} for row in found])
         .on_conflict_do_nothing(index_elements=["case_id", "target", "phase", "due_at"])
-        .returning(_ALERTS.c.id, _ALERTS.c.case_id, _ALERTS.c.target, _ALERTS.c.phase)
+        .returning(
+            _ALERTS.c.id, _ALERTS.c.case_id, _ALERTS.c.target, _ALERTS.c.phase, _ALERTS.c.due_at
+        )
     )
     claimed = (await session.execute(claim)).all()
     if not claimed:
         return 0
-    await _notify(session, [row.id for row in claimed], now)
     breaches = [row for row in claimed if row.phase == AlertPhase.BREACHED]
+    if breaches:
+        # A breach is a change of the case for live table views filtered on it: as it was
+        # just before the earliest of these fell due, and as it is now.
+        just_before = min(row.due_at for row in breaches) - timedelta(microseconds=1)
+        await note_changing(session, {row.case_id for row in breaches}, just_before)
+    await _notify(session, [row.id for row in claimed], now)
     if breaches:
         cases = {
             c.id: c
@@ -141,15 +151,7 @@ async def send_due_alerts(session: AsyncSession, now: datetime | None = None) ->
             )
         }
         for row in breaches:
-            case = cases[row.case_id]
-            target = SlaTarget(row.target)
-            due_at = (
-                case.sla_first_response_due_at
-                if target is SlaTarget.FIRST_RESPONSE
-                else case.sla_resolution_due_at
-            )
-            assert due_at is not None
-            await breached(session, case, target, due_at)
+            await breached(session, cases[row.case_id], SlaTarget(row.target), row.due_at)
     return len(claimed)
 
 

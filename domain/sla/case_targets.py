@@ -7,7 +7,7 @@ the resolution by entering a closed status; a reopening clears the resolution an
 its due time by the business time the case spent closed. Nothing else pauses.
 
 The rule of a breach has two forms that must agree: `breaches` for one case in Python,
-`breached` in SQL for the table view's filter.
+`due_columns.breached` in SQL for the table view's filter and the case-change feed.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, literal, or_, select, update
-from sqlalchemy import case as when
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import BusinessCalendar, Case, CaseStatus, SlaPolicy
-from db.models.base import UTCDateTime
 from domain.business_time import ALWAYS_OPEN, Clock
 from domain.cases.change_feed import note_changing
 from domain.cases.state import CaseState
@@ -235,7 +233,8 @@ _TARGET_COLUMNS = (
 
 
 def breaches(case: Case, now: datetime) -> list[SlaTarget]:
-    """The targets not met when due: met late, or not met and due by now."""
+    """The targets not met when due: met late, or not met and due by now (as
+    due_columns.breached in SQL)."""
     found = []
     for target, due, met in _each_target(case):
         if due is not None and ((met is None and now >= due) or (met is not None and met > due)):
@@ -248,36 +247,3 @@ def _each_target(case: Case) -> list[tuple[SlaTarget, datetime | None, datetime 
         (SlaTarget.FIRST_RESPONSE, case.sla_first_response_due_at, case.sla_first_responded_at),
         (SlaTarget.RESOLUTION, case.sla_resolution_due_at, case.sla_resolved_at),
     ]
-
-
-def breached(now: datetime) -> ColumnElement[bool]:
-    """`breaches` is not empty, in SQL."""
-    at = literal(now, UTCDateTime())
-    return or_(
-        *(
-            and_(
-                due.is_not(None),
-                or_(and_(met.is_(None), due <= at), and_(met.is_not(None), met > due)),
-            )
-            for due, met in _TARGET_COLUMN_PAIRS
-        )
-    )
-
-
-_TARGET_COLUMN_PAIRS = (
-    (Case.sla_first_response_due_at, Case.sla_first_responded_at),
-    (Case.sla_resolution_due_at, Case.sla_resolved_at),
-)
-
-
-def unmet_due_column() -> ColumnElement[datetime | None]:
-    """The earliest due time of a target not met yet; null when there is none."""
-    first, resolution = (
-        when((met.is_(None), due), else_=None) for due, met in _TARGET_COLUMN_PAIRS
-    )
-    return when(
-        (first.is_(None), resolution),
-        (resolution.is_(None), first),
-        (first <= resolution, first),
-        else_=resolution,
-    )
