@@ -4,8 +4,8 @@ A method a route does not take answers 405 (graph/methods.py); the body limit an
 413 with a GraphQL-shaped JSON error before the body is parsed (a multipart upload has a
 larger limit of its own, and is held on disk rather than in memory while it is counted);
 an oversized WebSocket message closes the socket with 1009 (message too big). Sockets per
-viewer are limited where sockets are tracked (graph/live/sockets/open_sockets.py); query depth, tokens
-and aliases inside the schema (graph/schema.py).
+viewer are limited where sockets are tracked (graph/live/sockets/open_sockets.py); query
+depth, tokens and aliases inside the schema (graph/schema.py).
 """
 
 from __future__ import annotations
