@@ -48,7 +48,7 @@ from domain.viewer import Viewer
 from graph.live.event_reads import EventReads
 from graph.live.hub import LINGER_SECONDS, RETRY_SECONDS
 from graph.live.render import frame_tail, render
-from graph.live.subscriber import Subscriber
+from graph.live.subscriber import Subscriber, who_asks
 
 log = logging.getLogger("workcloud.live")
 
@@ -123,19 +123,14 @@ def feed_render_key(
     query: str, operation_name: str | None, variables: dict[str, Any] | None, viewer: Viewer
 ) -> tuple[Any, ...]:
     """Who gets the same characters for the same change: the request without the view's
-    own arguments (scope, filter, after), the kind of viewer, tenant and role; and the
-    user where the document reads a user's own settings (User.emailOn*: self or admin)."""
+    own arguments (scope, filter, after), and who asks (subscriber.who_asks)."""
     text, used = _shape(query, operation_name)
     kept = {k: v for k, v in (variables or {}).items() if k in used}
-    own = viewer.user_id if "emailOn" in query else None
     return (
         text,
         operation_name or "",
         json.dumps(kept, sort_keys=True, default=str),
-        viewer.kind,
-        viewer.tenant_id,
-        viewer.role,
-        own,
+        *who_asks(query, viewer),
     )
 
 

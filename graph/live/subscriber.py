@@ -23,6 +23,7 @@ from enum import IntEnum
 from typing import Any, Final, Protocol
 
 from domain.viewer import Viewer
+from graph.types.user import OWN_OR_ADMIN_FIELDS
 
 
 class State(IntEnum):
@@ -71,6 +72,15 @@ class Channel(Protocol):
         """Dispatches soon even without an event: someone must catch up."""
 
 
+def who_asks(query: str, viewer: Viewer) -> tuple[object, ...]:
+    """What of the viewer a payload can depend on: the kind of viewer (staff or portal), the
+    tenant and the role (what an administrator may read), and the user where the document
+    reads a user's own settings. Naming such a field anywhere in the document (a comment
+    too) is enough: a rendering shared less than it could be costs time, never data."""
+    own = viewer.user_id if any(name in query for name in OWN_OR_ADMIN_FIELDS) else None
+    return (viewer.kind, viewer.tenant_id, viewer.role, own)
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """A subscription operation as the client sent it, to execute again for every event."""
@@ -101,20 +111,14 @@ class Subscriber:
 
     @property
     def render_key(self) -> tuple[object, ...]:
-        """Who gets the same payload: document, operation, variables, kind of viewer, tenant.
-
-        No resolver of a payload type depends on who asks beyond the kind of viewer and the
-        tenant: what a viewer may see is settled by channel and by the access check.
-        """
+        """Who gets the same payload: document, operation, variables and who asks."""
         request = self.request
         variables = json.dumps(request.variables, sort_keys=True, default=str)
-        viewer = self.viewer
         return (
             request.query,
             request.operation_name or "",
             variables,
-            viewer.kind,
-            viewer.tenant_id,
+            *who_asks(request.query, self.viewer),
         )
 
     @property

@@ -13,6 +13,12 @@ from graph.types.base import Node
 strawberry.enum(Role, name="Role")
 
 
+# Fields whose answer depends on who asks beyond the kind of viewer and role: a user's own
+# e-mail settings, readable by that user and administrators. A live event's rendering is
+# shared only among subscribers who would get the same answer (graph/live/subscriber.py).
+OWN_OR_ADMIN_FIELDS = ("emailOnMention", "emailOnAssignment")
+
+
 @strawberry.type
 class User(Node):
     name: str
