@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, event, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_session
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from db.library_internals import values_given
 from db.models import (
     Case,
     CaseAssignedGroup,
@@ -169,9 +170,7 @@ def _note_statement(state: ORMExecuteState) -> None:
 
 def _columns_set(state: ORMExecuteState) -> set[str]:
     """The columns an UPDATE sets, from its values or its parameters."""
-    statement: Any = state.statement
-    keys: list[Any] = list(getattr(statement, "_values", None) or {})
-    keys += [key for key, _value in getattr(statement, "_ordered_values", None) or ()]
+    keys: list[Any] = [key for key, _value in values_given(state.statement)]
     parameters: Any = state.parameters
     for given in parameters if isinstance(parameters, list) else [parameters or {}]:
         keys += list(given)
@@ -183,7 +182,7 @@ def _inserted_case_ids(state: ORMExecuteState) -> set[int]:
     parameters: Any = state.parameters
     given: list[Any] = parameters if isinstance(parameters, list) else [parameters or {}]
     ids = {int(row["case_id"]) for row in given if row.get("case_id") is not None}
-    for key, value in (getattr(state.statement, "_values", None) or {}).items():
+    for key, value in values_given(state.statement):
         if getattr(key, "key", key) == "case_id" and getattr(value, "value", None) is not None:
             ids.add(int(value.value))
     return ids
