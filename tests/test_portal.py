@@ -145,4 +145,6 @@ def test_portal_types_carry_no_internal_field() -> None:
         "createdAt",
         "authorName",
         "deliveryStatus",
+        # A message's files are the customer's to see (API.md; tests/test_attachments.py).
+        "attachments",
     } | {"senderAddress", "fromUnknownSender"}
