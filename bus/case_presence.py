@@ -150,7 +150,8 @@ class CasePresenceBoard:
             delay = self._next_deadline() - time.monotonic()
             if delay > 0 and not self._wake.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):  # no task of its own, as wait_for makes
+                        await self._wake.wait()
             self._wake.clear()
             try:
                 await self._tick()

@@ -195,8 +195,10 @@ class OutboxSender:
         due = await claims.next_due(self.db, self._sendable)
         if due is not None:
             timeout = max(0.0, min(timeout, (due - utcnow()).total_seconds()))
+        # asyncio.timeout, not wait_for: a pause makes no task of its own.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._nudge.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._nudge.wait()
 
     async def run(self) -> None:
         while not self._stopping:
