@@ -104,11 +104,21 @@ _installed: GlobalIds | None = None
 
 def install(secret: str, legacy_last_pks: Mapping[str, int]) -> None:
     """Makes this process's ids those of `secret` (one process serves one database)."""
+    use(GlobalIds(secret, legacy_last_pks))
+
+
+def installed() -> GlobalIds | None:
+    """The ids this process gives out and reads, if loaded."""
+    return _installed
+
+
+def use(ids: GlobalIds) -> None:
+    """Makes `ids` this process's, e.g. again after a server on another database stopped."""
     global _installed
-    _installed = GlobalIds(secret, legacy_last_pks)
+    _installed = ids
     _rendered.cache_clear()
     # Page cursors end with a primary key too: hidden under the same key.
-    cursors = _installed.permutation(CURSOR_KEYS)
+    cursors = ids.permutation(CURSOR_KEYS)
     pagination.hide_primary_keys(cursors.encipher, cursors.decipher)
 
 

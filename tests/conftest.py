@@ -23,6 +23,7 @@ import uvicorn
 from redis.asyncio import Redis
 
 from config.settings import Settings
+from graph import ids
 from tests.support.client import Api, Delivery
 from tests.support.mail_server import MailServer
 from tests.support.sms_gateway import SmsGateway
@@ -42,6 +43,7 @@ TEST_PING_INTERVAL = 0.5
 CHEAP_PASSWORD_HASHES = {"password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
 INBOUND_SECRET = "inbound-test-secret"
 INBOUND_DOMAIN = "inbound.workcloud.test"
+KEEP_ALIVE_SECONDS = 3600
 
 
 async def services_problem() -> str | None:
@@ -84,9 +86,21 @@ class PostgresDatabase:
 
 
 async def serve(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
+    # A process serves one database's ids (graph/ids.py); a test server on a database of its
+    # own installs that one's, so the ids of the servers already running come back after it.
+    ids_before = ids.installed()
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", ws="websockets-sansio", lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ws="websockets-sansio",
+        lifespan="on",
+        # The test clients keep their connections for the whole session: a server closing an
+        # idle one (uvicorn's 5 s) just as a client reuses it fails that request with a
+        # ReadError, which says nothing about the API.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
@@ -101,6 +115,8 @@ async def serve(settings: Settings) -> AsyncIterator[tuple[str, Any]]:
     finally:
         server.should_exit = True
         await task
+        if ids_before is not None:
+            ids.use(ids_before)
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,9 @@ async def test_rolled_back_comment_is_never_published(api: Api) -> None:
         message = await socket.receive()
         assert message["payload"]["data"]["commentAdded"] == {"id": real, "body": "riktig"}
     async with api.db.session(tenant.pk) as session:
-        stored = await session.scalars(select(Comment.body).where(Comment.case_id == case_pk))
+        stored = await session.scalars(
+            select(Comment.body).where(Comment.case_id == case_pk).order_by(Comment.id)
+        )
         assert stored.all() == ["äldre", "nyare", "riktig"]
     lobby = await api.data("{ viewer { unreadNotificationCount } }", token=sara["token"])
     assert lobby["viewer"]["unreadNotificationCount"] == 0

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLError
 from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionInitMessage,
@@ -149,6 +150,10 @@ class LegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await self.send_message({"type": "complete", "id": operation_id})
+        except WebSocketDisconnected:
+            # The client left while its answer was on the way: nobody to tell, and the
+            # socket's cleanup ends whatever went live.
+            pass
         except Exception:
             if handover.handed is not None:
                 self.end(handover.handed)  # its stream failed after going live: not half-live
