@@ -95,10 +95,13 @@ def _held(session: AsyncSession) -> set[int]:
     return remembered[1]
 
 
-def previous_id(table: Table, stream_column: str) -> ColumnElement[int | None]:
+def previous_id(
+    table: Table, stream_column: str, replayed_only: str | None = None
+) -> ColumnElement[int | None]:
     """For the RETURNING of an INSERT into `table`: the id of the row before the new one in
-    its stream (`stream_column`: its case, its recipient). The INSERT runs after the stream's
-    lock was taken, so it sees every row committed before; it saves a query of its own.
+    its stream (`stream_column`: its case, its recipient), among the rows pushed live (not
+    those the boolean column `replayed_only` marks). The INSERT runs after the stream's lock
+    was taken, so it sees every row committed before; it saves a query of its own.
     """
     prior = table.alias("prior")
 
@@ -106,11 +109,12 @@ def previous_id(table: Table, stream_column: str) -> ColumnElement[int | None]:
         # The row being inserted (SQLAlchemy does not correlate a RETURNING subquery).
         return literal_column(f"{table.name}.{column}", BigInteger)
 
-    return (
-        select(func.max(prior.c.id))
-        .where(prior.c[stream_column] == inserted(stream_column), prior.c.id < inserted("id"))
-        .scalar_subquery()
+    statement = select(func.max(prior.c.id)).where(
+        prior.c[stream_column] == inserted(stream_column), prior.c.id < inserted("id")
     )
+    if replayed_only is not None:
+        statement = statement.where(prior.c[replayed_only].is_(False))
+    return statement.scalar_subquery()
 
 
 def serialize_appends_in_hook(session: Session, stream: Stream, keys: Iterable[int]) -> None:
@@ -135,20 +139,34 @@ M = TypeVar("M", bound=StreamRow)
 
 
 class TableStream(Generic[M]):
-    """A stream read from one table: the rows of `model` that match `condition`, by id."""
+    """A stream read from one table: the rows of `model` that match `condition`, by id.
 
-    def __init__(self, model: type[M], condition: ColumnElement[bool]) -> None:
+    `live`, where given, is what of those rows is pushed live; the others (moved in by a
+    merge, with the ids they had) are only replayed to a client resuming after an older id.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        condition: ColumnElement[bool],
+        live: ColumnElement[bool] | None = None,
+    ) -> None:
         self._model: Any = model
         self._condition = condition
+        self._live = condition if live is None else condition & live
 
-    async def rows_after(self, session: AsyncSession, after: int | None, limit: int) -> list[M]:
-        statement = select(self._model).where(self._condition)
+    async def rows_after(
+        self, session: AsyncSession, after: int | None, limit: int, *, live: bool = False
+    ) -> list[M]:
+        """The rows after `after`: every one when replaying, the live ones when `live`."""
+        statement = select(self._model).where(self._live if live else self._condition)
         if after is not None:
             statement = statement.where(self._model.id > after)
         return list((await session.scalars(statement.order_by(self._model.id).limit(limit))).all())
 
     async def rows_by_id(self, session: AsyncSession, ids: Sequence[int]) -> list[M]:
-        statement = select(self._model).where(self._condition, self._model.id.in_(ids))
+        """The live rows among `ids` (an event's)."""
+        statement = select(self._model).where(self._live, self._model.id.in_(ids))
         return list((await session.scalars(statement.order_by(self._model.id))).all())
 
     async def newest(self, session: AsyncSession) -> int | None:

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 
 def case_comments(tenant_id: int, case_id: int) -> str:
+    """A new comment (`id`, and `prev`, the stream's row before it: db/streams.py), or the
+    stream's end (`ended`: the case was merged into another)."""
     return f"t{tenant_id}.case{case_id}.comments"
 
 
 def case_messages(tenant_id: int, case_id: int) -> str:
+    """Like `case_comments`, for the customer conversation."""
     return f"t{tenant_id}.case{case_id}.messages"
-
-
-def case_merges(tenant_id: int, case_id: int) -> str:
-    """A merge the case took part in: as the source (`mergedInto`), or as the target
-    (`mergedFrom`, with the ranges of stream ids its comments and messages moved in as)."""
-    return f"t{tenant_id}.case{case_id}.merges"
 
 
 def user_notifications(tenant_id: int, user_id: int) -> str:

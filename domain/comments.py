@@ -30,7 +30,7 @@ MAX_BODY = 20_000
 # Rows written as they are, without the ORM's unit of work (this is the hot path of the lobby).
 _COMMENTS = cast(Table, Comment.__table__)
 _MENTIONS = cast(Table, CommentMention.__table__)
-_PREVIOUS = previous_id(_COMMENTS, "case_id")
+_PREVIOUS = previous_id(_COMMENTS, "case_id", replayed_only="merged_in")
 
 
 async def add_comment(

@@ -160,7 +160,9 @@ async def _append(session: AsyncSession, case: Case, message: ConversationMessag
     """
     await serialize_appends(session, Stream.CASE_MESSAGES, [case.id])
     previous = await session.scalar(
-        select(func.max(ConversationMessage.id)).where(ConversationMessage.case_id == case.id)
+        select(func.max(ConversationMessage.id)).where(
+            ConversationMessage.case_id == case.id, ConversationMessage.merged_in.is_(False)
+        )
     )
     message.case_id = case.id
     message.created_at = case.updated_at = utcnow()

@@ -153,22 +153,19 @@ async def test_a_merge_moves_everything_to_the_target_and_closes_the_source(api:
         "@sara kan du titta?",
         "Golvbrunnen är igensatt.",
     ]
-    # Authors and times are kept; the moved ones come after the target's own, with later ids.
-    assert [(c["author"], c["createdAt"]) for c in comments[1:]] == [
-        (c["author"], c["createdAt"]) for c in moved
+    # Ids, authors and times are kept: the moved ones were written after the target's own.
+    assert [(c["id"], c["author"], c["createdAt"]) for c in comments[1:]] == [
+        (c["id"], c["author"], c["createdAt"]) for c in moved
     ]
     assert all(c["case"] == {"id": target["id"]} for c in comments)
-    ids = [pk(c["id"], "Comment") for c in comments]
-    assert ids == sorted(ids)
-    assert min(ids[1:]) > max(pk(c["id"], "Comment") for c in moved)
     messages = nodes(after["messages"])
     assert [(m["direction"], m["body"], m["authorName"]) for m in messages] == [
         ("TO_CUSTOMER", "Vi kommer på torsdag.", "Erik Johansson"),
         ("TO_CUSTOMER", "Har ni sett vattnet?", "Erik Johansson"),
         ("FROM_CUSTOMER", "Ja, i hela källaren.", "Karin Svensson"),
     ]
-    assert [m["createdAt"] for m in messages[1:]] == [
-        m["createdAt"] for m in nodes(before["messages"])
+    assert [(m["id"], m["createdAt"]) for m in messages[1:]] == [
+        (m["id"], m["createdAt"]) for m in nodes(before["messages"])
     ]
     # Tasks keep their ids and follow the target's own.
     assert after["tasks"] == [
@@ -204,8 +201,9 @@ async def test_a_merge_moves_everything_to_the_target_and_closes_the_source(api:
     [answer] = [n for n in lobby if n["kind"] == "CUSTOMER_MESSAGE"]
     assert answer["case"] == {"id": target["id"]}
     assert answer["message"] == {"id": messages[2]["id"], "body": "Ja, i hela källaren."}
-    # The moved items' old ids name nothing any more.
-    assert (await api.data(NODE, {"id": moved[0]["id"]}, d.erik["token"]))["node"] is None
+    # A link to a moved comment keeps working.
+    found = await api.data(NODE, {"id": moved[0]["id"]}, d.erik["token"])
+    assert found["node"] == {"id": moved[0]["id"]}
 
 
 async def test_the_targets_subscribers_replay_what_moved_in_after_their_cursor(api: Api) -> None:
@@ -229,6 +227,67 @@ async def test_the_targets_subscribers_replay_what_moved_in_after_their_cursor(a
     assert [m["body"] for m in replayed] == ["ett", "två", "tre"]
     on_target = nodes((await d.view(target["id"]))["messages"])
     assert [m["id"] for m in replayed] == [m["id"] for m in on_target[1:]]
+
+
+async def test_the_sources_subscriptions_complete_and_the_targets_get_only_what_is_new(
+    api: Api,
+) -> None:
+    d = await desk(api)
+    target = await d.case("Läcka i tvättstugan")
+    source = await d.case("Vatten på golvet")
+    # Written in turns, so the moved comments' ids fall between the target's own.
+    t1 = await d.comment(target["id"], "t1")
+    s1 = await d.comment(source["id"], "s1")
+    await d.comment(target["id"], "t2")
+    await d.comment(source["id"], "s2")
+    m1 = await d.message(source["id"], "m1")
+    await d.message(source["id"], "m2")
+    async with api.ws(d.erik["token"]) as on_target, api.ws(d.erik["token"]) as on_source:
+        await on_target.subscribe_live(
+            COMMENT_ADDED, {"caseId": target["id"], "after": t1}, replayed={"body": "t2"}
+        )
+        comments = await on_source.subscribe_live(
+            COMMENT_ADDED, {"caseId": source["id"], "after": s1}, replayed={"body": "s2"}
+        )
+        messages = await on_source.subscribe_live(
+            MESSAGE_ADDED, {"caseId": source["id"], "after": m1}, replayed={"body": "m2"}
+        )
+        assert errors(await d.merge(source["id"], target["id"])) == []
+
+        # After commit the source's subscriptions complete.
+        ended = [await on_source.receive(), await on_source.receive()]
+        assert sorted(ended, key=lambda m: m["id"]) == sorted(
+            [{"id": comments, "type": "complete"}, {"id": messages, "type": "complete"}],
+            key=lambda m: m["id"],
+        )
+        # What moved in is not pushed live: the target's subscriber gets the next new one.
+        await d.comment(target["id"], "t3")
+        pushed = await on_target.receive()
+        assert pushed["type"] == "next", pushed
+        assert pushed["payload"]["data"]["commentAdded"]["body"] == "t3"
+
+    # On the target in the order written, and resuming replays what moved in, by id.
+    assert [c["body"] for c in nodes((await d.view(target["id"]))["comments"])] == [
+        "t1",
+        "s1",
+        "t2",
+        "s2",
+        "t3",
+    ]
+    async with api.ws(d.erik["token"]) as socket:
+        await socket.subscribe(COMMENT_ADDED, {"caseId": target["id"], "after": t1})
+        replayed = await next_payloads(socket, "commentAdded", 4)
+        assert [c["body"] for c in replayed] == ["s1", "t2", "s2", "t3"]
+
+        # A subscription to the merged case completes at once, with `after` or without.
+        for query, variables in [
+            (COMMENT_ADDED, {"caseId": source["id"]}),
+            (COMMENT_ADDED, {"caseId": source["id"], "after": s1}),
+            (MESSAGE_ADDED, {"caseId": source["id"]}),
+            (MESSAGE_ADDED, {"caseId": source["id"], "after": m1}),
+        ]:
+            operation = await socket.subscribe(query, variables)
+            assert await socket.receive() == {"id": operation, "type": "complete"}
 
 
 async def test_the_source_closes_with_the_lowest_active_closed_status(api: Api) -> None:

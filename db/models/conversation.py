@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, Id, Json, TenantOwned, utcnow
@@ -20,6 +20,9 @@ class Comment(TenantOwned, Base):
     author_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Moved here from a merged case, with its id (domain/cases/merging.py): replayed to a
+    # client resuming after an older id, never pushed live.
+    merged_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CommentMention(TenantOwned, Base):
@@ -57,6 +60,8 @@ class ConversationMessage(TenantOwned, Base):
     sender_address: Mapped[str | None] = mapped_column(String(320))
     from_unknown_sender: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # As Comment.merged_in.
+    merged_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Notification(TenantOwned, Base):

@@ -1,9 +1,10 @@
 """Merging a case into another: what the source holds moves to the target, the source closes.
 
-Comments and customer messages are streams (db/streams.py): a subscriber of the target
-resumes after the last id it saw. So they move as new rows on the target, numbered after
-everything already there, in the order they were written (their authors and times kept),
-and every reference to them follows. Tasks and assignees simply change case.
+Everything keeps its id, so links to a comment, a message or a file keep working. Comments
+and customer messages are streams (db/streams.py): moved onto the target they are marked
+`merged_in`, so that a subscriber of the target resuming after an older id replays them
+(in id order) while live subscribers are not sent them. The source's own subscribers are
+told its streams ended; they complete (graph/live/hub.py).
 
 Two merges touching the same case run one after the other: each takes the append locks of
 both cases' streams and then both case rows, always in id order, and checks everything
@@ -14,10 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Column, Table, delete, func, insert, literal, select, update
-from sqlalchemy import case as when
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -28,7 +28,6 @@ from db.models import (
     CaseStatus,
     CaseTag,
     Comment,
-    CommentMention,
     ConversationMessage,
     Notification,
     Task,
@@ -44,17 +43,11 @@ from domain.cases.search_text import refresh_search_text
 from domain.errors import Problems, UserErrorCode
 from domain.sla.case_targets import record_merge
 
-# Rows moved per statement; each batch's references are remapped in one UPDATE.
-_BATCH = 500
-
 
 @dataclass
 class Merge:
     source: Case
     target: Case
-    # The target's stream ids the moved comments and messages got: (first, last), or None.
-    comments: tuple[int, int] | None = None
-    messages: tuple[int, int] | None = None
 
 
 MergeStep = Callable[[AsyncSession, Merge], Awaitable[None]]
@@ -147,107 +140,47 @@ async def _closing_status(session: AsyncSession) -> CaseStatus | None:
 
 
 def _announce(session: AsyncSession, merge: Merge) -> None:
-    """After commit: the source's comment and message subscribers are done (their case takes
-    nothing new), and the target's learn which of its stream ids were moved in, not written."""
-    tenant_id = merge.source.tenant_id
-    announce(session, channels.case_merges(tenant_id, merge.source.id), mergedInto=merge.target.id)
-    announce(
-        session,
-        channels.case_merges(tenant_id, merge.target.id),
-        mergedFrom=merge.source.id,
-        comments=merge.comments,
-        messages=merge.messages,
+    """After commit: the source's comment and conversation streams take nothing more, so
+    their subscribers complete. What moved is not announced on the target: it is replayed
+    to those resuming after an older id, never pushed live."""
+    tenant_id, source_id = merge.source.tenant_id, merge.source.id
+    announce(session, channels.case_comments(tenant_id, source_id), ended=True)
+    announce(session, channels.case_messages(tenant_id, source_id), ended=True)
+
+
+# The notification column naming a row of each stream table.
+_ABOUT: dict[Any, str] = {Comment: "comment_id", ConversationMessage: "message_id"}
+
+
+async def _move_stream(session: AsyncSession, model: Any, merge: Merge) -> None:
+    """The source's rows of a stream table onto the target, ids kept, marked as moved in;
+    the notifications about them follow them to the target."""
+    moved = select(model.id).where(model.case_id == merge.source.id)
+    await session.execute(
+        update(Notification)
+        .where(getattr(Notification, _ABOUT[model]).in_(moved))
+        .values(case_id=merge.target.id)
+        .execution_options(synchronize_session=False)
     )
-
-
-async def _new_ids(session: AsyncSession, table: Table, count: int) -> list[int]:
-    """`count` ids for new rows of `table`, ascending, after every id handed out so far."""
-    if session.get_bind().dialect.name == "postgresql":
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        ids = await session.scalars(
-            select(func.nextval(sequence)).select_from(func.generate_series(1, count))
-        )
-        return sorted(int(i) for i in ids)
-    # SQLite serialises writers, and hands out the highest rowid + 1 itself.
-    highest = await session.scalar(select(func.max(table.c.id)))
-    start = int(highest or 0) + 1
-    return list(range(start, start + count))
-
-
-async def _move_stream(
-    session: AsyncSession,
-    table: Table,
-    merge: Merge,
-    references: Sequence[tuple[Any, Column[Any]]],
-) -> tuple[int, int] | None:
-    """Moves the source's rows of a stream table to the end of the target's stream, oldest
-    first, as new rows with new ids; `references` (model, column) are pointed at those."""
-    rows = (
-        (
-            await session.execute(
-                select(table)
-                .where(table.c.case_id == merge.source.id)
-                .order_by(table.c.created_at, table.c.id)
-            )
-        )
-        .mappings()
-        .all()
+    await session.execute(
+        update(model)
+        .where(model.case_id == merge.source.id)
+        .values(case_id=merge.target.id, merged_in=True)
+        .execution_options(synchronize_session=False)
     )
-    moved: list[int] = []
-    for start in range(0, len(rows), _BATCH):
-        batch = rows[start : start + _BATCH]
-        new_ids = await _new_ids(session, table, len(batch))
-        renumbered: dict[int, int] = {
-            row["id"]: new for row, new in zip(batch, new_ids, strict=True)
-        }
-        await session.execute(
-            insert(table),
-            [{**row, "id": renumbered[row["id"]], "case_id": merge.target.id} for row in batch],
-        )
-        for model, column in references:
-            values: dict[str, Any] = {column.key: when(renumbered, value=column)}
-            if model is Notification:
-                # About a moved comment or message, so about the case that now holds it.
-                values["case_id"] = merge.target.id
-            await session.execute(
-                update(model)
-                .where(column.in_(list(renumbered)))
-                .values(values)
-                .execution_options(synchronize_session=False)
-            )
-        await session.execute(delete(table).where(table.c.id.in_(list(renumbered))))
-        moved += new_ids
-    return (moved[0], moved[-1]) if moved else None
 
 
 async def _move_comments(session: AsyncSession, merge: Merge) -> None:
-    merge.comments = await _move_stream(
-        session,
-        cast(Table, Comment.__table__),
-        merge,
-        [
-            (CommentMention, cast(Column[Any], CommentMention.comment_id)),
-            (Notification, cast(Column[Any], Notification.comment_id)),
-            (Attachment, cast(Column[Any], Attachment.comment_id)),
-        ],
-    )
+    await _move_stream(session, Comment, merge)
 
 
 async def _move_messages(session: AsyncSession, merge: Merge) -> None:
-    merge.messages = await _move_stream(
-        session,
-        cast(Table, ConversationMessage.__table__),
-        merge,
-        [
-            (Notification, cast(Column[Any], Notification.message_id)),
-            (Attachment, cast(Column[Any], Attachment.message_id)),
-        ],
-    )
+    await _move_stream(session, ConversationMessage, merge)
 
 
 async def _move_attachments(session: AsyncSession, merge: Merge) -> None:
-    """Every file of the source, its comments' and messages' too (those already follow
-    their moved comment or message); they keep their ids, so their links keep working."""
+    """Every file of the source, its comments' and messages' too; they keep their ids, so
+    their links keep working."""
     await session.execute(
         update(Attachment)
         .where(Attachment.case_id == merge.source.id)

@@ -184,8 +184,14 @@ class LiveChannel:
             listener.offer(RESYNC)
 
     async def _dispatch(self, items: list[Any]) -> None:
-        events = [item for item in items if isinstance(item, dict)]
-        resync = any(isinstance(item, Resync) and item is not CATCH_UP for item in items)
+        events = [item for item in items if isinstance(item, dict) and "id" in item]
+        # A stream's end (its case merged) is checked like a resync: everyone's case is read,
+        # and a subscriber of a merged case completes.
+        resync = any(
+            (isinstance(item, Resync) and item is not CATCH_UP)
+            or (isinstance(item, dict) and "id" not in item)
+            for item in items
+        )
         live: list[Subscriber] = []
         for subscriber in self.subscribers:
             if subscriber.receiving:
@@ -225,7 +231,8 @@ class LiveChannel:
                 subscriber.deliver(tails, last)
 
     async def _verdicts(self, live: list[Subscriber]) -> dict[int, bool]:
-        """May each token's viewer still see the stream? One statement for all tokens."""
+        """May each token's viewer still see the stream? One statement for all tokens. A
+        merged case's streams have ended: its subscribers complete."""
         reads = self.hub.reads
         viewers = {s.viewer.token_id: s.viewer for s in live}
         signed_in = await reads.valid_tokens(viewers)
@@ -233,7 +240,10 @@ class LiveChannel:
         case = (await reads.cases_by_id([case_id])).get(case_id) if case_id is not None else None
         return {
             token: token in signed_in
-            and (case_id is None or (case is not None and may_see(viewer, case)))
+            and (
+                case_id is None
+                or (case is not None and case.merged_into_id is None and may_see(viewer, case))
+            )
             for token, viewer in viewers.items()
         }
 
@@ -265,7 +275,7 @@ class LiveChannel:
     async def _all_after(self, session: Any, mark: int | None) -> list[Any]:
         rows: list[Any] = []
         while True:
-            batch = await self.stream.rows_after(session, mark, REPLAY_BATCH)
+            batch = await self.stream.rows_after(session, mark, REPLAY_BATCH, live=True)
             rows += batch
             if len(batch) < REPLAY_BATCH:
                 return rows

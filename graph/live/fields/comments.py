@@ -36,11 +36,17 @@ class CommentSubscription:
         case = await info.context.scope.read(lambda s: visible_case(s, viewer, case_pk))
         if case is None:
             raise NotFound("The case was not found.")
+        if case.merged_into_id is not None:
+            return  # its stream ended with the merge: complete at once, `after` or not
 
         rows = follow(
             info.context,
             channels.case_comments(viewer.tenant_id, case.id),
-            TableStream(models.Comment, models.Comment.case_id == case.id),
+            TableStream(
+                models.Comment,
+                models.Comment.case_id == case.id,
+                live=models.Comment.merged_in.is_(False),
+            ),
             after=after_pk,
             access=Access(case_id=case.id),
             to_payload=Comment.from_row,

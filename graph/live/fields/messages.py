@@ -42,13 +42,19 @@ class MessageSubscription:
         case = await info.context.scope.read(lambda s: visible_case(s, viewer, case_pk))
         if case is None:
             raise NotFound("The case was not found.")
+        if case.merged_into_id is not None:
+            return  # its stream ended with the merge: complete at once, `after` or not
         if not await info.context.scope.read(conversations_enabled):
             raise NotAllowed("The customer-conversations tab is turned off.")
 
         rows = follow(
             info.context,
             channels.case_messages(viewer.tenant_id, case.id),
-            TableStream(models.ConversationMessage, models.ConversationMessage.case_id == case.id),
+            TableStream(
+                models.ConversationMessage,
+                models.ConversationMessage.case_id == case.id,
+                live=models.ConversationMessage.merged_in.is_(False),
+            ),
             after=after_pk,
             access=Access(case_id=case.id),
             to_payload=ConversationMessage.from_row,
