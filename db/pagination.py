@@ -23,6 +23,7 @@ from sqlalchemy import (
     Subquery,
     and_,
     false,
+    func,
     or_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -235,3 +236,73 @@ async def fetch_page(
         has_previous=after is not None,
         extras=[tuple(row[width:]) for row in rows],
     )
+
+
+async def fetch_pages(
+    session: AsyncSession,
+    statement: Select[*tuple[Any, ...]],
+    keys: Sequence[SortKey],
+    parent: ColumnElement[Any] | QueryableAttribute[Any],
+    parent_ids: Sequence[int],
+    *,
+    first: int | None,
+    after: str | None,
+) -> dict[int, Page[Any]]:
+    """`fetch_page` for many parents at once, in one statement: the page of `statement`'s
+    rows whose `parent` is each of `parent_ids`, under the same `first` and `after`.
+
+    Each parent's rows are numbered in the page's order (a window function, which SQLite
+    and PostgreSQL both have), and only the first `first + 1` of each are read. The last
+    sort key is unique, so it names a row of `statement` in the join back to it.
+    """
+    size = page_size(first)
+    if after is not None:
+        statement = statement.where(after_condition(keys, decode_cursor(after, keys)))
+    statement = statement.where(parent.in_(parent_ids))
+    unique = keys[-1].expression
+    ranked = statement.with_only_columns(
+        unique.label("item_key"),
+        parent.label("parent_id"),
+        func.row_number().over(partition_by=parent, order_by=ordered(keys)).label("n"),
+        maintain_column_froms=True,
+    ).subquery("ranked")
+    rows = (
+        await session.execute(
+            statement.join(ranked, ranked.c.item_key == unique)
+            .where(ranked.c.n <= size + 1)
+            .add_columns(ranked.c.parent_id)
+            .order_by(ranked.c.parent_id, ranked.c.n)
+        )
+    ).all()
+    grouped: dict[int, list[Any]] = {parent_id: [] for parent_id in parent_ids}
+    for row in rows:
+        grouped[row[-1]].append(row[:-1])
+    width = 1 + len(keys)
+    pages: dict[int, Page[Any]] = {}
+    for parent_id, found in grouped.items():
+        page = found[:size]
+        pages[parent_id] = Page(
+            items=[row[0] for row in page],
+            cursors=[encode_cursor(row[1:width]) for row in page],
+            has_next=len(found) > size,
+            has_previous=after is not None,
+            extras=[tuple(row[width:]) for row in page],
+        )
+    return pages
+
+
+async def count_under(
+    session: AsyncSession,
+    statement: Select[*tuple[Any, ...]],
+    parent: ColumnElement[Any] | QueryableAttribute[Any],
+    parent_ids: Sequence[int],
+) -> dict[int, int]:
+    """How many rows of `statement` each of `parent_ids` has, in one statement."""
+    counted = (
+        statement.where(parent.in_(parent_ids))
+        .with_only_columns(parent, func.count(), maintain_column_froms=True)
+        .group_by(parent)
+        .order_by(None)
+    )
+    found = {int(parent_id): int(n) for parent_id, n in (await session.execute(counted)).all()}
+    return {parent_id: found.get(parent_id, 0) for parent_id in parent_ids}

@@ -1,15 +1,21 @@
-"""Relay connections from keyset-paginated statements: one page, and its totalCount on demand."""
+"""Relay connections from keyset-paginated statements: one page, and its totalCount on demand.
+
+A connection under a parent (a customer's objects, a case's comments) is read for every
+parent the operation asks about at once (`connection_under`): a list of fifty customers
+with their objects costs one statement for all the objects, not fifty.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import Select, Subquery, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
-from db.pagination import BadCursor, Page, SortKey, fetch_page
+from db.pagination import BadCursor, Page, SortKey, count_under, fetch_page, fetch_pages
 from graph.context import Context
 from graph.errors import bad_input
 from graph.scope import OperationScope
@@ -76,3 +82,57 @@ async def connection(
 ) -> Connection[T]:
     found = await fetch(info.context.scope, statement, keys, first=first, after=after)
     return connection_of(info, statement, found, to_node)
+
+
+async def connection_under(
+    info: strawberry.Info[Context, None],
+    family: Hashable,
+    parent: ColumnElement[Any] | QueryableAttribute[Any],
+    parent_id: int,
+    statement: Select[*tuple[Any, ...]],
+    keys: Sequence[SortKey],
+    to_node: Callable[[Any], T],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Connection[T]:
+    """The connection of `statement`'s rows whose `parent` is `parent_id`.
+
+    `statement` must not depend on the parent: it is read once for every parent asked for
+    with the same `family` (the field and every argument that shapes `statement`), `first`
+    and `after` (`db.pagination.fetch_pages`). `totalCount` is counted the same way.
+    """
+    if first is not None and first < 0:
+        raise bad_input("`first` must not be negative.")
+    scope = info.context.scope
+
+    async def pages(parent_ids: Sequence[int]) -> list[Page[Any]]:
+        async def read(session: AsyncSession) -> dict[int, Page[Any]]:
+            return await fetch_pages(
+                session, statement, keys, parent, parent_ids, first=first, after=after
+            )
+
+        try:
+            found: dict[int, Page[Any]] = await scope.read(read)
+        except BadCursor as error:
+            raise bad_input(str(error)) from error
+        return [found[i] for i in parent_ids]
+
+    async def counts(parent_ids: Sequence[int]) -> list[int]:
+        found = await scope.read(lambda s: count_under(s, statement, parent, parent_ids))
+        return [found[i] for i in parent_ids]
+
+    loaders = scope.loaders
+    page: Page[Any] = await loaders.batched(("page", family, first, after), pages).load(parent_id)
+
+    async def count() -> int:
+        total: int = await loaders.batched(("count", family), counts).load(parent_id)
+        return total
+
+    return Connection.of(
+        [to_node(item) for item in page.items],
+        page.cursors,
+        has_next=page.has_next,
+        has_previous=page.has_previous,
+        count=count,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import literal, select, union_all
@@ -45,6 +45,7 @@ class Loaders:
     def __init__(self, scope: Reader) -> None:
         self._scope = scope
         self._by_id: dict[type[Base], DataLoader[int, Any]] = {}
+        self._batched: dict[Hashable, DataLoader[int, Any]] = {}
         self.members_by_group_id: DataLoader[int, list[User]] = DataLoader(self._members)
         self.contacts_by_customer_id: DataLoader[int, list[Contact]] = DataLoader(self._contacts)
         self.assigned_users_by_case_id: DataLoader[int, list[User]] = DataLoader(
@@ -68,6 +69,16 @@ class Loaders:
         self.attachments_by_message_id: DataLoader[int, list[Attachment]] = DataLoader(
             self._message_attachments
         )
+
+    def batched(
+        self, key: Hashable, load: Callable[[Sequence[int]], Awaitable[list[Any]]]
+    ) -> DataLoader[int, Any]:
+        """A loader made once per operation for `key`, a family of reads answered together
+        by `load` (e.g. one connection, with its arguments, under many parents)."""
+        loader = self._batched.get(key)
+        if loader is None:
+            loader = self._batched[key] = DataLoader(load)
+        return loader
 
     def by_id(self, model: type[M]) -> DataLoader[int, M | None]:
         """`<Model>ByIdLoader`: rows of the viewer's tenant by primary key, None when absent."""

@@ -18,7 +18,7 @@ from db.pagination import SortKey
 from domain.cases.links import LinkKind
 from domain.cases.tabs import check_conversations_tab, check_events_tab
 from domain.custom_fields import FieldKind, definitions_of
-from graph.connections import connection
+from graph.connections import connection_under
 from graph.ids import to_global_id
 from graph.types.attachment import Attachment
 from graph.types.base import Connection, GeoPoint, Node
@@ -286,21 +286,35 @@ class Case(Node):
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[CaseEvent]:
         check_events_tab(await _loaders(info).module_settings.load(self.row.tenant_id))
-        statement = select(models.CaseEvent, models.CaseEvent.id).where(
-            models.CaseEvent.case_id == self.row.id
+        event = models.CaseEvent
+        return await connection_under(
+            info,
+            "Case.events",
+            event.case_id,
+            self.row.id,
+            select(event, event.id),
+            [SortKey(event.id)],
+            CaseEvent.from_row,
+            first=first,
+            after=after,
         )
-        keys = [SortKey(models.CaseEvent.id)]
-        return await connection(info, statement, keys, CaseEvent.from_row, first=first, after=after)
 
     @strawberry.field(description="Internal comments, oldest first; never shown in the portal.")
     async def comments(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Comment]:
-        statement = select(models.Comment, models.Comment.id).where(
-            models.Comment.case_id == self.row.id
+        comment = models.Comment
+        return await connection_under(
+            info,
+            "Case.comments",
+            comment.case_id,
+            self.row.id,
+            select(comment, comment.id),
+            [SortKey(comment.id)],
+            Comment.from_row,
+            first=first,
+            after=after,
         )
-        keys = [SortKey(models.Comment.id)]
-        return await connection(info, statement, keys, Comment.from_row, first=first, after=after)
 
     @strawberry.field(
         description="The customer conversation, oldest first. FORBIDDEN while the "
@@ -319,12 +333,17 @@ class Case(Node):
     async def attachments(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Attachment]:
-        statement = select(models.Attachment, models.Attachment.id).where(
-            models.Attachment.case_id == self.row.id
-        )
-        keys = [SortKey(models.Attachment.id)]
-        return await connection(
-            info, statement, keys, Attachment.from_row, first=first, after=after
+        attachment = models.Attachment
+        return await connection_under(
+            info,
+            "Case.attachments",
+            attachment.case_id,
+            self.row.id,
+            select(attachment, attachment.id),
+            [SortKey(attachment.id)],
+            Attachment.from_row,
+            first=first,
+            after=after,
         )
 
     @strawberry.field(description="The SMS sent on the case, oldest first.")

@@ -11,7 +11,7 @@ from db import models
 from db.pagination import SortKey
 from domain.conversations import Direction, delivery_of
 from domain.outbox import DeliveryStatus
-from graph.connections import connection
+from graph.connections import connection_under
 from graph.ids import to_global_id
 from graph.types.attachment import Attachment
 from graph.types.base import Connection, Node
@@ -85,10 +85,12 @@ async def case_messages(
 ) -> Connection[ConversationMessage]:
     """A case's conversation, oldest first: it reads top-down."""
     message = models.ConversationMessage
-    statement = select(message, message.id).where(message.case_id == case_pk)
-    return await connection(
+    return await connection_under(
         info,
-        statement,
+        "Case.messages",
+        message.case_id,
+        case_pk,
+        select(message, message.id),
         [SortKey(message.id)],
         ConversationMessage.from_row,
         first=first,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
+from sqlalchemy.orm import QueryableAttribute
 from strawberry.types.base import StrawberryObjectDefinition
 
 from db import models
 from db.pagination import SortKey
-from graph.connections import connection
+from graph.connections import connection_under
 from graph.ids import to_global_id
 from graph.types.base import Connection, GeoPoint, Node
 
@@ -25,32 +26,58 @@ else:
 
 
 async def cases_where(
-    info: strawberry.Info, which: ColumnElement[bool], first: int | None, after: str | None
+    info: strawberry.Info,
+    parent: QueryableAttribute[int | None],
+    parent_id: int,
+    first: int | None,
+    after: str | None,
 ) -> Connection[LazyCase]:
-    """The cases `which` selects, newest first, as the table view orders them: for staff only."""
+    """The cases whose `parent` (customer, object, project) is `parent_id`, newest first, as
+    the table view orders them: for staff only."""
     info.context.staff()
     case = info.schema.get_type_by_name("Case")
     assert isinstance(case, StrawberryObjectDefinition), "Case is an object type"
-    statement = select(models.Case, models.Case.created_at, models.Case.id).where(which)
+    statement = select(models.Case, models.Case.created_at, models.Case.id)
     keys = [SortKey(models.Case.created_at, True), SortKey(models.Case.id, True)]
-    return await connection(info, statement, keys, case.origin.from_row, first=first, after=after)
+    return await connection_under(
+        info,
+        ("cases of", parent.key),
+        parent,
+        parent_id,
+        statement,
+        keys,
+        case.origin.from_row,
+        first=first,
+        after=after,
+    )
 
 
 async def named_list(
     info: strawberry.Info,
     model: Any,
-    which: ColumnElement[bool],
+    customer_id: int,
     include_archived: bool | None,
     to_node: Any,
     first: int | None,
     after: str | None,
 ) -> Any:
-    """Objects or projects by name, archived ones only when asked for."""
-    statement = select(model, model.name, model.id).where(which)
+    """A customer's objects or projects by name, archived ones only when asked for."""
+    statement = select(model, model.name, model.id)
     if not include_archived:
         statement = statement.where(model.archived_at.is_(None))
     keys = [SortKey(model.name), SortKey(model.id)]
-    return await connection(info, statement, keys, to_node, first=first, after=after)
+    family = (model.__name__, "of customer", bool(include_archived))
+    return await connection_under(
+        info,
+        family,
+        model.customer_id,
+        customer_id,
+        statement,
+        keys,
+        to_node,
+        first=first,
+        after=after,
+    )
 
 
 @strawberry.type
@@ -80,9 +107,8 @@ class Customer(Node):
         after: str | None = None,
     ) -> Connection[CaseObject]:
         info.context.staff()
-        which = models.CaseObject.customer_id == self.pk
         return await named_list(  # type: ignore[no-any-return]
-            info, models.CaseObject, which, include_archived, CaseObject.from_row, first, after
+            info, models.CaseObject, self.pk, include_archived, CaseObject.from_row, first, after
         )
 
     @strawberry.field(description="By name; archived ones only when asked for. Staff only.")
@@ -94,16 +120,15 @@ class Customer(Node):
         after: str | None = None,
     ) -> Connection[Project]:
         info.context.staff()
-        which = models.Project.customer_id == self.pk
         return await named_list(  # type: ignore[no-any-return]
-            info, models.Project, which, include_archived, Project.from_row, first, after
+            info, models.Project, self.pk, include_archived, Project.from_row, first, after
         )
 
     @strawberry.field(description="The customer's cases, newest first. Staff only.")
     async def cases(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[LazyCase]:
-        return await cases_where(info, models.Case.customer_id == self.pk, first, after)
+        return await cases_where(info, models.Case.customer_id, self.pk, first, after)
 
     @classmethod
     def from_row(cls, row: models.Customer) -> Customer:
@@ -181,7 +206,7 @@ class CaseObject(Node):
     async def cases(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[LazyCase]:
-        return await cases_where(info, models.Case.object_id == self.pk, first, after)
+        return await cases_where(info, models.Case.object_id, self.pk, first, after)
 
 
 @strawberry.type
@@ -212,4 +237,4 @@ class Project(Node):
     async def cases(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[LazyCase]:
-        return await cases_where(info, models.Case.project_id == self.pk, first, after)
+        return await cases_where(info, models.Case.project_id, self.pk, first, after)
