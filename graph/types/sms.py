@@ -10,7 +10,7 @@ from sqlalchemy import select
 from db import models
 from db.pagination import SortKey
 from domain.outbox import Channel, DeliveryStatus, delivery_status
-from graph.connections import connection
+from graph.connections import connection_under
 from graph.ids import to_global_id
 from graph.types.base import Connection, Node
 from graph.types.user import User
@@ -56,9 +56,7 @@ async def case_sms_messages(
     # The outbox is not scoped by the session (the senders read it system-wide): the
     # tenant is named here.
     statement = select(outbox, outbox.id).where(
-        outbox.tenant_id == case.tenant_id,
-        outbox.case_id == case.id,
-        outbox.channel == Channel.SMS.value,
+        outbox.tenant_id == case.tenant_id, outbox.channel == Channel.SMS.value
     )
 
     def to_node(row: models.OutboxMessage) -> SmsMessage:
@@ -66,6 +64,14 @@ async def case_sms_messages(
         assert sms is not None
         return sms
 
-    return await connection(
-        info, statement, [SortKey(outbox.id)], to_node, first=first, after=after
+    return await connection_under(
+        info,
+        ("Case.smsMessages", case.tenant_id),
+        outbox.case_id,
+        case.id,
+        statement,
+        [SortKey(outbox.id)],
+        to_node,
+        first=first,
+        after=after,
     )

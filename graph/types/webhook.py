@@ -11,7 +11,7 @@ from db import models
 from db.pagination import SortKey
 from domain.outbox import Channel, DeliveryStatus, delivery_status
 from domain.webhooks import WebhookEvent
-from graph.connections import connection
+from graph.connections import connection_under
 from graph.ids import to_global_id
 from graph.types.base import Connection, Node
 
@@ -68,9 +68,7 @@ class Webhook(Node):
         # The outbox is not scoped by the session (the senders read it system-wide): the
         # tenant is named here.
         statement = select(outbox, outbox.id).where(
-            outbox.tenant_id == self.tenant_pk,
-            outbox.webhook_id == self.pk,
-            outbox.channel == Channel.WEBHOOK.value,
+            outbox.tenant_id == self.tenant_pk, outbox.channel == Channel.WEBHOOK.value
         )
 
         def to_node(row: models.OutboxMessage) -> WebhookDelivery:
@@ -78,8 +76,11 @@ class Webhook(Node):
             assert delivery is not None
             return delivery
 
-        return await connection(
+        return await connection_under(
             info,
+            ("Webhook.deliveries", self.tenant_pk),
+            outbox.webhook_id,
+            self.pk,
             statement,
             [SortKey(outbox.id, descending=True, nullable=False)],
             to_node,
