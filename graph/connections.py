@@ -7,7 +7,7 @@ with their objects costs one statement for all the objects, not fifty.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
@@ -49,19 +49,10 @@ async def fetch(
     return found
 
 
-def connection_of(
-    info: strawberry.Info[Context, None],
-    statement: Select[*tuple[Any, ...]],
-    found: Page[Any],
-    to_node: Callable[[Any], T],
+def _connection(
+    found: Page[Any], to_node: Callable[[Any], T], count: Callable[[], Awaitable[int]]
 ) -> Connection[T]:
-    """The connection of a fetched page; `totalCount` counts `statement` only when asked."""
-    scope = info.context.scope
-
-    async def count() -> int:
-        counted = select(func.count()).select_from(statement.order_by(None).subquery())
-        return int(await scope.read(lambda s: s.scalar(counted)) or 0)
-
+    """The connection of a fetched page; `count` runs only when `totalCount` is asked for."""
     return Connection.of(
         [to_node(item) for item in found.items],
         found.cursors,
@@ -80,8 +71,14 @@ async def connection(
     first: int | None,
     after: str | None,
 ) -> Connection[T]:
-    found = await fetch(info.context.scope, statement, keys, first=first, after=after)
-    return connection_of(info, statement, found, to_node)
+    scope = info.context.scope
+    found = await fetch(scope, statement, keys, first=first, after=after)
+
+    async def count() -> int:
+        counted = select(func.count()).select_from(statement.order_by(None).subquery())
+        return int(await scope.read(lambda s: s.scalar(counted)) or 0)
+
+    return _connection(found, to_node, count)
 
 
 async def connection_under(
@@ -129,10 +126,29 @@ async def connection_under(
         total: int = await loaders.batched(("count", family), counts).load(parent_id)
         return total
 
-    return Connection.of(
-        [to_node(item) for item in page.items],
-        page.cursors,
-        has_next=page.has_next,
-        has_previous=page.has_previous,
-        count=count,
+    return _connection(page, to_node, count)
+
+
+async def oldest_first_under(
+    info: strawberry.Info[Context, None],
+    family: Hashable,
+    model: Any,
+    parent: QueryableAttribute[Any],
+    parent_id: int,
+    to_node: Callable[[Any], T],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Connection[T]:
+    """`connection_under` for a model's rows in the order they were written (by id)."""
+    return await connection_under(
+        info,
+        family,
+        parent,
+        parent_id,
+        select(model, model.id),
+        [SortKey(model.id)],
+        to_node,
+        first=first,
+        after=after,
     )

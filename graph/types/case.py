@@ -10,15 +10,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import strawberry
-from sqlalchemy import select
 
 from db import models
 from db.models import utcnow
-from db.pagination import SortKey
 from domain.cases.links import LinkKind
 from domain.cases.tabs import check_conversations_tab, check_events_tab
 from domain.custom_fields import FieldKind, definitions_of
-from graph.connections import connection_under
+from graph.connections import oldest_first_under
 from graph.ids import to_global_id
 from graph.types.attachment import Attachment
 from graph.types.base import Connection, GeoPoint, Node
@@ -287,13 +285,12 @@ class Case(Node):
     ) -> Connection[CaseEvent]:
         check_events_tab(await _loaders(info).module_settings.load(self.row.tenant_id))
         event = models.CaseEvent
-        return await connection_under(
+        return await oldest_first_under(
             info,
             "Case.events",
+            event,
             event.case_id,
             self.row.id,
-            select(event, event.id),
-            [SortKey(event.id)],
             CaseEvent.from_row,
             first=first,
             after=after,
@@ -304,13 +301,12 @@ class Case(Node):
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Comment]:
         comment = models.Comment
-        return await connection_under(
+        return await oldest_first_under(
             info,
             "Case.comments",
+            comment,
             comment.case_id,
             self.row.id,
-            select(comment, comment.id),
-            [SortKey(comment.id)],
             Comment.from_row,
             first=first,
             after=after,
@@ -334,13 +330,12 @@ class Case(Node):
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Attachment]:
         attachment = models.Attachment
-        return await connection_under(
+        return await oldest_first_under(
             info,
             "Case.attachments",
+            attachment,
             attachment.case_id,
             self.row.id,
-            select(attachment, attachment.id),
-            [SortKey(attachment.id)],
             Attachment.from_row,
             first=first,
             after=after,

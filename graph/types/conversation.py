@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from sqlalchemy import select
 
 from db import models
-from db.pagination import SortKey
 from domain.conversations import Direction, delivery_of
 from domain.outbox import DeliveryStatus
-from graph.connections import connection_under
+from graph.connections import oldest_first_under
 from graph.ids import to_global_id
 from graph.types.attachment import Attachment
 from graph.types.base import Connection, Node
@@ -85,13 +83,12 @@ async def case_messages(
 ) -> Connection[ConversationMessage]:
     """A case's conversation, oldest first: it reads top-down."""
     message = models.ConversationMessage
-    return await connection_under(
+    return await oldest_first_under(
         info,
         "Case.messages",
+        message,
         message.case_id,
         case_pk,
-        select(message, message.id),
-        [SortKey(message.id)],
         ConversationMessage.from_row,
         first=first,
         after=after,
