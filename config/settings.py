@@ -7,9 +7,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.environment import SettingsRefused, env_file_names, unknown_names, value_problems
+
+ENV_FILE = ".env"
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./workcloud.db"
 EMBEDDED_BROADCAST_URL = "memory://"
 # Any of these set turns tracing on (workcloud/tracing.py), as WORKCLOUD_OTEL=true does.
@@ -20,12 +23,34 @@ OTEL_TRIGGERS = (
 )
 # "pgbouncer": the database URL names a pooler in transaction mode.
 DatabasePooler = Literal["none", "pgbouncer"]
+# The database URL schemes taken, each with the driver it stands for: the async drivers
+# the app runs on, as SQLAlchemy names them, and the plain forms hosts hand out.
+DATABASE_DRIVERS = {
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def with_database_driver(url: str) -> str:
+    """The URL with its scheme naming the driver the app uses (`postgres://…` becomes
+    `postgresql+asyncpg://…`, `sqlite:///…` `sqlite+aiosqlite:///…`), the rest as it was."""
+    scheme, separator, rest = url.partition("://")
+    driver = DATABASE_DRIVERS.get(scheme.lower()) if separator else None
+    if driver is None:
+        raise ValueError(
+            "expected postgresql://user@host:port/database (or postgres://) "
+            "or sqlite:///path/to/file.db"
+        )
+    return f"{driver}://{rest}"
 
 
 class Settings(BaseSettings):
     # A refused value is not echoed: some settings are secrets (the id key, SMTP passwords).
     model_config = SettingsConfigDict(
-        env_prefix="WORKCLOUD_", env_file=".env", extra="ignore", hide_input_in_errors=True
+        env_prefix="WORKCLOUD_", env_file=ENV_FILE, extra="ignore", hide_input_in_errors=True
     )
 
     database_url: str = EMBEDDED_DATABASE_URL
@@ -151,6 +176,11 @@ class Settings(BaseSettings):
     # variables: on when this is true or OTEL_SERVICE_NAME/OTEL_EXPORTER_OTLP_ENDPOINT is set.
     otel: bool = False
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_driver(cls, value: str) -> str:
+        return with_database_driver(value)
+
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
@@ -179,4 +209,13 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, or SettingsRefused with a line for each WORKCLOUD_* variable (in the
+    environment or `.env`) that is no setting and each value a setting does not take."""
+    problems = unknown_names([*os.environ, *env_file_names(Path(ENV_FILE))], Settings.model_fields)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        raise SettingsRefused(problems + value_problems(error)) from None
+    if problems:
+        raise SettingsRefused(problems)
+    return settings
