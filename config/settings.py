@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.environment import SettingsRefused, env_file_names, unknown_names, value_problems
 
@@ -33,6 +35,10 @@ DATABASE_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
 }
 
+# An origin: scheme, host (a name, or an IPv6 address in brackets) and port.
+WEB_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?")
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
 
 def with_database_driver(url: str) -> str:
     """The URL with its scheme naming the driver the app uses (`postgres://…` becomes
@@ -45,6 +51,17 @@ def with_database_driver(url: str) -> str:
             "or sqlite:///path/to/file.db"
         )
     return f"{driver}://{rest}"
+
+
+def web_origin(origin: str) -> str:
+    """The origin as browsers send it in `Origin` (lower case, no default port), or `*`."""
+    if origin == "*":
+        return origin
+    match = WEB_ORIGIN.fullmatch(origin.lower())
+    if match is None:
+        raise ValueError(f"expected scheme://host[:port] without a path, got {origin!r}")
+    scheme, host, port = match.groups()
+    return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS[scheme] else "")
 
 
 class Settings(BaseSettings):
@@ -116,6 +133,10 @@ class Settings(BaseSettings):
     token_lifetime_days: int = 30
     # Where people open the web app; password-reset mail links to <public_url>/reset-password.
     public_url: str = "http://127.0.0.1:8000"
+    # The origins (scheme://host[:port]) whose pages may call the API from a browser, over
+    # HTTP (CORS) and WebSocket; `*` for any. Empty: only pages the API serves itself.
+    # Comma-separated or a JSON list in the environment.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # How long a password-reset link works.
     password_reset_minutes: int = 60
     # Argon2id cost of new password hashes (the library's defaults: RFC 9106 low-memory).
@@ -180,6 +201,23 @@ class Settings(BaseSettings):
     @classmethod
     def _database_driver(cls, value: str) -> str:
         return with_database_driver(value)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_listed(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("expected a JSON list of origins, or origins and commas") from None
+        return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _web_origins(cls, origins: list[str]) -> list[str]:
+        return [web_origin(origin) for origin in origins]
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
