@@ -11,7 +11,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     UV_LINK_MODE=copy
 RUN python -m venv /opt/venv
 WORKDIR /src
-COPY pyproject.toml README.md uv.lock* ./
+COPY pyproject.toml README.md LICENSE uv.lock* ./
 COPY bus/ bus/
 COPY config/ config/
 COPY db/ db/

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from config.environment import SettingsRefused, env_file_names, unknown_names, value_problems
+
+ENV_FILE = ".env"
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./workcloud.db"
 EMBEDDED_BROADCAST_URL = "memory://"
 # Any of these set turns tracing on (workcloud/tracing.py), as WORKCLOUD_OTEL=true does.
@@ -20,12 +25,49 @@ OTEL_TRIGGERS = (
 )
 # "pgbouncer": the database URL names a pooler in transaction mode.
 DatabasePooler = Literal["none", "pgbouncer"]
+# The database URL schemes taken, each with the driver it stands for: the async drivers
+# the app runs on, as SQLAlchemy names them, and the plain forms hosts hand out.
+DATABASE_DRIVERS = {
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+# An origin: scheme, host (a name, or an IPv6 address in brackets) and port.
+WEB_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?")
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def with_database_driver(url: str) -> str:
+    """The URL with its scheme naming the driver the app uses (`postgres://…` becomes
+    `postgresql+asyncpg://…`, `sqlite:///…` `sqlite+aiosqlite:///…`), the rest as it was."""
+    scheme, separator, rest = url.partition("://")
+    driver = DATABASE_DRIVERS.get(scheme.lower()) if separator else None
+    if driver is None:
+        raise ValueError(
+            "expected postgresql://user@host:port/database (or postgres://) "
+            "or sqlite:///path/to/file.db"
+        )
+    return f"{driver}://{rest}"
+
+
+def web_origin(origin: str) -> str:
+    """The origin as browsers send it in `Origin` (lower case, no default port), or `*`."""
+    if origin == "*":
+        return origin
+    match = WEB_ORIGIN.fullmatch(origin.lower())
+    if match is None:
+        raise ValueError(f"expected scheme://host[:port] without a path, got {origin!r}")
+    scheme, host, port = match.groups()
+    return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS[scheme] else "")
 
 
 class Settings(BaseSettings):
     # A refused value is not echoed: some settings are secrets (the id key, SMTP passwords).
     model_config = SettingsConfigDict(
-        env_prefix="WORKCLOUD_", env_file=".env", extra="ignore", hide_input_in_errors=True
+        env_prefix="WORKCLOUD_", env_file=ENV_FILE, extra="ignore", hide_input_in_errors=True
     )
 
     database_url: str = EMBEDDED_DATABASE_URL
@@ -91,6 +133,10 @@ class Settings(BaseSettings):
     token_lifetime_days: int = 30
     # Where people open the web app; password-reset mail links to <public_url>/reset-password.
     public_url: str = "http://127.0.0.1:8000"
+    # The origins (scheme://host[:port]) whose pages may call the API from a browser, over
+    # HTTP (CORS) and WebSocket; `*` for any. Empty: only pages the API serves itself.
+    # Comma-separated or a JSON list in the environment.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # How long a password-reset link works.
     password_reset_minutes: int = 60
     # Argon2id cost of new password hashes (the library's defaults: RFC 9106 low-memory).
@@ -151,6 +197,28 @@ class Settings(BaseSettings):
     # variables: on when this is true or OTEL_SERVICE_NAME/OTEL_EXPORTER_OTLP_ENDPOINT is set.
     otel: bool = False
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_driver(cls, value: str) -> str:
+        return with_database_driver(value)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_listed(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("expected a JSON list of origins, or origins and commas") from None
+        return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _web_origins(cls, origins: list[str]) -> list[str]:
+        return [web_origin(origin) for origin in origins]
+
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
@@ -179,4 +247,13 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, or SettingsRefused with a line for each WORKCLOUD_* variable (in the
+    environment or `.env`) that is no setting and each value a setting does not take."""
+    problems = unknown_names([*os.environ, *env_file_names(Path(ENV_FILE))], Settings.model_fields)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        raise SettingsRefused(problems + value_problems(error)) from None
+    if problems:
+        raise SettingsRefused(problems)
+    return settings

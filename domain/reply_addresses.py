@@ -1,8 +1,9 @@
 """Reply addresses: mail about a case carries `reply+<token>@<inbound domain>` as Reply-To.
 
 The token is the case's own, random and unguessable, so a reply finds its case without
-trusting anything else in the mail. The domain is the deployment's (WORKCLOUD_INBOUND_
-DOMAIN), added when the mail is sent, so the domain code only names the token.
+trusting anything else in the mail. The domain is the deployment's
+(WORKCLOUD_INBOUND_DOMAIN), added when the mail is sent, so the domain code only names the
+token.
 """
 
 from __future__ import annotations

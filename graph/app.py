@@ -159,6 +159,10 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             keep_alive_interval=20,
             connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            # A browser lets any page open a socket to any site: a handshake whose Origin is
+            # neither the API's own nor one of these is refused before it is accepted (403).
+            # One without Origin comes from no browser, and is let through.
+            allowed_origins=settings.cors_origins,
             # The legacy protocol has no per-operation error to refuse an untrusted document.
             subscription_protocols=(
                 ("graphql-transport-ws",)

@@ -13,6 +13,7 @@ from importlib.metadata import version
 import uvicorn
 from strawberry.printer import print_schema
 
+from config.environment import SettingsRefused
 from config.settings import get_settings
 from db.engine import Database
 from domain.errors import UserErrors
@@ -28,10 +29,7 @@ APP_FACTORY = "workcloud.server:create_served_app"
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if args.log_level:
-        # Every worker reads its settings from the environment: it takes the same level.
-        os.environ["WORKCLOUD_LOG_LEVEL"] = args.log_level
-    # Read here as well as in each worker, so that bad settings stop the command itself.
+    # Read by main() as well as in each worker, so that bad settings stop the command itself.
     settings = get_settings()
     log_level = settings.log_level
     configure_logging(log_level, settings.log_format)
@@ -178,6 +176,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         if args.forwarded_allow_ips is not None and not args.proxy_headers:
             parser.error("serve: --forwarded-allow-ips needs --proxy-headers")
+        if args.log_level:
+            # Every worker reads its settings from the environment: it takes the same level.
+            os.environ["WORKCLOUD_LOG_LEVEL"] = args.log_level
+    try:
+        get_settings()
+    except SettingsRefused as refusal:
+        # One line per problem and the exit code of a usage error, as argparse gives.
+        print(refusal, file=sys.stderr)
+        return 2
+
+    if args.command == "serve":
         return _serve(args)
     if args.command == "migrate":
         asyncio.run(_migrate())

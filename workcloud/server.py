@@ -38,6 +38,7 @@ from graph.throttle import SignInThrottle
 from messaging.sender import OutboxSender
 from storage.configured import open_store
 from workcloud.attachment_endpoint import attachment_download
+from workcloud.cross_origin import cors
 from workcloud.health import Readiness
 from workcloud.inbound_endpoint import inbound_email
 from workcloud.logging_setup import RequestIds, configure_logging
@@ -189,6 +190,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             *([Middleware(tracing.middleware)] if tracing else []),
             Middleware(RequestIds),
+            # Outside the limits, which would refuse a preflight's OPTIONS with 405.
+            cors(settings.cors_origins),
             Middleware(
                 limits,
                 body_limits={"/inbound/email": settings.inbound_max_bytes},

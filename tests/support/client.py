@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy import event, update
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from config.settings import Settings
 from db.engine import Database
@@ -132,11 +133,16 @@ class Api:
 
     @asynccontextmanager
     async def raw_ws(
-        self, protocol: str = "graphql-transport-ws"
+        self, protocol: str = "graphql-transport-ws", *, origin: str | None = None
     ) -> AsyncIterator[ClientConnection]:
-        """A socket at /graphql that has said nothing yet (for protocol-level tests)."""
+        """A socket at /graphql that has said nothing yet (for protocol-level tests); with
+        `origin`, opened as a page of that origin in a browser would open it."""
         url = self.base_url.replace("http", "ws", 1) + "/graphql"
-        async with connect(url, subprotocols=[protocol]) as socket:  # type: ignore[list-item]
+        async with connect(
+            url,
+            subprotocols=[protocol],  # type: ignore[list-item]
+            origin=Origin(origin) if origin is not None else None,
+        ) as socket:
             yield socket
 
     @asynccontextmanager
