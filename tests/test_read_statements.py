@@ -158,3 +158,27 @@ async def test_a_connection_read_for_many_parents_pages_and_counts_each_on_its_o
     assert await api.error_codes(query, {"after": "inte-en-cursor"}, tenant.admin_token) == [
         "BAD_USER_INPUT"
     ]
+
+
+async def test_the_table_view_with_each_cases_comments_costs_the_same_at_any_page_size(
+    api: Api,
+) -> None:
+    tenant = await api.new_tenant()
+    await tenant.create_user("Sara Nilsson", handle="sara")
+    for i in range(LARGE):
+        case = await tenant.register_case(title=f"Ärende {i}")
+        for n in range(2):
+            await tenant.add_comment(case["id"], f"@sara kommentar {n}")
+    query = """query($first: Int) { cases(first: $first) { edges { node { number
+      comments(first: 5) { totalCount edges { node { body author { name } mentions { name } } } }
+      events(first: 5) { edges { node { action } } } } } } }"""
+    small, large = await _same_at_both_sizes(api, query, {}, tenant.admin_token, most=12)
+    assert len(small["cases"]["edges"]) == SMALL
+    nodes = [e["node"] for e in large["cases"]["edges"]]
+    assert len(nodes) == LARGE
+    assert all(n["comments"]["totalCount"] == 2 for n in nodes)
+    assert all(
+        [c["node"]["mentions"] for c in n["comments"]["edges"]] == [[{"name": "Sara Nilsson"}]] * 2
+        for n in nodes
+    )
+    assert all(n["events"]["edges"][0]["node"]["action"] == "REGISTERED" for n in nodes)
