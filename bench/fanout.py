@@ -33,7 +33,7 @@ import asyncpg
 import httpx
 
 from bench import database, machine, servers
-from bench.table_view import cpu_seconds
+from bench.interleaved import cpu_seconds
 from graph.ids import to_global_id
 
 REDIS_URL = os.environ.get("WORKCLOUD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
