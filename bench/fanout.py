@@ -32,7 +32,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import database, machine, servers
+from bench import database, machine, samples, servers
 from bench.interleaved import cpu_seconds
 from graph.ids import to_global_id
 
@@ -198,7 +198,18 @@ def _profiler(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
     """py-spy on the listening server while the rounds run (collapsed stacks, `--profile`)."""
     if path is None:
         return None
-    command = ["py-spy", "record", "-r", "1000", "--format", "raw", "-o", path, "--pid", str(pid)]
+    command = [
+        samples.py_spy(),
+        "record",
+        "-r",
+        "1000",
+        "--format",
+        "raw",
+        "-o",
+        path,
+        "--pid",
+        str(pid),
+    ]
     profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)
     return profiler

@@ -78,7 +78,7 @@ def profile(target: interleaved.Target, path: Path, seconds: float, native: bool
     Only samples holding the GIL: the server's Python work, not its idle threads. `native`
     adds C frames (the garbage collector shows), at the price of far fewer requests.
     """
-    command = ["py-spy", "record", "--gil", "-r", "200", "-d", f"{max(1, round(seconds))}"]
+    command = [samples.py_spy(), "record", "--gil", "-r", "200", "-d", f"{max(1, round(seconds))}"]
     command += ["--format", "raw", "-o", str(path), "--pid", str(target.server.pid)]
     command += ["--native"] if native else []
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -24,6 +25,14 @@ LIBRARIES = {
 GC = "CPython's cyclic garbage collector"
 OURS = ("graph", "db", "domain", "workcloud", "messaging", "bus", "config", "storage")
 _FRAME = re.compile(r"\((?P<path>[^()]*?):\d+\)$")
+
+
+def py_spy() -> str:
+    """py-spy from PATH, else the one installed beside this Python (the venv's `bench` extra)."""
+    found = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(found).exists():
+        raise SystemExit("py-spy is needed for profiles: pip install -e '.[bench]'")
+    return found
 
 
 def library(frame: str) -> str:

@@ -10,7 +10,8 @@ round-robin) opens every socket at once (at most `--opening` TCP connects in fli
 subscribes to the busy case's comments `after` its second-newest comment, as a client resuming
 does. A subscriber is live once its replay (the newest comment) has arrived. Reported: the
 time from the first connect until the median and the last subscriber is live, and the server
-process's CPU over that time (/proc utime + stime; PostgreSQL's not included). Then one
+process's CPU over that time (/proc utime + stime; PostgreSQL's not included), and how many
+connections the kernel could not queue for a listening socket meanwhile. Then one
 comment is added on the same server: every live subscriber must have exactly the replayed
 comment and then the new one, nothing lost and nothing twice. Each run adds that comment to
 the busy case.
@@ -48,7 +49,8 @@ class Storm:
     median_s: float
     last_s: float
     cpu_s: float
-    failures: list[str]
+    failures: dict[str, int]  # reason: how many subscriptions it ended
+    listen_overflows: int  # the kernel's count, machine-wide, over the storm
     delivered: int  # of the comment added afterwards
     exact: int  # subscribers with exactly [replayed, added]
     wrong: list[Any]
@@ -66,11 +68,20 @@ async def _resume_point(case_pk: int) -> tuple[int, int]:
     return int(rows[1]["id"]), int(rows[0]["id"])
 
 
+def listen_overflows() -> int:
+    """Connections the kernel could not queue for a listening socket, since boot, machine-wide."""
+    lines = Path("/proc/net/netstat").read_text().splitlines()
+    for names, values in zip(lines[::2], lines[1::2], strict=True):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split(), values.split(), strict=True))["ListenOverflows"])
+    return 0
+
+
 def _profiler(pid: int, path: Path | None) -> subprocess.Popen[bytes] | None:
     """py-spy on the server for the storm (samples holding the GIL, raw stacks)."""
     if path is None:
         return None
-    command = ["py-spy", "record", "--gil", "-r", "200", "--format", "raw", "-o", str(path)]
+    command = [samples.py_spy(), "record", "--gil", "-r", "200", "--format", "raw", "-o", str(path)]
     spy = subprocess.Popen(
         [*command, "--pid", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -96,11 +107,12 @@ def storm(
         warm.close()
         time.sleep(1)
         spy = _profiler(server.pid, profile)
-        cpu_before = cpu_seconds(server.pid)
+        cpu_before, overflows_before = cpu_seconds(server.pid), listen_overflows()
         subscribers = Subscribers(
             server.url, viewers, count, COMMENT_ADDED, variables, replayed=1, opening=opening
         )
         cpu = cpu_seconds(server.pid) - cpu_before
+        overflows = listen_overflows() - overflows_before
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
@@ -118,7 +130,7 @@ def storm(
             subscribers.close()
     return Storm(
         count, opened["ready"], statistics.median(live), live[-1], cpu, opened["failures"],
-        len(delivered["times"]), checked["exact"], checked["examples"],
+        overflows, len(delivered["times"]), checked["exact"], checked["examples"],
     )  # fmt: skip
 
 
@@ -141,13 +153,14 @@ def main() -> None:
     print(f"\nReconnect storm of commentAdded with `after`, one server — {machine.describe()}\n")
     print(
         "| subscribers | live | median live s | last live s | server CPU s | CPU ms / subscription "
-        "| added comment delivered | exactly [replayed, added] |"
+        "| listen queue overflows | added comment delivered | exactly [replayed, added] |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r.subscribers:,} | {r.live:,} | {r.median_s:.2f} | {r.last_s:.2f} | {r.cpu_s:.1f} "
-            f"| {r.cpu_s / max(r.live, 1) * 1000:.2f} | {r.delivered:,} | {r.exact:,} |"
+            f"| {r.cpu_s / max(r.live, 1) * 1000:.2f} | {r.listen_overflows:,} | {r.delivered:,} "
+            f"| {r.exact:,} |"
         )
     if args.profile:
         print("\npy-spy on the server during the storm, samples by the innermost frame's library:")
@@ -157,7 +170,7 @@ def main() -> None:
             )
     for r in results:
         if r.failures or r.wrong:
-            print(f"\nN={r.subscribers}: failed {r.failures}; wrong sequences {r.wrong}")
+            print(f"\nN={r.subscribers}: not live {r.failures}; wrong sequences {r.wrong}")
 
 
 if __name__ == "__main__":

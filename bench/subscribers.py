@@ -25,6 +25,7 @@ import json
 import resource
 import sys
 import time
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -119,7 +120,10 @@ class Subscriber(asyncio.Protocol):
                 future.set_exception(error)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(f"connection lost: {exc!r}")
+        if self._ws.close_code is not None:
+            self._fail(f"closed: {self._ws.close_code} {self._ws.close_reason}".strip())
+        else:
+            self._fail(f"connection lost: {exc!r}")
 
     def close(self) -> None:
         if self._transport is not None:
@@ -184,11 +188,11 @@ async def main() -> None:
         outcomes = await asyncio.gather(
             *(reconnect(i) for i in range(count)), return_exceptions=True
         )
-        failures = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+        failures = Counter(str(o) or repr(o) for o in outcomes if isinstance(o, BaseException))
         live = sorted(o for o in outcomes if isinstance(o, float))
         _say(
-            {"ready": len(live), "started": started, "live": live, "failed": len(failures),
-             "failures": failures[:3]}
+            {"ready": len(live), "started": started, "live": live,
+             "failed": sum(failures.values()), "failures": dict(failures.most_common(5))}
         )  # fmt: skip
         subscribers = [s for s in subscribers if s.live]
     while line := await reader.readline():
