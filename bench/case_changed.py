@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 
 from bench import database, machine, servers
-from bench.fanout import Subscribers, _percentile, _raise_file_limit, _settle
+from bench.fanout import Subscribers, _percentile, _settle, raise_file_limit
 from graph.ids import to_global_id
 
 CASE_CHANGED = """subscription($filter: CaseFilter) {
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    _raise_file_limit()
+    raise_file_limit()
     tokens = asyncio.run(database.mint_tokens(201))
     case_id, filters = asyncio.run(_the_case(_tenant_of(tokens)))
     committed: list[float] = []

@@ -32,8 +32,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import database, machine, servers
-from bench.table_view import cpu_seconds
+from bench import database, machine, samples, servers
+from bench.interleaved import cpu_seconds
 from graph.ids import to_global_id
 
 REDIS_URL = os.environ.get("WORKCLOUD_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -62,7 +62,7 @@ class FanOut:
     idle_cpu_percent: float
 
 
-def _raise_file_limit() -> None:
+def raise_file_limit() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by the servers we start
 
@@ -85,7 +85,11 @@ class Subscribers:
         query: str,
         variables: dict[str, Any],
         each: list[dict[str, Any]] | None = None,
+        replayed: int | None = None,
+        opening: int = 1000,
     ) -> None:
+        """With `replayed`, a reconnect storm (see bench/subscribers.py): not every subscriber
+        need become live; `opened` says how many did, and when."""
         ws_url = url.replace("http://", "ws://", 1)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bench.subscribers"], cwd=servers.ROOT,
@@ -100,11 +104,13 @@ class Subscribers:
             "each": each,
             # Seconds to wait for every subscriber's event before counting it missing.
             "timeout": 120 + count / 50,
+            "replayed": replayed,
+            "opening": opening,
         }
         self._send(json.dumps(orders))
-        ready = self._read()
-        if ready.get("ready") != count:
-            raise SystemExit(f"subscribers not ready: {ready}")
+        self.opened = self._read()
+        if replayed is None and self.opened.get("ready") != count:
+            raise SystemExit(f"subscribers not ready: {self.opened}")
 
     def _send(self, line: str) -> None:
         assert self.process.stdin is not None
@@ -126,21 +132,29 @@ class Subscribers:
     def deliveries(self) -> dict[str, Any]:
         return self._read()
 
+    def check(self, expected: list[str]) -> dict[str, Any]:
+        """How many live subscribers received exactly these event ids, in this order."""
+        self._send("check " + json.dumps(expected))
+        return self._read()
+
     def close(self) -> None:
         assert self.process.stdin is not None
         self.process.stdin.close()
         self.process.wait(60)
 
 
-def _add_comment(
+def add_comment(
     url: str, token: str, case_id: str, body: str, http: httpx.Client | None = None
-) -> None:
+) -> str:
+    """The new comment's id."""
     answer = (http or httpx).post(
         url, json={"query": ADD_COMMENT, "variables": {"caseId": case_id, "body": body}},
         headers={"Authorization": f"Bearer {token}"}, timeout=60,
     ).json()  # fmt: skip
     if answer.get("errors") or answer["data"]["addComment"]["userErrors"]:
         raise SystemExit(f"addComment failed: {answer}")
+    comment_id: str = answer["data"]["addComment"]["comment"]["id"]
+    return comment_id
 
 
 async def _fan_out_case() -> str:
@@ -184,7 +198,18 @@ def _profiler(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
     """py-spy on the listening server while the rounds run (collapsed stacks, `--profile`)."""
     if path is None:
         return None
-    command = ["py-spy", "record", "-r", "1000", "--format", "raw", "-o", path, "--pid", str(pid)]
+    command = [
+        samples.py_spy(),
+        "record",
+        "-r",
+        "1000",
+        "--format",
+        "raw",
+        "-o",
+        path,
+        "--pid",
+        str(pid),
+    ]
     profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)
     return profiler
@@ -219,7 +244,7 @@ def fan_out(
             for i in range(rounds):
                 subscribers.arm()
                 sent = time.monotonic()
-                _add_comment(
+                add_comment(
                     writing.url,
                     tokens[0][2],
                     case_id,
@@ -263,7 +288,7 @@ def notifications(
             for i in range(rounds + 10):
                 subscriber.arm()
                 sent = time.monotonic()
-                _add_comment(
+                add_comment(
                     writing.url,
                     tokens[0][2],
                     case_id,
@@ -299,7 +324,7 @@ def main() -> None:
     )
     parser.add_argument("--profile", help="py-spy's collapsed stacks of the rounds to this file")
     args = parser.parse_args()
-    _raise_file_limit()
+    raise_file_limit()
     tokens = asyncio.run(database.mint_tokens(201))
     case_id = asyncio.run(_fan_out_case())
     rows: list[FanOut] = []

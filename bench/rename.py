@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 
 from bench import database, machine, servers
-from bench.table_view import sign_in
+from bench.answers import sign_in
 
 RENAME = """mutation($input: UpdateCustomerInput!) { updateCustomer(input: $input) {
   customer { id name } userErrors { field message code } } }"""

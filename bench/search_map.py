@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 
 from bench import database, documents, machine, servers
-from bench.table_view import sign_in
+from bench.answers import sign_in
 
 MAP = """query Map($within: BoundingBox!) {
   cases(filter: {within: $within}, first: 100) {

@@ -6,8 +6,10 @@
 The database is dropped and created anew (only databases named workcloud_bench*), migrated
 with `Database.migrate()`, given a tenant the way `create-tenant` makes one, and then filled
 with users, groups, customers, contacts, objects across Sweden, projects, cases with
-assignees and custom fields, comments and events. Secondary indexes are dropped during the
-load and rebuilt after it, which is what makes a million cases take a minute, not an hour.
+assignees and custom fields, comments and events, tasks, and a few busy cases with 120
+comments and events each and the notifications their mentions give (bench/seed_activity.py).
+Secondary indexes are dropped during the load and rebuilt after it, which is what makes a
+million cases take a minute, not an hour.
 """
 
 from __future__ import annotations
@@ -24,14 +26,15 @@ from typing import Any
 
 import asyncpg
 
-from bench import database, swedish
+from bench import database, seed_activity, swedish
 from db.engine import Database
 from domain.cases.search_text import compose
 from domain.tenants import create_tenant
 
 LOADED_TABLES = [
     "users", "groups", "group_members", "customers", "contacts", "objects", "projects", "cases",
-    "case_assigned_users", "case_assigned_groups", "comments", "case_events",
+    "case_assigned_users", "case_assigned_groups", "comments", "case_events", "tasks",
+    "comment_mentions", "notifications",
 ]  # fmt: skip
 
 # Five extra fields on every case type: one of each kind, and a second text field.
@@ -507,6 +510,11 @@ async def seed(name: str, cases: int, seed_value: int) -> dict[str, int]:
         for index_name, _ in indexes:
             await connection.execute(f'DROP INDEX "{index_name}"')
         counts = await _fill(Seeder(connection, Volumes(cases), seed_value), options)
+        activity = await seed_activity.add(
+            connection, options.tenant_id, options.admin_id, seed_value
+        )
+        for table, count in activity.items():
+            counts[table] = counts.get(table, 0) + count
         started = time.perf_counter()
         for _, definition in indexes:
             await connection.execute(definition)

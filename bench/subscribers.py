@@ -1,10 +1,16 @@
 """Many WebSocket subscribers in one process, apart from the server they listen to.
 
-Started by `bench/fanout.py`. Reads one JSON line of orders on stdin, opens the sockets
-(graphql-transport-ws), subscribes each, prints `{"ready": n}`, then for every `go` line
-prints the monotonic time at which each subscriber received its next event. Linux's
-CLOCK_MONOTONIC is one clock for every process on the machine, so the times compare with
-the sender's.
+Started by `bench/fanout.py` and `bench/storm.py`. Reads one JSON line of orders on stdin,
+opens the sockets (graphql-transport-ws), subscribes each, prints `{"ready": n}`, then for
+every `go` line prints the monotonic time at which each subscriber received its next event.
+Linux's CLOCK_MONOTONIC is one clock for every process on the machine, so the times compare
+with the sender's.
+
+With `replayed` in the orders (a reconnect storm), every socket is opened at once (at most
+`opening` connects in flight) and a subscriber is live once it has received that many
+replayed events; `{"ready": n, "started": t, "live": [t, ...]}` says when each became live.
+A `check [ids]` line then asks whether every live subscriber received exactly those event
+ids, in that order.
 
 Each socket is the `websockets` library's sans-I/O client protocol under a plain asyncio
 protocol: frames are parsed as they arrive, with no task or queue per socket, so that the
@@ -19,6 +25,7 @@ import json
 import resource
 import sys
 import time
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -30,15 +37,20 @@ from websockets.uri import parse_uri
 
 
 class Subscriber(asyncio.Protocol):
-    def __init__(self, url: str, token: str, subscribe: dict[str, Any]) -> None:
+    def __init__(
+        self, url: str, token: str, subscribe: dict[str, Any], replayed: int | None = None
+    ) -> None:
         self._ws = ClientProtocol(
             parse_uri(url), subprotocols=[Subprotocol("graphql-transport-ws")], max_size=None
         )
         self._token = token
         self._subscribe = subscribe
+        self._replayed = replayed
         self._transport: asyncio.Transport | None = None
-        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Resolves with the time it was subscribed (or live, after `replayed` events).
+        self.ready: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiting: asyncio.Future[float] | None = None
+        self.ids: list[Any] = []  # of every event received, in order
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -76,20 +88,30 @@ class Subscriber(asyncio.Protocol):
             self._send({"type": "pong"})
         elif kind == "connection_ack":
             self._send({"id": "1", "type": "subscribe", "payload": self._subscribe})
-            # The server answers nothing until an event: give it a moment, then count it.
-            asyncio.get_running_loop().call_later(0.05, self._subscribed)
+            if self._replayed is None:
+                # The server answers nothing until an event: give it a moment, then count it.
+                asyncio.get_running_loop().call_later(0.05, self._subscribed)
         elif kind == "next":
             errors = message["payload"].get("errors")
             if errors:
                 self._fail(json.dumps(errors))
-            elif self.waiting is not None and not self.waiting.done():
+                return
+            event = next(iter(message["payload"]["data"].values()))
+            self.ids.append(event.get("id") if isinstance(event, dict) else None)
+            if self.waiting is not None and not self.waiting.done():
                 self.waiting.set_result(arrived)
+            elif len(self.ids) == self._replayed and not self.ready.done():
+                self.ready.set_result(arrived)
         elif kind in ("error", "complete"):
             self._fail(f"subscription ended: {message}")
 
     def _subscribed(self) -> None:
         if not self.ready.done():
-            self.ready.set_result(None)
+            self.ready.set_result(time.monotonic())
+
+    @property
+    def live(self) -> bool:
+        return self.ready.done() and not self.ready.cancelled() and not self.ready.exception()
 
     def _fail(self, reason: str) -> None:
         error = RuntimeError(reason)
@@ -98,7 +120,10 @@ class Subscriber(asyncio.Protocol):
                 future.set_exception(error)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(f"connection lost: {exc!r}")
+        if self._ws.close_code is not None:
+            self._fail(f"closed: {self._ws.close_code} {self._ws.close_reason}".strip())
+        else:
+            self._fail(f"connection lost: {exc!r}")
 
     def close(self) -> None:
         if self._transport is not None:
@@ -128,25 +153,56 @@ async def main() -> None:
     each = orders.get("each") or [orders["variables"]]
     loop = asyncio.get_running_loop()
     subscribers: list[Subscriber] = []
-    opening = asyncio.Semaphore(50)
+    replayed: int | None = orders.get("replayed")
 
-    async def open_one(i: int) -> None:
-        async with opening:
-            _transport, subscriber = await loop.create_connection(
-                lambda: Subscriber(
-                    url,
-                    tokens[i % len(tokens)],
-                    {"query": orders["query"], "variables": each[i % len(each)]},
-                ),
-                uri.host,
-                uri.port,
-            )
+    def connect(i: int) -> Any:
+        subscribe = {"query": orders["query"], "variables": each[i % len(each)]}
+        return loop.create_connection(
+            lambda: Subscriber(url, tokens[i % len(tokens)], subscribe, replayed),
+            uri.host,
+            uri.port,
+        )
+
+    if replayed is None:
+        opening = asyncio.Semaphore(50)
+
+        async def open_one(i: int) -> None:
+            async with opening:
+                _transport, subscriber = await connect(i)
+                subscribers.append(subscriber)
+                await asyncio.wait_for(subscriber.ready, 600)
+
+        await asyncio.gather(*(open_one(i) for i in range(count)))
+        _say({"ready": len(subscribers)})
+    else:
+        # A storm: every client at once, each live when its replay has arrived.
+        connecting = asyncio.Semaphore(orders.get("opening", 1000))
+
+        async def reconnect(i: int) -> float:
+            async with connecting:
+                _transport, subscriber = await connect(i)
             subscribers.append(subscriber)
-            await asyncio.wait_for(subscriber.ready, 600)
+            return await asyncio.wait_for(subscriber.ready, orders.get("timeout", 600))
 
-    await asyncio.gather(*(open_one(i) for i in range(count)))
-    _say({"ready": len(subscribers)})
+        started = time.monotonic()
+        outcomes = await asyncio.gather(
+            *(reconnect(i) for i in range(count)), return_exceptions=True
+        )
+        failures = Counter(str(o) or repr(o) for o in outcomes if isinstance(o, BaseException))
+        live = sorted(o for o in outcomes if isinstance(o, float))
+        _say(
+            {"ready": len(live), "started": started, "live": live,
+             "failed": sum(failures.values()), "failures": dict(failures.most_common(5))}
+        )  # fmt: skip
+        subscribers = [s for s in subscribers if s.live]
     while line := await reader.readline():
+        if line.startswith(b"check "):
+            expected = json.loads(line[len(b"check ") :])
+            wrong = [s.ids for s in subscribers if s.ids != expected]
+            _say(
+                {"exact": len(subscribers) - len(wrong), "wrong": len(wrong), "examples": wrong[:3]}
+            )
+            continue
         if line.strip() != b"go":
             break
         for subscriber in subscribers:

@@ -15,62 +15,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-import httpx
-
-from bench import database, documents, load, machine, servers
+from bench import answers, database, documents, interleaved, load, machine, seeded, servers
 from graph.ids import to_global_id
-
-STATUS = "Pågående"
-
-
-async def _bench_keys() -> tuple[int, int]:
-    """The tenant and the status the table view filters on."""
-    connection = await asyncpg.connect(database.dsn())
-    try:
-        row = await connection.fetchrow(
-            "SELECT tenant_id, id FROM case_statuses WHERE name = $1 ORDER BY id LIMIT 1", STATUS
-        )
-    finally:
-        await connection.close()
-    if row is None:
-        raise SystemExit("the bench database has no cases: run `python -m bench.seed` first")
-    await database.use_id_key()
-    return int(row["tenant_id"]), int(row["id"])
-
-
-def sign_in(url: str) -> str:
-    response = httpx.post(
-        url,
-        json={
-            "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
-            "variables": {"e": database.ADMIN_EMAIL, "p": database.PASSWORD},
-        },
-        timeout=30,
-    )
-    token: str = response.json()["data"]["login"]["token"]
-    return token
 
 
 def check(url: str, body: dict[str, Any], token: str | None, edges_at: list[str]) -> int:
     """The response is a full page without errors; returns its size in bytes."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = httpx.post(url, json=body, headers=headers, timeout=30)
-    answer = response.json()
-    if answer.get("errors"):
-        raise SystemExit(f"{url} answered with errors: {json.dumps(answer['errors'])[:1000]}")
-    node: Any = answer["data"]
+    answer = answers.ask(url, body, token)
+    node: Any = answer.data
     for key in edges_at:
         node = node[key]
     if len(node) != body["variables"]["first"]:
         raise SystemExit(f"{url} answered {len(node)} edges, not a full page")
-    return len(response.content)
+    return answer.size
 
 
 def main() -> None:
@@ -88,7 +50,7 @@ def main() -> None:
     levels = [int(c) for c in args.connections.split(",")]
     names = args.servers.split(",")
 
-    tenant_pk, status_pk = asyncio.run(_bench_keys())
+    tenant_pk, status_pk = asyncio.run(seeded.table_view_keys())
     ours_body = documents.table_view(to_global_id("CaseStatus", status_pk), args.page)
     floor_body = documents.table_view("any", args.page)
     peer_body = documents.peer_table_view(tenant_pk, status_pk, args.page)
@@ -97,33 +59,23 @@ def main() -> None:
     cpu: dict[tuple[str, int], float] = {}
     sizes: dict[str, int] = {}
     with ExitStack() as stack:
-        targets: dict[str, tuple[servers.Server, Path]] = {}
+        targets: list[interleaved.Target] = []
         if "ours" in names:
             server = stack.enter_context(servers.ours(database.url()))
-            token = sign_in(server.url)
+            token = answers.sign_in(server.url)
             sizes["ours"] = check(server.url, ours_body, token, ["cases", "edges"])
-            targets["ours"] = (server, load.lua_script(ours_body, token))
+            targets.append(interleaved.Target("ours", server, load.lua_script(ours_body, token)))
         if "floor" in names:
             server = stack.enter_context(servers.floor())
             sizes["floor"] = check(server.url, floor_body, None, ["cases", "edges"])
-            targets["floor"] = (server, load.lua_script(floor_body, None))
+            targets.append(interleaved.Target("floor", server, load.lua_script(floor_body, None)))
         if "peer" in names:
             server = stack.enter_context(servers.peer(database.dsn()))
             sizes["peer"] = check(server.url, peer_body, None, ["allCases", "edges"])
-            targets["peer"] = (server, load.lua_script(peer_body, None))
-        for server, script in targets.values():
-            load.run(server.url, script, 8, 3)  # warm-up: caches, JITs, connection pools
-        for connections in levels:
-            for name, (server, script) in targets.items():
-                cpu_before = cpu_seconds(server.pid)
-                result = load.run(server.url, script, connections, args.seconds)
-                requests = result.requests_per_second * args.seconds
-                cpu[(name, connections)] = (cpu_seconds(server.pid) - cpu_before) / max(requests, 1)
-                results.setdefault(name, []).append(result)
-                print(
-                    f"  {name:<6} c={connections:<3} {result.requests_per_second:8.1f} req/s",
-                    flush=True,
-                )
+            targets.append(interleaved.Target("peer", server, load.lua_script(peer_body, None)))
+        for m in interleaved.run(targets, levels, args.seconds):
+            results.setdefault(m.name, []).append(m.load)
+            cpu[(m.name, m.load.connections)] = m.cpu_ms / 1000
 
     print()
     print(report(results, sizes, cpu, args))
@@ -138,12 +90,6 @@ LABELS = {
     "floor": "bare Strawberry floor",
     "peer": "PostGraphile v5",
 }
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def report(

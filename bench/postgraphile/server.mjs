@@ -1,5 +1,5 @@
 // The peer: PostGraphile v5 (Amber preset) over the bench database, one Node process.
-// DATABASE_URL and PORT come from bench/table_view.py, which starts and stops this server.
+// DATABASE_URL and PORT come from bench/servers.py, which starts and stops this server.
 import { createServer } from "node:http";
 import { postgraphile } from "postgraphile";
 import { makePgService } from "postgraphile/adaptors/pg";
