@@ -25,11 +25,11 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from domain import signin
 from domain.viewer import Viewer
 from graph.context import Context, Services
-from graph.errors import classify
+from graph.errors import classify, is_outage
 from graph.graphiql import ide_html
 from graph.library_internals import UnsetType, is_operation_type_refusal
 from graph.live.sockets.legacy import LegacySocketHandler
-from graph.live.sockets.open_sockets import TOO_MANY_CONNECTIONS, OpenSockets
+from graph.live.sockets.open_sockets import TOO_MANY_CONNECTIONS, TRY_AGAIN_LATER, OpenSockets
 from graph.live.sockets.transport import LiveSocketHandler, live_socket_handler
 from graph.log_context import loggable_id, operation_id
 from graph.over_http import GraphQLOverHTTP, error_response
@@ -288,10 +288,19 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = context.connection_params or {}
         token = bearer_token(params.get("authorization") or params.get("Authorization"))
-        viewer = await viewer_for(self.services, token)
+        socket = context.request
+        try:
+            viewer = await viewer_for(self.services, token)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            # The database is away or every connection is busy (a reconnect storm): the
+            # client is told to come back, not that its token is bad.
+            log.warning("a socket's sign-in could not be read: %r", error)
+            socket.state.close_with = (TRY_AGAIN_LATER, "Try again later")
+            raise ConnectionRejectionError() from error
         if viewer is None:
             raise ConnectionRejectionError()
-        socket = context.request
         if not self.connections.acquire(viewer, socket):
             socket.state.close_with = (TOO_MANY_CONNECTIONS, "Too many connections")
             raise ConnectionRejectionError()

@@ -77,6 +77,15 @@ def through(url: str, proxy: TcpProxy) -> str:
     ).geturl()
 
 
+async def close_code(socket: ClientConnection) -> int | None:
+    """Reads until the server closes the socket; its close code."""
+    try:
+        while True:
+            await asyncio.wait_for(socket.recv(), 15)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else None
+
+
 async def test_a_database_outage_is_reported_and_survived(postgres: PostgresDatabase) -> None:
     parsed = urlparse(postgres.url)
     proxy = TcpProxy(parsed.hostname or "127.0.0.1", parsed.port or 5432)
@@ -112,6 +121,16 @@ async def test_a_database_outage_is_reported_and_survived(postgres: PostgresData
             error = login.json()["errors"][0]
             assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
             assert "127.0.0.1" not in json.dumps(login.json())
+            # A socket's sign-in cannot be read: "try again later", not "bad token".
+            for protocol in ("graphql-transport-ws", "graphql-ws"):
+                socket_url = base_url.replace("http", "ws", 1) + "/graphql"
+                async with connect(socket_url, subprotocols=[protocol]) as socket:  # type: ignore[list-item]
+                    init = {
+                        "type": "connection_init",
+                        "payload": {"authorization": auth["Authorization"]},
+                    }
+                    await socket.send(json.dumps(init))
+                    assert await close_code(socket) == 1013, protocol
 
             await proxy.restore()
             assert await wait_for_health(http, 200) == {"status": "ok"}

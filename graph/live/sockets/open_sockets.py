@@ -28,6 +28,8 @@ log = logging.getLogger("workcloud.sockets")
 
 SIGN_IN_ENDED = 4403
 TOO_MANY_CONNECTIONS = 4429
+# RFC 6455's "Try Again Later": the sign-in could not be read (the database is away).
+TRY_AGAIN_LATER = 1013
 
 
 @dataclass(eq=False)
