@@ -84,7 +84,7 @@ def ours(database_url: str, broadcast_url: str = "memory://", **settings: str) -
         "WORKCLOUD_DEADLINE_REMINDER_INTERVAL": "0",
     }
     env.update({f"WORKCLOUD_{k.upper()}": v for k, v in settings.items()})
-    command = uvicorn_command("workcloud.server:create_app", port, factory=True)
+    command = uvicorn_command("workcloud.server:create_served_app", port, factory=True)
     with running("ours", command, env, port) as server:
         yield server
 

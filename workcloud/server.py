@@ -8,6 +8,7 @@ Everything that runs for the life of the process is started and stopped by the l
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from functools import partial
@@ -72,12 +73,25 @@ class GraphQLApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+# A request makes thousands of short-lived objects (rows, ORM instances, resolver results).
+# At Python's default threshold (700 allocations) the collector runs many times a second,
+# and its full passes walk every long-lived object (modules, the schema, SQLAlchemy's
+# caches): a third of a busy server's time, in pauses of up to 0.2 s.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
 def create_served_app() -> Starlette:
     """What `workcloud serve` runs in each worker process: the app, with that process's
-    logging set up from the settings (in-process test servers keep their own logging)."""
+    logging set up from the settings (in-process test servers keep their own logging), and
+    the garbage collector tuned for a server: what exists once the app is built is kept out
+    of every collection (`gc.freeze`), and collections run less often."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    app = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    return app
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
