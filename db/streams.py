@@ -176,6 +176,13 @@ class TableStream(Generic[M]):
         return newest
 
 
+def case_stream(model: Any, case_id: int) -> TableStream[Any]:
+    """A case's comments or customer messages (`model`): rows a merge moved in (`merged_in`,
+    domain/cases/merging.py) are replayed to a client resuming after an older id, never
+    pushed live."""
+    return TableStream(model, model.case_id == case_id, live=model.merged_in.is_(False))
+
+
 def contiguous(events: Sequence[object], watermark: int | None) -> bool:
     """Whether these events follow on from `watermark` with nothing missing between."""
     last = watermark

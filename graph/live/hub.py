@@ -184,13 +184,12 @@ class LiveChannel:
             listener.offer(RESYNC)
 
     async def _dispatch(self, items: list[Any]) -> None:
-        events = [item for item in items if isinstance(item, dict) and "id" in item]
-        # A stream's end (its case merged) is checked like a resync: everyone's case is read,
-        # and a subscriber of a merged case completes.
-        resync = any(
-            (isinstance(item, Resync) and item is not CATCH_UP)
-            or (isinstance(item, dict) and "id" not in item)
-            for item in items
+        announced = [item for item in items if isinstance(item, dict)]
+        events = [item for item in announced if "id" in item]
+        # A stream's end (its case merged: no row id) is checked like a resync: everyone's
+        # case is read, and a subscriber of a merged case completes.
+        resync = len(events) < len(announced) or any(
+            isinstance(item, Resync) and item is not CATCH_UP for item in items
         )
         live: list[Subscriber] = []
         for subscriber in self.subscribers:

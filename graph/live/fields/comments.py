@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from db import models
-from db.streams import TableStream
+from db.streams import case_stream
 from domain import channels
 from domain.cases.access import visible_case
 from domain.errors import NotFound
@@ -42,11 +42,7 @@ class CommentSubscription:
         rows = follow(
             info.context,
             channels.case_comments(viewer.tenant_id, case.id),
-            TableStream(
-                models.Comment,
-                models.Comment.case_id == case.id,
-                live=models.Comment.merged_in.is_(False),
-            ),
+            case_stream(models.Comment, case.id),
             after=after_pk,
             access=Access(case_id=case.id),
             to_payload=Comment.from_row,

@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from db import models
-from db.streams import TableStream
+from db.streams import case_stream
 from domain import channels
 from domain.cases.access import visible_case
 from domain.conversations import conversations_enabled
@@ -50,11 +50,7 @@ class MessageSubscription:
         rows = follow(
             info.context,
             channels.case_messages(viewer.tenant_id, case.id),
-            TableStream(
-                models.ConversationMessage,
-                models.ConversationMessage.case_id == case.id,
-                live=models.ConversationMessage.merged_in.is_(False),
-            ),
+            case_stream(models.ConversationMessage, case.id),
             after=after_pk,
             access=Access(case_id=case.id),
             to_payload=ConversationMessage.from_row,
