@@ -30,6 +30,7 @@ from graph.graphiql import ide_html
 from graph.library_internals import UnsetType, is_operation_type_refusal
 from graph.live.sockets.legacy import LegacySocketHandler
 from graph.live.sockets.open_sockets import TOO_MANY_CONNECTIONS, TRY_AGAIN_LATER, OpenSockets
+from graph.live.sockets.sign_ins import SocketSignIns
 from graph.live.sockets.transport import LiveSocketHandler, live_socket_handler
 from graph.log_context import loggable_id, operation_id
 from graph.over_http import GraphQLOverHTTP, error_response
@@ -188,6 +189,8 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
             },
         )
         self.connections = OpenSockets(settings.max_connections_per_viewer)
+        # Sockets' tokens, read many to a statement (a reconnect storm asks thousands at once).
+        self.sign_ins = SocketSignIns(services.db)
         # Every socket's protocol handler while it runs.
         self.socket_handlers: set[Any] = set()
         path = settings.trusted_documents
@@ -290,7 +293,7 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
         token = bearer_token(params.get("authorization") or params.get("Authorization"))
         socket = context.request
         try:
-            viewer = await viewer_for(self.services, token)
+            viewer = None if token is None else await self.sign_ins.viewer(token)
         except Exception as error:
             if not is_outage(error):
                 raise
@@ -312,7 +315,8 @@ class GraphQLView(GraphQLOverHTTP, GraphQL[Context, None]):
     async def still_signed_in(self, context: Context) -> bool:
         """Reads the socket's token again before an operation runs on it: the operation runs
         as the viewer is now (a changed role included), or not at all."""
-        viewer = await viewer_for(self.services, context.bearer_token)
+        token = context.bearer_token
+        viewer = None if token is None else await self.sign_ins.viewer(token)
         if viewer is None or context.viewer is None or viewer.token_id != context.viewer.token_id:
             return False
         context.viewer = viewer

@@ -315,3 +315,43 @@ async def test_queries_and_mutations_run_over_either_protocol(api: Api, protocol
         assert answer["payload"]["data"]["addComment"]["userErrors"] == []
         assert (await socket.receive())["type"] == "complete"
     assert await comment_bodies(api, tenant, case_id) == ["smygande"]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_sockets_signing_in_at_once_are_each_signed_in_as_their_own_token(
+    api: Api, protocol: str
+) -> None:
+    # Tokens asked for together are read in one statement: each socket must still get its
+    # own viewer, of its own tenant, and a token that stopped working must not ride along.
+    kvarnen, sjobris = await api.new_tenant(), await api.new_tenant("Sjöbris Fastigheter AB")
+    erik = await kvarnen.create_user("Erik Johansson")
+    anna = await sjobris.create_user("Anna Lind")
+    stina = await sjobris.create_user("Stina Berg")
+    await api.end_sign_in_quietly(stina["token"])
+    signed_in_as = {
+        erik["token"]: erik["email"],
+        anna["token"]: anna["email"],
+        kvarnen.admin_token: kvarnen.admin_email,
+        sjobris.admin_token: sjobris.admin_email,
+    }
+
+    async def whose(token: str) -> str | None:
+        async with api.raw_ws(protocol) as connection:
+            socket = Socket(connection, protocol)
+            await socket.send(
+                {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+            )
+            try:
+                if (await socket.receive())["type"] != "connection_ack":
+                    return None
+            except ConnectionClosed:
+                return None
+            operation = await socket.start("{ viewer { user { email } } }")
+            answer = await socket.receive()
+            assert answer["id"] == operation, answer
+            email: str = answer["payload"]["data"]["viewer"]["user"]["email"]
+            return email
+
+    tokens = [*signed_in_as, *signed_in_as, stina["token"]]
+    answers = await asyncio.gather(*(whose(token) for token in tokens))
+    assert answers == [*signed_in_as.values(), *signed_in_as.values(), None]
