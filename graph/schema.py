@@ -13,7 +13,6 @@ from config.settings import Settings
 from graph.access import RootFieldAccess
 from graph.context import OperationScopeExtension
 from graph.errors import FaultLoggingSchema, MaskUnexpectedErrors
-from graph.fastpath.extension import TableViewFastPath
 from graph.limits import RefuseNulCharacters
 from graph.live.fields.case_changes import CaseChangeSubscription
 from graph.live.fields.comments import CommentSubscription
@@ -21,6 +20,7 @@ from graph.live.fields.messages import MessageSubscription
 from graph.live.fields.notifications import NotificationSubscription
 from graph.live.fields.presence import PresenceSubscription
 from graph.query_cost import CostLimits
+from graph.reads.extension import PlannedReads
 from graph.resolvers.archiving import ArchivingMutation
 from graph.resolvers.attachments import AttachmentMutation
 from graph.resolvers.auth import AuthMutation, AuthQuery
@@ -187,7 +187,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     if settings.table_view_fast_path:
         # Last, so it runs after every check and inside the operation's scope.
-        extensions.append(TableViewFastPath)
+        extensions.append(PlannedReads)
     schema_kwargs: dict[str, Any] = {"types": NODE_TYPES, "extensions": extensions}
     if not settings.introspection_enabled:
         schema_kwargs["execution_context_class"] = ExecutionWithoutSuggestions

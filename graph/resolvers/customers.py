@@ -113,6 +113,22 @@ def _by_name(model: Any) -> list[SortKey]:
     return [SortKey(model.name), SortKey(model.id)]
 
 
+def customers_query(
+    search: str | None, include_archived: bool | None
+) -> tuple[Select[Any], list[SortKey]]:
+    """The statement and sort keys of `customers`."""
+    statement = _named(models.Customer, None, include_archived)
+    if search:
+        pattern = like_pattern(search)
+        # Beside the name, what a caller may have at hand: the e-mail or org. number.
+        statement = statement.where(
+            func.lower(models.Customer.name).like(pattern, escape="\\")
+            | func.lower(func.coalesce(models.Customer.email, "")).like(pattern, escape="\\")
+            | func.lower(func.coalesce(models.Customer.org_number, "")).like(pattern, escape="\\")
+        )
+    return statement, _by_name(models.Customer)
+
+
 @strawberry.type
 class CustomerQuery:
     @strawberry.field(description="Customers of my tenant, by name; archived ones when asked.")
@@ -125,18 +141,7 @@ class CustomerQuery:
         after: str | None = None,
     ) -> Connection[Customer]:
         info.context.staff()
-        statement = _named(models.Customer, None, include_archived)
-        if search:
-            pattern = like_pattern(search)
-            # Beside the name, what a caller may have at hand: the e-mail or org. number.
-            statement = statement.where(
-                func.lower(models.Customer.name).like(pattern, escape="\\")
-                | func.lower(func.coalesce(models.Customer.email, "")).like(pattern, escape="\\")
-                | func.lower(func.coalesce(models.Customer.org_number, "")).like(
-                    pattern, escape="\\"
-                )
-            )
-        keys = _by_name(models.Customer)
+        statement, keys = customers_query(search, include_archived)
         return await connection(info, statement, keys, Customer.from_row, first=first, after=after)
 
     @strawberry.field(description="Objects of my tenant, by name; archived ones when asked.")

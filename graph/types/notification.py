@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from db import models
 from db.pagination import SortKey
@@ -95,10 +96,15 @@ async def lobby_notifications(
     info: strawberry.Info, user_id: int, unread_only: bool, first: int | None, after: str | None
 ) -> Connection[Notification]:
     """A user's notifications, newest first: the lobby reads top-down from the latest."""
+    statement, keys = lobby_query(user_id, unread_only)
+    return await connection(info, statement, keys, Notification.from_row, first=first, after=after)
+
+
+def lobby_query(user_id: int, unread_only: bool) -> tuple[Select[*tuple[Any, ...]], list[SortKey]]:
+    """The statement and sort keys of a user's notifications."""
     statement = select(models.Notification, models.Notification.id).where(
         models.Notification.recipient_id == user_id
     )
     if unread_only:
         statement = statement.where(models.Notification.read_at.is_(None))
-    keys = [SortKey(models.Notification.id, descending=True)]
-    return await connection(info, statement, keys, Notification.from_row, first=first, after=after)
+    return statement, [SortKey(models.Notification.id, descending=True)]

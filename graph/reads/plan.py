@@ -1,12 +1,16 @@
-"""Renders a page of the table view from rows, along a compiled selection, into response dicts.
+"""A read plan: a compiled selection, the row sources it reads, and how rows become the response.
 
 Each field is turned, once per compiled document, into a closure that knows where its
-columns are in the row (see `rows.py` for what each field reads), so rendering a row is a
-few calls per value. Leaves go through the schema's own `serialize`; objects that are not
-rows (a location, the page info, a custom field) are rendered from the Strawberry objects
-normal execution would build, through Strawberry's default resolver. Where normal execution
-would report an error (a null in a non-null position) the renderer gives up with
-`Unsupported`, and normal execution answers instead.
+columns are in the rows (see `rows.py` for what each field reads), so rendering a row is a
+few calls per value. A plan reads from `Source`s: the root's rows, and one statement per
+list, connection or tag field under them (whatever the nesting: a case's comments' mentions
+are one statement for every comment of every case). Single related rows (`Joined`) are
+outer-joined to the rows of their source, at any depth, and each distinct one is rendered
+once per request. Leaves go through the schema's own `serialize`; objects that are not rows
+(a location, the page info, a custom field, an event's changes) are rendered from the
+Strawberry objects normal execution would build, through Strawberry's default resolver.
+Where normal execution would report an error (a null in a non-null position) rendering
+gives up with `Unsupported`, and normal execution answers instead.
 """
 
 from __future__ import annotations
@@ -24,87 +28,126 @@ from graphql import (
     GraphQLString,
     get_named_type,
 )
+from sqlalchemy.orm import aliased
 
 from db.pagination import Page
 from domain.custom_fields import FieldDefinition, definitions_of
-from graph.fastpath.rows import (
+from graph.reads.rows import (
     ROW_TYPES,
+    Children,
     CustomFields,
     Joined,
     Listed,
+    Paged,
     RowType,
     TagNames,
     Value,
 )
-from graph.fastpath.selection import Field, Kind, Unsupported
+from graph.reads.selection import Field, Kind, Unsupported
 from graph.types.base import PageInfo
 
-# Per request: memoised renderings and the listed rows, by the slot of the field asking.
+# Per request: what each source read, memoised renderings, by the slot of the field asking.
 State = dict[object, Any]
 # (value, state) -> its response value
 Complete = Callable[[Any, State], Any]
 # (row, state) -> a field's response value
 Read = Callable[[Any, State], Any]
+# The single relations from a source's own row to a joined one: () is the row itself.
+Path = tuple[str, ...]
+# What a connection field renders from: its page, its count when asked for, the request's state.
+RenderConnection = Callable[[Page[Any], int | None, State], dict[str, Any]]
+
+# The arguments a planned list or connection may take; any other sends the document on.
+_PAGING = {"first", "after", "includeArchived"}
 
 
 class Columns:
-    """Where each (relation, column) a plan reads sits in its rows; relation None: the row's
-    own table, else the name of the case field whose joined row it is."""
+    """Where each (path, column) a source reads sits in its rows, and which single relations
+    are joined to them (in an order where each comes after the one it hangs from)."""
 
-    def __init__(self, offset: int = 0) -> None:
+    def __init__(self, type_name: str, offset: int = 0) -> None:
+        self.type_name = type_name
         self.offset = offset
-        # (relation, column, read as its JSON text rather than parsed) -> position
-        self.wanted: dict[tuple[str | None, str, bool], int] = {}
+        # (path, column, read as its JSON text rather than parsed) -> position
+        self.wanted: dict[tuple[Path, str, bool], int] = {}
+        self.joined: dict[Path, Joined] = {}
+        self._aliases: dict[Path, Any] = {}
 
-    def at(self, relation: str | None, name: str, *, as_text: bool = False) -> int:
-        key = (relation, name, as_text)
+    def at(self, path: Path, name: str, *, as_text: bool = False) -> int:
+        key = (path, name, as_text)
         return self.offset + self.wanted.setdefault(key, len(self.wanted))
 
+    def join(self, path: Path, spec: Joined) -> None:
+        self.joined.setdefault(path, spec)
 
-class PagePlan:
-    """A compiled `cases` selection: what to read, and how to render what was read."""
+    def alias(self, path: Path) -> Any:
+        """The joined table's alias in this source's statement (made once per plan)."""
+        made = self._aliases.get(path)
+        if made is None:
+            model = ROW_TYPES[self.joined[path].type_name].model
+            made = self._aliases[path] = aliased(model, name=f"j{len(self._aliases)}")
+        return made
 
-    def __init__(self, root: Field) -> None:
-        self.page = Columns()
-        # One statement per list relation, its rows being (case id, *columns).
-        self.listed: dict[Listed, Columns] = {}
-        # The case's tags, when selected: (case id, name) rows in one statement.
-        self.tags: TagNames | None = None
-        self.counts = False
-        self._fields = [(child.key, self._connection_field(child)) for child in root.children]
 
-    @property
-    def joins(self) -> list[str]:
-        return list(dict.fromkeys(r for r, _, _ in self.page.wanted if r is not None))
+class Source:
+    """Rows read in one statement: a root's, or those under every row of `parent` (the id at
+    `parent_at` in its rows) for a list, connection or tag field."""
 
-    def render(self, found: Page[Any], count: int | None, listed: State) -> dict[str, Any]:
-        state: State = dict(listed)
-        return {key: render(found, count, state) for key, render in self._fields}
+    def __init__(
+        self,
+        field: Field,
+        columns: Columns,
+        spec: Listed | Children | Paged | TagNames | None = None,
+        parent: Source | None = None,
+        parent_at: int = 0,
+    ) -> None:
+        self.field = field
+        self.columns = columns
+        self.spec = spec
+        self.parent = parent
+        self.parent_at = parent_at
+        self.counts = False  # whether `totalCount` is selected on this connection
+        self.count_slot = object()
 
-    def _connection_field(self, field: Field) -> Callable[[Page[Any], int | None, State], Any]:
+
+class Plan:
+    """The sources a compiled selection reads, in an order where each parent comes first."""
+
+    def __init__(self) -> None:
+        self.nested: list[Source] = []
+
+    # Connections (a root's, or one under a row) ------------------------------------------
+
+    def connection(self, field: Field, source: Source) -> RenderConnection:
+        parts = [(child.key, self._connection_field(child, source)) for child in field.children]
+        return lambda found, count, state: {key: part(found, count, state) for key, part in parts}
+
+    def _connection_field(
+        self, field: Field, source: Source
+    ) -> Callable[[Page[Any], int | None, State], Any]:
         if field.kind is Kind.TYPENAME:
             name = field.parent_name
             return lambda _found, _count, _state: name
         if field.name == "totalCount":
-            self.counts = True
+            source.counts = True
             complete = compile_completion(field.type, field)
             return lambda _found, count, state: complete(count, state)
         if field.name == "pageInfo":
             complete = compile_completion(field.type, field)
             return lambda found, _count, state: complete(_page_info(found), state)
         if field.name == "edges":
-            edge = self._edge(field)
+            edge = self._edge(field, source)
             return lambda found, _count, state: [
                 edge(cursor, row, state)
                 for cursor, row in zip(found.cursors, found.extras, strict=True)
             ]
         raise Unsupported(f"{field.parent_name}.{field.name}")
 
-    def _edge(self, field: Field) -> Callable[[str, Any, State], dict[str, Any]]:
-        parts = [(child.key, self._edge_field(child)) for child in field.children]
+    def _edge(self, field: Field, source: Source) -> Callable[[str, Any, State], dict[str, Any]]:
+        parts = [(child.key, self._edge_field(child, source)) for child in field.children]
         return lambda cursor, row, state: {key: part(cursor, row, state) for key, part in parts}
 
-    def _edge_field(self, field: Field) -> Callable[[str, Any, State], Any]:
+    def _edge_field(self, field: Field, source: Source) -> Callable[[str, Any, State], Any]:
         if field.kind is Kind.TYPENAME:
             name = field.parent_name
             return lambda _cursor, _row, _state: name
@@ -112,16 +155,26 @@ class PagePlan:
             leaf = compile_completion(field.type, field)
             return lambda cursor, _row, state: leaf(cursor, state)
         if field.name == "node":
-            node = self._row("Case", field.children, self.page, None)
+            node = self.row(source.columns.type_name, field.children, source.columns, (), source)
             return lambda _cursor, row, state: node(row, state)
         raise Unsupported(f"{field.parent_name}.{field.name}")
 
-    def _row(
-        self, type_name: str, fields: tuple[Field, ...], columns: Columns, relation: str | None
+    # Rows ---------------------------------------------------------------------------------
+
+    def row(
+        self,
+        type_name: str,
+        fields: tuple[Field, ...],
+        columns: Columns,
+        path: Path,
+        source: Source,
     ) -> Read:
-        row_type = ROW_TYPES[type_name]
+        """Renders the row of `type_name` at `path` of `source`'s rows."""
+        row_type = ROW_TYPES.get(type_name)
+        if row_type is None:
+            raise Unsupported(type_name)
         reads = [
-            (f.key, self._row_field(row_type, type_name, f, columns, relation)) for f in fields
+            (f.key, self._row_field(row_type, type_name, f, columns, path, source)) for f in fields
         ]
         return lambda row, state: {key: read(row, state) for key, read in reads}
 
@@ -131,37 +184,61 @@ class PagePlan:
         type_name: str,
         field: Field,
         columns: Columns,
-        relation: str | None,
+        path: Path,
+        source: Source,
     ) -> Read:
         if field.kind is Kind.TYPENAME:
             return lambda _row, _state: type_name
         spec = row_type.fields.get(field.name)
         if spec is None:
             raise Unsupported(f"{type_name}.{field.name}")
+        arguments = set(field.graphql_field.args) if field.graphql_field is not None else set()
+        if arguments and not (isinstance(spec, Children | Paged) and arguments <= _PAGING):
+            raise Unsupported(f"{type_name}.{field.name} takes arguments")
         if isinstance(spec, Value):
-            return _value(spec, field, [columns.at(relation, c) for c in spec.columns])
+            return _value(spec, field, [columns.at(path, c) for c in spec.columns])
         if isinstance(spec, Joined):
-            return self._joined(spec, field, columns)
-        if isinstance(spec, Listed):
-            return self._listed(spec, field, columns.at(relation, "id"))
+            return self._joined(spec, field, columns, path, source)
+        if isinstance(spec, Listed | Children):
+            return self._listed(spec, field, columns, path, source)
+        if isinstance(spec, Paged):
+            return self._paged(spec, field, columns, path, source)
         if isinstance(spec, TagNames):
-            return self._tag_names(spec, field, columns.at(relation, "id"))
-        return self._custom_fields(spec, field, columns)
+            return self._tag_names(spec, field, columns, path, source)
+        return self._custom_fields(spec, field, columns, path, row_type)
 
-    def _joined(self, spec: Joined, field: Field, columns: Columns) -> Read:
+    def _under(
+        self,
+        spec: Listed | Children | Paged | TagNames,
+        field: Field,
+        columns: Columns,
+        path: Path,
+        source: Source,
+        type_name: str,
+    ) -> Source:
+        offset = 0 if isinstance(spec, Paged) else 1  # list rows lead with their parent's id
+        nested = Source(field, Columns(type_name, offset), spec, source, columns.at(path, "id"))
+        self.nested.append(nested)
+        return nested
+
+    def _joined(
+        self, spec: Joined, field: Field, columns: Columns, path: Path, source: Source
+    ) -> Read:
         """Each distinct related row is rendered once per request (three statuses, not fifty)."""
-        relation = field.name
-        key_at = columns.at(relation, "id")
-        render = self._row(spec.type_name, field.children, columns, relation)
+        joined_path = (*path, field.name)
+        columns.join(joined_path, spec)
+        key_at = columns.at(joined_path, "id")
+        render = self.row(spec.type_name, field.children, columns, joined_path, source)
         required = isinstance(field.type, GraphQLNonNull)
         slot = object()
+        where = f"{field.parent_name}.{field.name}"
 
         def joined(row: Any, state: State) -> Any:
             # An outer join that found nothing (no foreign key, or another tenant's row).
             key = row[key_at]
             if key is None:
                 if required:
-                    raise Unsupported(f"null for non-null Case.{relation}")
+                    raise Unsupported(f"null for non-null {where}")
                 return None
             rendered: dict[Hashable, Any] = state.setdefault(slot, {})
             found = rendered.get(key)
@@ -171,16 +248,19 @@ class PagePlan:
 
         return joined
 
-    def _listed(self, spec: Listed, field: Field, case_id_at: int) -> Read:
-        columns = self.listed.setdefault(spec, Columns(offset=1))
-        key_at = columns.at(None, "id")
-        render = self._row(spec.type_name, field.children, columns, None)
+    def _listed(
+        self, spec: Listed | Children, field: Field, columns: Columns, path: Path, source: Source
+    ) -> Read:
+        nested = self._under(spec, field, columns, path, source, spec.type_name)
+        parent_at = nested.parent_at
+        key_at = nested.columns.at((), "id")
+        render = self.row(spec.type_name, field.children, nested.columns, (), nested)
         slot = object()
 
         def listed(row: Any, state: State) -> list[Any]:
             rendered: dict[Hashable, Any] = state.setdefault(slot, {})
             items = []
-            for item in state[spec].get(row[case_id_at], ()):
+            for item in state[nested].get(row[parent_at], ()):
                 key = item[key_at]
                 found = rendered.get(key)
                 if found is None:
@@ -190,21 +270,46 @@ class PagePlan:
 
         return listed
 
-    def _tag_names(self, spec: TagNames, field: Field, case_id_at: int) -> Read:
-        self.tags = spec
-        complete = compile_completion(field.type, field)
-        return lambda row, state: complete(state[spec].get(row[case_id_at], []), state)
+    def _paged(
+        self, spec: Paged, field: Field, columns: Columns, path: Path, source: Source
+    ) -> Read:
+        nested = self._under(spec, field, columns, path, source, spec.type_name)
+        parent_at = nested.parent_at
+        render = self.connection(field, nested)
+        count_slot = nested.count_slot
 
-    def _custom_fields(self, spec: CustomFields, field: Field, columns: Columns) -> Read:
+        def paged(row: Any, state: State) -> dict[str, Any]:
+            parent_id = row[parent_at]
+            counts = state.get(count_slot)
+            count = None if counts is None else counts[parent_id]
+            return render(state[nested][parent_id], count, state)
+
+        return paged
+
+    def _tag_names(
+        self, spec: TagNames, field: Field, columns: Columns, path: Path, source: Source
+    ) -> Read:
+        nested = self._under(spec, field, columns, path, source, "Case")
+        parent_at = nested.parent_at
+        complete = compile_completion(field.type, field)
+        return lambda row, state: complete(state[nested].get(row[parent_at], []), state)
+
+    def _custom_fields(
+        self, spec: CustomFields, field: Field, columns: Columns, path: Path, row_type: RowType
+    ) -> Read:
         """What `Case.custom_fields` gives: one value per field of the case's type, in order.
 
         Only the value differs between cases of a type: each item's other keys are rendered
         once per type, and copied (in the selection's order) with the case's value. The type's
         definitions come as JSON text, parsed once per type rather than once per row.
         """
-        values_at = columns.at(None, "custom_fields")
-        type_at = columns.at(spec.relation, "id")
-        definitions_at = columns.at(spec.relation, "fields", as_text=True)
+        type_path = (*path, spec.relation)
+        relation = row_type.fields[spec.relation]
+        assert isinstance(relation, Joined)
+        columns.join(type_path, relation)
+        values_at = columns.at(path, "custom_fields")
+        type_at = columns.at(type_path, "id")
+        definitions_at = columns.at(type_path, "fields", as_text=True)
         item = _custom_field_value(field)
         slot = object()
 

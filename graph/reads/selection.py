@@ -1,11 +1,12 @@
-"""A validated document's selection, as a tree of fields the renderer can produce directly.
+"""A validated document's selection, as a tree of fields a read plan can produce directly.
 
 Fields are collected exactly as graphql-core collects them (aliases, fragments, inline
 fragments, @skip/@include with the request's variables), so response keys come out in the
-same order and merged the same way. Anything the renderer cannot produce byte for byte
-like normal execution makes the whole selection `Unsupported`: fields with arguments or
-extensions, abstract types, @defer/@stream, introspection. Which resolved fields can be read
-from rows is the renderer's to say (see `rows.py`).
+same order and merged the same way. Anything a plan cannot produce byte for byte like normal
+execution makes the whole selection `Unsupported`: fields with extensions or permission
+classes, abstract types, @defer/@stream, introspection. A field's arguments are kept as its
+nodes, and read for each request (`Field.arguments`): which fields may take them, and which
+resolved fields can be read from rows, is the plan's to say (see `rows.py`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from enum import Enum
 from typing import Any
 
 from graphql import (
+    FieldNode,
+    GraphQLField,
     GraphQLObjectType,
     GraphQLOutputType,
     get_named_type,
     is_leaf_type,
     is_object_type,
 )
-from graphql.execution import Executor
+from graphql.execution import Executor, get_argument_values
 from strawberry.types.field import StrawberryField
 
 from graph.library_internals import (
@@ -53,6 +56,15 @@ class Field:
     definition: StrawberryField | None
     children: tuple[Field, ...] = ()
     parent_name: str = ""
+    graphql_field: GraphQLField | None = None
+    # Where the field appears in the document: its arguments are read from the first.
+    nodes: tuple[FieldNode, ...] = ()
+
+    def arguments(self, variables: Any) -> dict[str, Any]:
+        """The field's arguments for this request, by their GraphQL names, defaults applied."""
+        if self.graphql_field is None or not self.graphql_field.args:
+            return {}
+        return get_argument_values(self.graphql_field, self.nodes[0], variables)
 
 
 def select(
@@ -81,8 +93,8 @@ def _field(
     definition = strawberry_field(graphql_field)
     if definition is None:
         raise Unsupported(f"{parent.name}.{name} is not a Strawberry field")
-    if graphql_field.args or definition.extensions or definition.permission_classes:
-        raise Unsupported(f"{parent.name}.{name} takes arguments or has extensions")
+    if definition.extensions or definition.permission_classes:
+        raise Unsupported(f"{parent.name}.{name} has extensions")
     kind = Kind.BASIC if definition.is_basic_field else Kind.RESOLVED
     named = get_named_type(graphql_field.type)
     children: tuple[Field, ...] = ()
@@ -91,4 +103,14 @@ def _field(
         children = select(executor, named, subfields(executor, named, details))
     elif not is_leaf_type(named):
         raise Unsupported(f"{parent.name}.{name} is abstract")
-    return Field(key, name, kind, graphql_field.type, definition, children, parent.name)
+    return Field(
+        key,
+        name,
+        kind,
+        graphql_field.type,
+        definition,
+        children,
+        parent.name,
+        graphql_field,
+        tuple(field_nodes(details)),
+    )

@@ -1,0 +1,143 @@
+"""Answers queries from read plans, without graphql-core's per-field execution, when it can.
+
+Runs after parsing, validation, the abuse limits and the root-field access check, inside
+the operation's scope, so it sees exactly what normal execution would. When the operation
+is a query whose every root field has a plan (`roots.py`) and every selected field is one
+a plan reads from rows (`rows.py`), it sets the result and normal execution is skipped.
+Otherwise normal execution runs, and so it does when a plan gives way while answering: a
+value it cannot render as normal execution would (`Unsupported`), or an error that is the
+client's (a bad cursor, a viewer the resolver refuses, a tab turned off), which normal
+execution then reports exactly as it always does. Any other error while answering is that
+root field's error, reported as normal execution reports its resolver's (logged and masked).
+A document that fails to compile for any other reason than `Unsupported` is logged as a
+warning and executed normally.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    located_error,
+)
+from graphql.execution import Executor
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
+
+from domain.errors import DomainError
+from graph.library_internals import graphql_schema, root_fields
+from graph.reads.roots import Request, Root, root
+from graph.reads.selection import Field, Kind, Unsupported, select
+
+log = logging.getLogger("workcloud.reads")
+
+_PLANS_MAX = 256
+# Per schema, compiled plans by (query text, operation name); None: "not planned". Only
+# documents whose selection cannot depend on variables (no directives) are kept.
+_plans: WeakKeyDictionary[GraphQLSchema, OrderedDict[tuple[str, str | None], _Plan | None]] = (
+    WeakKeyDictionary()
+)
+
+
+class _Plan:
+    """A compiled operation: its root fields, each with its plan (None: `__typename`)."""
+
+    def __init__(self, roots: list[tuple[Field, Root | None]]) -> None:
+        self.roots = roots
+
+
+def _compile(executor: Executor[Any], query_type: GraphQLObjectType) -> _Plan | None:
+    try:
+        fields = select(executor, query_type, root_fields(executor, query_type))
+        return _Plan([(f, None if f.kind is Kind.TYPENAME else root(f)) for f in fields])
+    except Unsupported as reason:
+        log.debug("not planned: %s", reason)
+        return None
+
+
+def _has_directives(query: str) -> bool:
+    return "@" in query
+
+
+def _plan(executor: Executor[Any], query: str, operation_name: str | None) -> _Plan | None:
+    query_type = executor.schema.query_type
+    assert query_type is not None
+    if _has_directives(query):
+        return _compile(executor, query_type)
+    plans = _plans.setdefault(executor.schema, OrderedDict())
+    cache_key = (query, operation_name)
+    if cache_key in plans:
+        plans.move_to_end(cache_key)
+        return plans[cache_key]
+    plan = plans[cache_key] = _compile(executor, query_type)
+    if len(plans) > _PLANS_MAX:
+        plans.popitem(last=False)
+    return plan
+
+
+def _planned(execution: ExecutionContext) -> tuple[_Plan, Executor[Any]] | None:
+    """The compiled plan and the operation's variables, or None: not planned."""
+    document = execution.graphql_document
+    if document is None or execution.query is None:
+        return None
+    built = Executor.build(
+        graphql_schema(execution.schema),
+        document,
+        context_value=execution.context,
+        raw_variable_values=execution.variables,
+        operation_name=execution.operation_name,
+    )
+    if isinstance(built, list):  # variables normal execution refuses, and reports
+        return None
+    plan = _plan(built, execution.query, execution.operation_name)
+    return None if plan is None else (plan, built)
+
+
+async def _answer(execution: ExecutionContext) -> ExecutionResult | None:
+    """The result of the operation, or None: normal execution answers."""
+    try:
+        planned = _planned(execution)
+    except Exception:
+        log.warning("a read plan could not be compiled", exc_info=True)
+        return None
+    if planned is None:
+        return None
+    plan, executor = planned
+    request = Request(execution.context, execution.schema, executor.variable_values)
+    data: dict[str, Any] = {}
+    errors: list[GraphQLError] = []
+    for field, planned_root in plan.roots:
+        if planned_root is None:
+            data[field.key] = field.parent_name
+            continue
+        try:
+            data[field.key] = await planned_root.answer(request)
+        except (Unsupported, GraphQLError, DomainError) as reason:
+            log.debug("a read plan gave way: %s", reason)
+            return None
+        except Exception as error:
+            # As graphql-core reports an error of the field's resolver: null in its place, and
+            # for a non-null field, `data` null. Masking and logging then treat it as any other.
+            errors.append(located_error(error, list(field.nodes), [field.key]))
+            data[field.key] = None
+    if any(data[f.key] is None and isinstance(f.type, GraphQLNonNull) for f, _ in plan.roots):
+        return ExecutionResult(data=None, errors=errors)
+    return ExecutionResult(data=data, errors=errors or None)
+
+
+class PlannedReads(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        if execution.result is None and execution.operation_type is OperationType.QUERY:
+            execution.result = await _answer(execution)
+        yield

@@ -1,0 +1,184 @@
+"""The root fields a read plan answers, each with the rule that chooses its rows.
+
+A root connection (`cases`, `customers`, the viewer's `notifications`) takes its statement
+and sort keys from the same function its resolver uses, so filters, search, scope and
+order cannot drift apart; a root row (`case`, the viewer's `user`) is read by its key.
+Who may read is checked as the resolver checks it (`Context.staff`), before anything is
+read; a viewer the resolver would refuse gets the resolver's own error, from normal
+execution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import GraphQLNonNull
+from sqlalchemy import Select
+
+from db.pagination import SortKey
+from domain.notifications import unread_count
+from graph.context import Context
+from graph.ids import pk_of
+from graph.library_internals import resolver_arguments
+from graph.reads.plan import Columns, Plan, Source, State, compile_completion
+from graph.reads.selection import Field, Kind, Unsupported
+from graph.reads.sources import read_nested, read_page, read_row
+from graph.resolvers.case_table import saved_view, table_query
+from graph.resolvers.customers import customers_query
+from graph.types.notification import lobby_query
+
+
+@dataclass(frozen=True)
+class Request:
+    context: Context
+    schema: strawberry.Schema
+    variables: Any  # graphql-core's coerced variable values
+
+
+Query = Callable[[Request, Field, dict[str, Any]], Awaitable[tuple[Select[Any], list[SortKey]]]]
+Find = Callable[[Request, dict[str, Any]], int | None]
+
+
+class Root:
+    """A field whose value a plan reads and renders."""
+
+    async def answer(self, request: Request) -> Any:
+        raise NotImplementedError
+
+
+class ConnectionRoot(Root):
+    def __init__(self, field: Field, type_name: str, query: Query) -> None:
+        self.field = field
+        self.query = query
+        self.plan = Plan()
+        self.source = Source(field, Columns(type_name))
+        self.render = self.plan.connection(field, self.source)
+
+    async def answer(self, request: Request) -> Any:
+        arguments = self.field.arguments(request.variables)
+        statement, keys = await self.query(request, self.field, arguments)
+        found, count = await read_page(request.context, self.source, statement, keys, arguments)
+        state: State = {}
+        await read_nested(
+            request.context, self.plan, state, {self.source: found.extras}, request.variables
+        )
+        return self.render(found, count, state)
+
+
+class RowRoot(Root):
+    def __init__(self, field: Field, type_name: str, find: Find) -> None:
+        self.field = field
+        self.find = find
+        self.plan = Plan()
+        self.source = Source(field, Columns(type_name))
+        self.render = self.plan.row(type_name, field.children, self.source.columns, (), self.source)
+
+    async def answer(self, request: Request) -> Any:
+        pk = self.find(request, self.field.arguments(request.variables))
+        rows = await read_row(request.context, self.source, pk) if pk is not None else []
+        if not rows:
+            if isinstance(self.field.type, GraphQLNonNull):
+                raise Unsupported(f"null for non-null {self.field.parent_name}.{self.field.name}")
+            return None
+        state: State = {}
+        await read_nested(request.context, self.plan, state, {self.source: rows}, request.variables)
+        return self.render(rows[0], state)
+
+
+class ViewerRoot(Root):
+    """`viewer`, for a staff viewer: who it is, the unread count and the lobby."""
+
+    def __init__(self, field: Field) -> None:
+        self.parts = [(child.key, self._part(child)) for child in field.children]
+
+    def _part(self, field: Field) -> Callable[[Request], Awaitable[Any]]:
+        if field.kind is Kind.TYPENAME:
+            return _constant(field.parent_name)
+        if field.name == "kind":
+            complete = compile_completion(field.type, field)
+
+            async def kind(request: Request) -> Any:
+                return complete(request.context.staff().kind, {})
+
+            return kind
+        if field.name == "contact":
+            return _constant(None)  # a staff viewer is no contact
+        if field.name == "unreadNotificationCount":
+
+            async def unread(request: Request) -> int:
+                user_id = request.context.staff().staff_user_id
+                count: int = await request.context.scope.read(lambda s: unread_count(s, user_id))
+                return count
+
+            return unread
+        if field.name == "notifications":
+            return ConnectionRoot(field, "Notification", _notifications).answer
+        if field.name == "user":
+            return RowRoot(field, "User", _viewer_user).answer
+        raise Unsupported(f"{field.parent_name}.{field.name}")
+
+    async def answer(self, request: Request) -> Any:
+        request.context.staff()
+        return {key: await part(request) for key, part in self.parts}
+
+
+def _constant(value: Any) -> Callable[[Request], Awaitable[Any]]:
+    async def constant(_request: Request) -> Any:
+        return value
+
+    return constant
+
+
+async def _cases(
+    request: Request, field: Field, arguments: dict[str, Any]
+) -> tuple[Select[Any], list[SortKey]]:
+    assert field.definition is not None
+    given = resolver_arguments(request.schema, field.definition, arguments)
+    context = request.context
+    return table_query(
+        context.staff(),
+        given.get("scope"),
+        given.get("filter"),
+        given.get("search"),
+        given.get("order_by"),
+        await saved_view(context, given.get("view")),
+    )
+
+
+async def _customers(
+    request: Request, _field: Field, arguments: dict[str, Any]
+) -> tuple[Select[Any], list[SortKey]]:
+    request.context.staff()
+    return customers_query(arguments.get("search"), arguments.get("includeArchived"))
+
+
+async def _notifications(
+    request: Request, _field: Field, arguments: dict[str, Any]
+) -> tuple[Select[Any], list[SortKey]]:
+    user_id = request.context.staff().staff_user_id
+    return lobby_query(user_id, bool(arguments.get("unreadOnly")))
+
+
+def _case(request: Request, arguments: dict[str, Any]) -> int | None:
+    request.context.staff()
+    return pk_of(arguments.get("id"), "Case")
+
+
+def _viewer_user(request: Request, _arguments: dict[str, Any]) -> int | None:
+    return request.context.staff().user_id
+
+
+def root(field: Field) -> Root:
+    """The planned answer of a root field of Query, or `Unsupported`."""
+    if field.name == "cases":
+        return ConnectionRoot(field, "Case", _cases)
+    if field.name == "customers":
+        return ConnectionRoot(field, "Customer", _customers)
+    if field.name == "case":
+        return RowRoot(field, "Case", _case)
+    if field.name == "viewer":
+        return ViewerRoot(field)
+    raise Unsupported(f"Query.{field.name}")
