@@ -468,3 +468,190 @@ async def test_a_document_the_fast_path_fails_to_compile_is_logged_and_runs_norm
     (warned,) = [r for r in caplog.records if r.name == "workcloud.reads"]
     assert warned.levelno == logging.WARNING
     assert warned.exc_info is not None and warned.exc_info[1] is fault
+
+
+def _connection(type_name: str) -> str:
+    type_ = build_schema()._schema.get_type(type_name)
+    assert isinstance(type_, GraphQLObjectType)
+    return f"""__typename totalCount
+      pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+      edges {{ __typename cursor node {{ {_selection(type_)} }} }}"""
+
+
+EVERY_CASE_FIELD = "query EveryCase($id: ID!) { case(id: $id) { __SELECTION__ } }"
+DETAIL_PAGE = """query DetailPage($id: ID!, $first: Int, $after: String) {
+  case(id: $id) {
+    id number title description deadline createdAt updatedAt
+    customer { id name } contact { id name } object { id name } project { id name }
+    type { id name color } status { id name color } priority { id name color }
+    assignedUsers { id name } assignedGroups { id name }
+    responsible { id name } createdBy { id name }
+    customFields { key label value }
+    tasks { id title done assignee { id name } }
+    events(first: $first) { edges { node { id at action actorName changes { field from to } } } }
+    comments(first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { id body createdAt author { id name } mentions { id name } } } }
+  } }"""
+LOBBY = """query Lobby($first: Int, $unread: Boolean! = false) {
+  __typename
+  viewer {
+    __typename kind unreadNotificationCount contact { id }
+    user { id name handle role }
+    notifications(first: $first, unreadOnly: $unread) {
+      totalCount
+      edges { cursor node {
+        id kind createdAt readAt reminderPhase slaTarget
+        actor { id name }
+        case { id number title status { id name color } }
+        comment { id body author { name } mentions { handle } } } }
+      pageInfo { hasNextPage endCursor } } } }"""
+CUSTOMERS = """query Customers($first: Int, $search: String, $archived: Boolean) {
+  customers(first: $first, search: $search, includeArchived: $archived) {
+    edges { cursor node {
+      id name orgNumber email phone address archived
+      contacts(includeArchived: $archived) { id name email phone archived customer { name } }
+      objects(first: 2, includeArchived: $archived) {
+        totalCount edges { node { id name address customer { id } } } pageInfo { hasNextPage } }
+      projects { edges { node { id name } } } } }
+    pageInfo { hasNextPage endCursor } } }"""
+SHAPED_ROOTS = """query Shaped($id: ID!, $other: ID!) {
+  first: case(id: $id) { ...Head tasks { ... on Task { title } } }
+  second: case(id: $other) { ...Head }
+  me: viewer { kind }
+}
+fragment Head on Case { nr: number title comments(first: 1) { edges { node { body } } } }"""
+
+
+async def _busy_case(tenant: Tenant, api: Api) -> tuple[str, list[dict[str, Any]]]:
+    """A case with tasks, a long event log and comments that mention two users."""
+    users = [await tenant.create_user(f"Tekniker {name}") for name in ("Åke", "Bea")]
+    customer = await tenant.create_customer("Brf Tallen")
+    contact = await tenant.create_contact(customer["id"], "Pia Tall")
+    case = await tenant.register_case(
+        title="Fuktskada i källaren",
+        customerId=customer["id"],
+        contactId=contact["id"],
+        assignedUserIds=[u["id"] for u in users],
+        responsibleId=users[0]["id"],
+    )
+    for i, title in enumerate(["Mät fukt", "Beställ avfuktare", "Återbesök"]):
+        added = await api.data(
+            """mutation($input: AddTaskInput!) { addTask(input: $input) {
+                 userErrors { code } } }""",
+            {"input": {"caseId": case["id"], "title": title, "assigneeId": users[i % 2]["id"]}},
+            tenant.admin_token,
+        )
+        assert added["addTask"]["userErrors"] == [], added
+    for i in range(5):
+        mentioned = " ".join(f"@{u['handle']}" for u in users[: 1 + i % 2])
+        await tenant.add_comment(case["id"], f"Kommentar {i} till {mentioned}")
+    return case["id"], users
+
+
+async def test_every_planned_root_reads_exactly_as_normal_execution(
+    api: Api, normal_api: Api
+) -> None:
+    tenant, cases = await _office(api)
+    busy, users = await _busy_case(tenant, api)
+    token = tenant.admin_token
+    case_document = EVERY_CASE_FIELD.replace("__SELECTION__", _selection(_object_type("Case")))
+    every = await _same(api, normal_api, token, case_document, {"id": busy})
+    assert all(text.encode() in every for text in ["Beställ avfuktare", "Kommentar 4", "Tekniker"])
+    for case in cases:
+        await _same(api, normal_api, token, case_document, {"id": case["id"]})
+    page = await _same(api, normal_api, token, DETAIL_PAGE, {"id": busy, "first": 2})
+    after = json.loads(page)["data"]["case"]["comments"]["pageInfo"]["endCursor"]
+    await _same(api, normal_api, token, DETAIL_PAGE, {"id": busy, "first": 2, "after": after})
+    await _same(api, normal_api, token, DETAIL_PAGE, {"id": busy})
+    # Null where normal execution finds nothing: another type's id, nonsense, another tenant's.
+    theirs = await api.new_tenant("Annan Fastighet AB")
+    foreign = await theirs.register_case(title="Deras ärende")
+    for other in [users[0]["id"], "inte-ett-id", foreign["id"]]:
+        body = await _same(api, normal_api, token, DETAIL_PAGE, {"id": other})
+        assert json.loads(body)["data"] == {"case": None}
+    await _same(api, normal_api, theirs.admin_token, case_document, {"id": busy})
+    shaped = {"id": busy, "other": cases[0]["id"]}
+    await _same(api, normal_api, token, SHAPED_ROOTS, shaped)
+
+    # The lobby of a mentioned user, and of one with nothing in it.
+    for viewer in [users[0], users[1], tenant]:
+        viewer_token = viewer.admin_token if isinstance(viewer, Tenant) else viewer["token"]
+        for variables in [{"first": 3}, {"first": 50, "unread": True}, {}]:
+            lobby = await _same(api, normal_api, viewer_token, LOBBY, variables)
+    assert b'"MENTION"' in (await _same(api, normal_api, users[1]["token"], LOBBY, {}))
+    assert b'"notifications"' in lobby
+
+    # Customers, with archived contacts and objects, searched, and paged.
+    customers = await api.data(
+        "{ customers(first: 3) { edges { node { id contacts { id } } } } }", token=token
+    )
+    first = customers["customers"]["edges"][1]["node"]
+    await api.data(
+        "mutation($input: ArchiveContactInput!) { archiveContact(input: $input) { userErrors { code } } }",
+        {"input": {"id": first["contacts"][0]["id"]}},
+        token,
+    )
+    for variables in [
+        {"first": 50},
+        {"first": 3, "archived": True},
+        {"search": "måsen", "first": 2},
+        {"search": "inget sådant"},
+    ]:
+        await _same(api, normal_api, token, CUSTOMERS, variables)
+    every_customer = f"query {{ customers(first: 20) {{ {_connection('CustomerConnection')} }} }}"
+    await _same(api, normal_api, token, every_customer, {})
+
+    # A member reads as an admin does; errors stay normal execution's to report.
+    member = await tenant.create_user("Vanlig Medlem")
+    await _same(api, normal_api, member["token"], DETAIL_PAGE, {"id": busy})
+    await _same(api, normal_api, member["token"], LOBBY, {})
+    bad = {"id": busy, "first": 2, "after": "inte-en-markör"}
+    await _same(api, normal_api, token, DETAIL_PAGE, bad, planned=False)
+    await _same(api, normal_api, token, DETAIL_PAGE, {"id": busy, "first": -2}, planned=False)
+
+
+async def test_a_portal_viewer_and_a_tab_turned_off_get_normal_executions_answer(
+    api: Api, normal_api: Api
+) -> None:
+    tenant, _cases = await _office(api)
+    busy, _users = await _busy_case(tenant, api)
+    customer = await tenant.create_customer("Brf Portalen")
+    portal = await tenant.create_portal_contact(customer["id"], "Kim Portal")
+    for document, variables in [
+        (DETAIL_PAGE, {"id": busy}),
+        (LOBBY, {}),
+        (CUSTOMERS, {"first": 5}),
+    ]:
+        body = await _same(api, normal_api, portal["token"], document, variables, planned=None)
+        assert b"FORBIDDEN" in body
+    await tenant.update_settings(tabs={"events": False})
+    body = await _same(
+        api, normal_api, tenant.admin_token, DETAIL_PAGE, {"id": busy}, planned=False
+    )
+    assert b"FORBIDDEN" in body
+    without_events = DETAIL_PAGE.replace(
+        "events(first: $first) { edges { node { id at action actorName changes { field from to } } } }",
+        "",
+    )
+    await _same(api, normal_api, tenant.admin_token, without_events, {"id": busy})
+
+
+async def test_a_detail_page_costs_the_same_statements_whatever_its_lists_hold(api: Api) -> None:
+    tenant, _cases = await _office(api)
+    busy, _users = await _busy_case(tenant, api)
+    counts = []
+    for first in (2, 5):
+        async with api.counting_statements() as counter:
+            await api.data(DETAIL_PAGE, {"id": busy, "first": first}, tenant.admin_token)
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counter.statements
+    # Sign-in, the case with its relations, users, groups, tasks, the events tab, events,
+    # comments, their count and their mentions; on SQLite BEGINs too.
+    assert counts[0] <= 13, counter.statements
+
+
+def _object_type(name: str) -> GraphQLObjectType:
+    type_ = build_schema()._schema.get_type(name)
+    assert isinstance(type_, GraphQLObjectType)
+    return type_
