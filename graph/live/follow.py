@@ -6,17 +6,21 @@ operation's result; then hand the subscriber over to the hub, which delivers fro
 (hub.py). The socket handler running the operation set where to hand it
 (`subscriber.handing_over`); the resolver's stream then simply ends. Rows are always read
 from the database, never taken from the event, and access is checked anew for every event.
+Subscriptions of one channel resuming from the same cursor at the same moment (a reconnect
+storm) share each replayed batch's read (`EventReads.replay`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import single_statement
 from db.streams import REPLAY_BATCH, StreamRow, TableStream
 from domain.errors import NotAllowed
+from domain.viewer import Viewer
 from graph.context import Context
 from graph.live.case_feed import CHANGES, FeedSubscriber, FeedView
 from graph.live.subscriber import Access, Handover, handing_over
@@ -45,13 +49,36 @@ async def follow(
             # Live only: start from whatever is newest right now.
             watermark = await context.scope.read(stream.newest)
         else:
-            async for row in _read_after(context, stream, watermark):
+            async for row in _replay(context, channel, stream, watermark):
                 watermark = row.id
                 yield to_payload(row)
     except BaseException:
         subscriber.leave()
         raise
     handover.hand_over(subscriber, watermark)
+
+
+async def _replay(
+    context: Context, channel: str, stream: TableStream[M], after: int | None
+) -> AsyncIterator[M]:
+    """The rows of `channel`'s stream after `after`, batch by batch, each batch read once
+    for every subscription of the channel asking for it at the same moment."""
+    viewer = context.signed_in()
+    db = context.db
+    while True:
+
+        async def batch_after(after: int | None = after) -> list[M]:
+            async with db.session(viewer.tenant_id) as session:
+                await single_statement(session)
+                return await stream.rows_after(session, after, REPLAY_BATCH)
+
+        key = replay_key(channel, after, viewer)
+        batch: Sequence[M] = await context.services.event_reads.replay(key, batch_after)
+        for row in batch:
+            after = row.id
+            yield row
+        if len(batch) < REPLAY_BATCH:
+            return
 
 
 async def _read_after(
@@ -70,6 +97,13 @@ async def _read_after(
             yield row
         if len(batch) < REPLAY_BATCH:
             return
+
+
+def replay_key(channel: str, after: int | None, viewer: Viewer) -> Hashable:
+    """Which replays may share a read. The stream is the channel's; who asks is part of the
+    key all the same, so that no two tenants, nor staff and a portal contact, nor contacts
+    of two customers, ever share rows."""
+    return (channel, after, viewer.tenant_id, viewer.kind, viewer.customer_id)
 
 
 async def follow_changes(

@@ -9,7 +9,7 @@ import strawberry
 from db import models
 from db.streams import case_stream
 from domain import channels
-from domain.cases.access import visible_case
+from domain.cases.access import may_see
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
@@ -33,8 +33,10 @@ class CommentSubscription:
         if after is not None and after_pk is None:
             raise NotFound("`after` is not a comment id.")
         case_pk = pk_of(case_id, "Case")
-        case = await info.context.scope.read(lambda s: visible_case(s, viewer, case_pk))
-        if case is None:
+        # Read with every case asked for at the same moment (a reconnect storm resubscribes
+        # thousands at once), then checked for this viewer.
+        case = None if case_pk is None else await info.context.services.event_reads.case(case_pk)
+        if case is None or not may_see(viewer, case):
             raise NotFound("The case was not found.")
         if case.merged_into_id is not None:
             return  # its stream ended with the merge: complete at once, `after` or not
