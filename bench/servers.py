@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from workcloud.cli import BACKLOG
+
 ROOT = Path(__file__).resolve().parent.parent
 PEER_DIR = ROOT / "bench" / "postgraphile"
 
@@ -85,6 +87,7 @@ def ours(database_url: str, broadcast_url: str = "memory://", **settings: str) -
     }
     env.update({f"WORKCLOUD_{k.upper()}": v for k, v in settings.items()})
     command = uvicorn_command("workcloud.server:create_served_app", port, factory=True)
+    command += ["--backlog", str(BACKLOG)]
     with running("ours", command, env, port) as server:
         yield server
 

@@ -145,6 +145,7 @@ def test_version_is_the_package_version() -> None:
     ("flags", "message"),
     [
         (["--workers", "0"], "--workers: must be at least 1, got 0"),
+        (["--backlog", "0"], "--backlog: must be at least 1, got 0"),
         (["--root-path", "api"], "--root-path: must start with / and not end with one"),
         (["--root-path", "/api/"], "--root-path: must start with / and not end with one"),
         (["--forwarded-allow-ips", "10.0.0.1"], "--forwarded-allow-ips needs --proxy-headers"),

@@ -26,6 +26,9 @@ from workcloud.logging_setup import LEVELS, configure_logging
 
 # Every worker builds its own app, with its logging, from the environment: named, not passed.
 APP_FACTORY = "workcloud.server:create_served_app"
+# uvicorn's default is 2,048: a reconnect storm of 10,000 sockets overflowed it while the
+# server was busy starting subscriptions, and the kernel reset the rest.
+BACKLOG = 8192
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -48,6 +51,7 @@ def _serve(args: argparse.Namespace) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips,
         root_path=args.root_path,
         ws_max_size=settings.max_websocket_message_bytes,
+        backlog=args.backlog,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
     return 0
@@ -156,6 +160,14 @@ def command_line() -> argparse.ArgumentParser:
         default="",
         metavar="PATH",
         help="the path prefix a proxy serves the API under and strips (e.g. /api)",
+    )
+    serve.add_argument(
+        "--backlog",
+        type=_positive,
+        default=BACKLOG,
+        metavar="N",
+        help=f"connections the kernel queues until the server accepts them (default {BACKLOG};"
+        " capped by net.core.somaxconn)",
     )
     commands.add_parser("migrate", help="bring the database to the newest schema")
     tenant = commands.add_parser("create-tenant", help="create a tenant and its first admin")
