@@ -37,7 +37,7 @@ async def count(fast: bool, bodies: Bodies, token: str | None) -> tuple[dict[Any
         database_url=database.url(),
         broadcast_url="memory://",
         deadline_reminder_interval=0,
-        table_view_fast_path=fast,
+        planned_reads=fast,
     )
     app = create_app(settings)
     counts: dict[Any, int] = {}

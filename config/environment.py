@@ -51,6 +51,10 @@ def env_file_names(path: Path) -> list[str]:
     return list(dotenv_values(path)) if path.is_file() else []
 
 
+# Settings that were renamed: the old name, without the prefix, and the new one.
+RENAMED = {"table_view_fast_path": "planned_reads"}
+
+
 def unknown_names(names: Iterable[str], fields: Iterable[str]) -> list[str]:
     """A line for each WORKCLOUD_* name that is neither a setting nor allowed elsewhere,
     suggesting the setting it is closest to."""
@@ -62,7 +66,9 @@ def unknown_names(names: Iterable[str], fields: Iterable[str]) -> list[str]:
         if field in known or is_allowed_elsewhere(name):
             continue
         # Compared without the prefix, which every name shares and would make any two close.
-        close = difflib.get_close_matches(field, known, n=1)
+        close = (
+            [RENAMED[field]] if field in RENAMED else difflib.get_close_matches(field, known, n=1)
+        )
         hint = (
             f"; did you mean {variable(close[0])}?" if close else " (config/settings.py lists them)"
         )

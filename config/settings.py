@@ -152,8 +152,9 @@ class Settings(BaseSettings):
     # that may hand each transaction to another server connection). Statements are then
     # prepared unnamed, in the transaction that runs them, and every read is a transaction.
     database_pooler: DatabasePooler = "none"
-    # Answer the table view without per-field execution where the selection allows it.
-    table_view_fast_path: bool = True
+    # Answer queries from read plans (graph/reads/) where every selected field has one;
+    # off: every query by graphql-core's per-field execution (the reference the plans match).
+    planned_reads: bool = True
 
     # Abuse limits.
     max_query_depth: int = 12

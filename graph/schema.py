@@ -185,7 +185,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         from strawberry.extensions import DisableIntrospection
 
         extensions.append(DisableIntrospection)
-    if settings.table_view_fast_path:
+    if settings.planned_reads:
         # Last, so it runs after every check and inside the operation's scope.
         extensions.append(PlannedReads)
     schema_kwargs: dict[str, Any] = {"types": NODE_TYPES, "extensions": extensions}

@@ -110,7 +110,7 @@ SAVE_VIEW = """mutation($input: SaveCaseViewInput!) { saveCaseView(input: $input
 @pytest.fixture
 async def normal_api(backend_settings: Settings, api: Api) -> AsyncIterator[Api]:
     """The same database served with the fast path off: normal execution only."""
-    settings = backend_settings.model_copy(update={"table_view_fast_path": False})
+    settings = backend_settings.model_copy(update={"planned_reads": False})
     async for base_url, app in serve(settings):
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             services = app.state.services

@@ -108,6 +108,9 @@ class Source:
         self.parent_at = parent_at
         self.counts = False  # whether `totalCount` is selected on this connection
         self.count_slot = object()
+        # Its statements, built once per plan (by what varies between requests) and run with
+        # bound parameters: building one costs more than running it.
+        self.statements: dict[Hashable, Any] = {}
 
 
 class Plan:

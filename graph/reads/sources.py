@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, Subquery, Text, func, select
+from sqlalchemy import Select, Subquery, Text, bindparam, func, select
 from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -138,13 +138,20 @@ async def read_page(
 async def read_row(context: Context, source: Source, pk: int) -> list[Any]:
     """The row `pk` of the source's type as a root reads it: none when not the tenant's."""
     model: Any = ROW_TYPES[source.columns.type_name].model
-    statement = _flat(model, source.columns).where(model.id == pk)
-    return await _rows(context, statement)
+    await keep_join_order(context, source.columns)
+    statement = source.statements.get("row")
+    if statement is None:
+        statement = source.statements["row"] = _flat(model, source.columns).where(
+            model.id == bindparam("pk")
+        )
+    return await _rows(context, statement, {"pk": pk})
 
 
-async def _rows(context: Context, statement: Select[*tuple[Any, ...]]) -> list[Any]:
+async def _rows(
+    context: Context, statement: Select[*tuple[Any, ...]], parameters: dict[str, Any] | None = None
+) -> list[Any]:
     async def read(session: AsyncSession) -> list[Any]:
-        return list((await session.execute(statement)).all())
+        return list((await session.execute(statement, parameters)).all())
 
     rows: list[Any] = await context.scope.read(read)
     return rows
@@ -173,21 +180,36 @@ async def read_nested(
         grouped: dict[int, list[Any]] = defaultdict(list)
         if parent_ids:
             if isinstance(spec, TagNames):
-                for case_id, name in await _rows(context, case_tag_names(parent_ids)):
+                statement = source.statements.get("tags")
+                if statement is None:
+                    statement = source.statements["tags"] = case_tag_names(_PARENT_IDS)
+                for case_id, name in await _rows(context, statement, {"parent_ids": parent_ids}):
                     grouped[case_id].append(name)
             else:
                 assert isinstance(spec, Listed | Children)
-                statement = _listing(source, spec, parent_ids, variables)
-                for row in await _rows(context, statement):
+                archived = spec_archived(source, spec, variables)
+                statement = source.statements.get(archived)
+                if statement is None:
+                    statement = source.statements[archived] = _listing(source, spec, archived)
+                for row in await _rows(context, statement, {"parent_ids": parent_ids}):
                     grouped[row[0]].append(row)
         state[source] = grouped
         rows_of[source] = [row for rows in grouped.values() for row in rows]
 
 
-def _listing(
-    source: Source, spec: Listed | Children, parent_ids: list[int], variables: Any
-) -> Select[Any]:
-    """The rows of a list relation under these parents, in the order its DataLoader gives."""
+# The parents' ids, bound per request: a statement is built once per plan.
+_PARENT_IDS: Any = bindparam("parent_ids", expanding=True)
+
+
+def spec_archived(source: Source, spec: Listed | Children | Paged, variables: Any) -> bool:
+    """Whether archived rows are read: only where the field's `includeArchived` says so."""
+    if isinstance(spec, Listed) or not spec.archived_argument:
+        return True
+    return bool(source.field.arguments(variables).get("includeArchived"))
+
+
+def _listing(source: Source, spec: Listed | Children, archived: bool) -> Select[Any]:
+    """The rows of a list relation under the parents, in the order its DataLoader gives."""
     model: Any = ROW_TYPES[spec.type_name].model
     if isinstance(spec, Listed):
         link: Any = spec.link
@@ -199,9 +221,9 @@ def _listing(
         parent = getattr(model, spec.parent_key)
         statement = _flat(model, source.columns, parent)
         order = [getattr(model, name) for name in spec.order]
-        if spec.archived_argument and not source.field.arguments(variables).get("includeArchived"):
+        if not archived:
             statement = statement.where(model.archived_at.is_(None))
-    return statement.where(parent.in_(parent_ids)).order_by(*order)
+    return statement.where(parent.in_(_PARENT_IDS)).order_by(*order)
 
 
 async def _pages(
@@ -223,11 +245,16 @@ async def _pages(
     model: Any = ROW_TYPES[spec.type_name].model
     parent = getattr(model, spec.parent_key)
     keys = [SortKey(getattr(model, name)) for name in spec.order]
-    counted: Select[Any] = select(model.id)
-    statement = _flat(model, source.columns, model.id, *(key.expression for key in keys))
-    if spec.archived_argument and not arguments.get("includeArchived"):
-        counted = counted.where(model.archived_at.is_(None))
-        statement = statement.where(model.archived_at.is_(None))
+    archived = spec_archived(source, spec, variables)
+    built = source.statements.get(archived)
+    if built is None:
+        counted: Select[Any] = select(model.id)
+        statement = _flat(model, source.columns, model.id, *(key.expression for key in keys))
+        if not archived:
+            counted = counted.where(model.archived_at.is_(None))
+            statement = statement.where(model.archived_at.is_(None))
+        built = source.statements[archived] = (statement, counted)
+    statement, counted = built
 
     async def read(session: AsyncSession) -> dict[int, Page[Any]]:
         return await fetch_pages(
