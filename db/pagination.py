@@ -256,8 +256,24 @@ async def fetch_pages(
     sort key is unique, so it names a row of `statement` in the join back to it.
     """
     size = page_size(first)
+    values = decode_cursor(after, keys) if after is not None else None
+    pages = pages_statement(statement, keys, parent, parent_ids, size + 1, values)
+    rows = (await session.execute(pages)).all()
+    return group_pages(rows, parent_ids, size, len(keys), has_previous=after is not None)
+
+
+def pages_statement(
+    statement: Select[*tuple[Any, ...]],
+    keys: Sequence[SortKey],
+    parent: ColumnElement[Any] | QueryableAttribute[Any],
+    parent_ids: Any,
+    limit: Any,
+    after: Sequence[Any] | None,
+) -> Select[Any]:
+    """The statement of `fetch_pages`: `parent_ids`, `limit` (rows per parent) and the
+    cursor's values `after` may be bound parameters, so that it is built once per shape."""
     if after is not None:
-        statement = statement.where(after_condition(keys, decode_cursor(after, keys)))
+        statement = statement.where(after_condition(keys, after))
     statement = statement.where(parent.in_(parent_ids))
     unique = keys[-1].expression
     ranked = statement.with_only_columns(
@@ -266,18 +282,22 @@ async def fetch_pages(
         func.row_number().over(partition_by=parent, order_by=ordered(keys)).label("n"),
         maintain_column_froms=True,
     ).subquery("ranked")
-    rows = (
-        await session.execute(
-            statement.join(ranked, ranked.c.item_key == unique)
-            .where(ranked.c.n <= size + 1)
-            .add_columns(ranked.c.parent_id)
-            .order_by(ranked.c.parent_id, ranked.c.n)
-        )
-    ).all()
+    return (
+        statement.join(ranked, ranked.c.item_key == unique)
+        .where(ranked.c.n <= limit)
+        .add_columns(ranked.c.parent_id)
+        .order_by(ranked.c.parent_id, ranked.c.n)
+    )
+
+
+def group_pages(
+    rows: Sequence[Any], parent_ids: Sequence[int], size: int, width: int, *, has_previous: bool
+) -> dict[int, Page[Any]]:
+    """Each parent's page from the rows of `pages_statement` (`width`: how many sort keys)."""
     grouped: dict[int, list[Any]] = {parent_id: [] for parent_id in parent_ids}
     for row in rows:
         grouped[row[-1]].append(row[:-1])
-    width = 1 + len(keys)
+    width += 1
     pages: dict[int, Page[Any]] = {}
     for parent_id, found in grouped.items():
         page = found[:size]
@@ -285,7 +305,7 @@ async def fetch_pages(
             items=[row[0] for row in page],
             cursors=[encode_cursor(row[1:width]) for row in page],
             has_next=len(found) > size,
-            has_previous=after is not None,
+            has_previous=has_previous,
             extras=[tuple(row[width:]) for row in page],
         )
     return pages

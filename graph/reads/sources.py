@@ -18,7 +18,16 @@ from sqlalchemy import Select, Subquery, Text, bindparam, func, select
 from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.pagination import BadCursor, Page, SortKey, count_under, fetch_pages
+from db.pagination import (
+    BadCursor,
+    Page,
+    SortKey,
+    count_under,
+    decode_cursor,
+    group_pages,
+    page_size,
+    pages_statement,
+)
 from domain.cases.tabs import check_events_tab
 from domain.cases.tags import case_tag_names
 from graph.connections import fetch
@@ -256,15 +265,30 @@ async def _pages(
         built = source.statements[archived] = (statement, counted)
     statement, counted = built
 
-    async def read(session: AsyncSession) -> dict[int, Page[Any]]:
-        return await fetch_pages(
-            session, statement, keys, parent, parent_ids, first=first, after=after
-        )
-
     try:
-        pages: dict[int, Page[Any]] = await context.scope.read(read)
+        values = decode_cursor(after, keys) if after is not None else None
     except BadCursor as error:
         raise bad_input(str(error)) from error
+    # One statement per shape: with or without a cursor, and which of its values are null.
+    shape = (archived, None if values is None else tuple(v is None for v in values))
+    pages_read = source.statements.get(shape)
+    if pages_read is None:
+        bound = None
+        if values is not None:
+            bound = [
+                None if v is None else bindparam(f"after_{i}", type_=key.expression.type)
+                for i, (key, v) in enumerate(zip(keys, values, strict=True))
+            ]
+        pages_read = source.statements[shape] = pages_statement(
+            statement, keys, parent, _PARENT_IDS, bindparam("limit"), bound
+        )
+    size = page_size(first)
+    parameters = {"parent_ids": parent_ids, "limit": size + 1}
+    for i, v in enumerate(values or ()):
+        if v is not None:
+            parameters[f"after_{i}"] = v
+    rows = await _rows(context, pages_read, parameters)
+    pages = group_pages(rows, parent_ids, size, len(keys), has_previous=after is not None)
     counts = None
     if source.counts:
         counts = await context.scope.read(lambda s: count_under(s, counted, parent, parent_ids))
