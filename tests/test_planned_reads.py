@@ -504,7 +504,8 @@ LOBBY = """query Lobby($first: Int, $unread: Boolean! = false) {
         id kind createdAt readAt reminderPhase slaTarget
         actor { id name }
         case { id number title status { id name color } }
-        comment { id body author { name } mentions { handle } } } }
+        comment { id body author { name } mentions { handle } }
+        message { id body direction authorName } } }
       pageInfo { hasNextPage endCursor } } } }"""
 CUSTOMERS = """query Customers($first: Int, $search: String, $archived: Boolean) {
   customers(first: $first, search: $search, includeArchived: $archived) {
@@ -527,14 +528,32 @@ async def _busy_case(tenant: Tenant, api: Api) -> tuple[str, list[dict[str, Any]
     """A case with tasks, a long event log and comments that mention two users."""
     users = [await tenant.create_user(f"Tekniker {name}") for name in ("Åke", "Bea")]
     customer = await tenant.create_customer("Brf Tallen")
-    contact = await tenant.create_contact(customer["id"], "Pia Tall")
+    contact = await tenant.create_contact(customer["id"], "Pia Tall", "pia@tallen.example.se")
+    await tenant.update_settings(tabs={"customerConversations": True})
+    template = await api.data(
+        """mutation { saveFormTemplate(input: {name: "Egenkontroll", questions: [
+             {key: "ok", label: "Allt fungerar", kind: BOOLEAN, required: true},
+             {key: "grade", label: "Betyg", kind: SELECT, options: ["Bra", "Dålig"]}]}) {
+             formTemplate { id } } }""",
+        token=tenant.admin_token,
+    )
     case = await tenant.register_case(
         title="Fuktskada i källaren",
         customerId=customer["id"],
         contactId=contact["id"],
         assignedUserIds=[u["id"] for u in users],
         responsibleId=users[0]["id"],
+        formTemplateIds=[template["saveFormTemplate"]["formTemplate"]["id"]],
+        visibleInPortal=True,
     )
+    for body in ["Hej Pia! Vi kommer på torsdag.", "Ta med nyckeln till källaren."]:
+        sent = await api.data(
+            """mutation($input: SendCustomerMessageInput!) { sendCustomerMessage(input: $input) {
+                 userErrors { code } } }""",
+            {"input": {"caseId": case["id"], "body": body}},
+            tenant.admin_token,
+        )
+        assert sent["sendCustomerMessage"]["userErrors"] == [], sent
     for i, title in enumerate(["Mät fukt", "Beställ avfuktare", "Återbesök"]):
         added = await api.data(
             """mutation($input: AddTaskInput!) { addTask(input: $input) {
@@ -557,7 +576,16 @@ async def test_every_planned_root_reads_exactly_as_normal_execution(
     token = tenant.admin_token
     case_document = EVERY_CASE_FIELD.replace("__SELECTION__", _selection(_object_type("Case")))
     every = await _same(api, normal_api, token, case_document, {"id": busy})
-    assert all(text.encode() in every for text in ["Beställ avfuktare", "Kommentar 4", "Tekniker"])
+    assert all(
+        text.encode() in every
+        for text in [
+            "Beställ avfuktare",
+            "Kommentar 4",
+            "Tekniker",
+            "Egenkontroll",
+            "Vi kommer på torsdag",
+        ]
+    )
     for case in cases:
         await _same(api, normal_api, token, case_document, {"id": case["id"]})
     page = await _same(api, normal_api, token, DETAIL_PAGE, {"id": busy, "first": 2})
@@ -601,6 +629,38 @@ async def test_every_planned_root_reads_exactly_as_normal_execution(
         await _same(api, normal_api, token, CUSTOMERS, variables)
     every_customer = f"query {{ customers(first: 20) {{ {_connection('CustomerConnection')} }} }}"
     await _same(api, normal_api, token, every_customer, {})
+
+    # The lists of people, groups, objects and projects, every planned field.
+    for document, variables in [
+        (f"query {{ users(first: 50) {{ {_connection('UserConnection')} }} }}", {}),
+        (
+            "query($s: String) { users(search: $s, includeInactive: true) { edges { node { name } } } }",
+            {"s": "tekniker"},
+        ),
+        (f"query {{ groups {{ {_selection(_object_type('Group'))} }} }}", {}),
+        (f"query {{ objects(first: 4) {{ {_connection('CaseObjectConnection')} }} }}", {}),
+        (
+            "query($c: ID, $a: Boolean) { objects(customerId: $c, includeArchived: $a) { edges { node { name } } } }",
+            {"c": first["id"], "a": True},
+        ),
+        (
+            "query { objects(within: {south: 57, west: 11, north: 58, east: 15}) { totalCount edges { node { name location { lat lng } } } } }",
+            {},
+        ),
+        (f"query {{ projects(first: 50) {{ {_connection('ProjectConnection')} }} }}", {}),
+        ("query($s: String) { projects(search: $s) { edges { node { name } } } }", {"s": "stam"}),
+    ]:
+        await _same(api, normal_api, token, document, variables)
+    # Another tenant's customer: normal execution's answer (nothing), not a plan's.
+    foreign_customer = await theirs.create_customer("Deras kund")
+    await _same(
+        api,
+        normal_api,
+        token,
+        "query($c: ID) { objects(customerId: $c) { edges { node { name } } } }",
+        {"c": foreign_customer["id"]},
+        planned=None,
+    )
 
     # A member reads as an admin does; errors stay normal execution's to report.
     member = await tenant.create_user("Vanlig Medlem")

@@ -25,9 +25,10 @@ from graph.ids import pk_of
 from graph.library_internals import resolver_arguments
 from graph.reads.plan import Columns, Plan, Source, State, compile_completion
 from graph.reads.selection import Field, Kind, Unsupported
-from graph.reads.sources import read_nested, read_page, read_row
+from graph.reads.sources import read_all, read_nested, read_page, read_row
 from graph.resolvers.case_table import saved_view, table_query
-from graph.resolvers.customers import customers_query
+from graph.resolvers.customers import customers_query, objects_query, projects_query
+from graph.resolvers.people import users_query
 from graph.types.notification import lobby_query
 
 
@@ -88,6 +89,25 @@ class RowRoot(Root):
         return self.render(rows[0], state)
 
 
+class ListRoot(Root):
+    """Every row of a type the tenant has, in `order` (`groups`)."""
+
+    def __init__(self, field: Field, type_name: str, order: tuple[str, ...]) -> None:
+        self.field = field
+        self.order = order
+        self.plan = Plan()
+        self.source = Source(field, Columns(type_name))
+        render = self.plan.row(type_name, field.children, self.source.columns, (), self.source)
+        self.render = render
+
+    async def answer(self, request: Request) -> Any:
+        request.context.staff()
+        rows = await read_all(request.context, self.source, self.order)
+        state: State = {}
+        await read_nested(request.context, self.plan, state, {self.source: rows}, request.variables)
+        return [self.render(row, state) for row in rows]
+
+
 class ViewerRoot(Root):
     """`viewer`, for a staff viewer: who it is, the unread count and the lobby."""
 
@@ -135,8 +155,7 @@ def _constant(value: Any) -> Callable[[Request], Awaitable[Any]]:
 async def _cases(
     request: Request, field: Field, arguments: dict[str, Any]
 ) -> tuple[Select[Any], list[SortKey]]:
-    assert field.definition is not None
-    given = resolver_arguments(request.schema, field.definition, arguments)
+    given = _given(request, field, arguments)
     context = request.context
     return table_query(
         context.staff(),
@@ -145,6 +164,43 @@ async def _cases(
         given.get("search"),
         given.get("order_by"),
         await saved_view(context, given.get("view")),
+    )
+
+
+def _given(request: Request, field: Field, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as the field's resolver is given them: by Python name, converted."""
+    assert field.definition is not None
+    return resolver_arguments(request.schema, field.definition, arguments)
+
+
+async def _users(
+    request: Request, field: Field, arguments: dict[str, Any]
+) -> tuple[Select[Any], list[SortKey]]:
+    request.context.staff()
+    given = _given(request, field, arguments)
+    return users_query(given.get("search"), given["include_inactive"])
+
+
+async def _objects(
+    request: Request, field: Field, arguments: dict[str, Any]
+) -> tuple[Select[Any], list[SortKey]]:
+    request.context.staff()
+    given = _given(request, field, arguments)
+    return objects_query(
+        given.get("customer_id"),
+        given.get("search"),
+        given.get("within"),
+        given.get("include_archived"),
+    )
+
+
+async def _projects(
+    request: Request, field: Field, arguments: dict[str, Any]
+) -> tuple[Select[Any], list[SortKey]]:
+    request.context.staff()
+    given = _given(request, field, arguments)
+    return projects_query(
+        given.get("customer_id"), given.get("search"), given.get("include_archived")
     )
 
 
@@ -181,4 +237,12 @@ def root(field: Field) -> Root:
         return RowRoot(field, "Case", _case)
     if field.name == "viewer":
         return ViewerRoot(field)
+    if field.name == "users":
+        return ConnectionRoot(field, "User", _users)
+    if field.name == "objects":
+        return ConnectionRoot(field, "CaseObject", _objects)
+    if field.name == "projects":
+        return ConnectionRoot(field, "Project", _projects)
+    if field.name == "groups":
+        return ListRoot(field, "Group", ("name", "id"))
     raise Unsupported(f"Query.{field.name}")

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 from db import models
+from domain.conversations import Direction
 from domain.custom_fields import definitions_of
 from domain.deadline_reminders import reminder_phase
 from domain.notifications import NotificationKind
@@ -26,7 +27,7 @@ from domain.sla.alerts import sla_target
 from domain.viewer import Role
 from graph.ids import to_global_id
 from graph.types.base import GeoPoint
-from graph.types.case import FieldChange
+from graph.types.case import FieldChange, FormAnswer
 from graph.types.settings import CustomFieldDefinition
 
 
@@ -74,6 +75,7 @@ class Guard(Enum):
     answers the document (with the resolver's own error)."""
 
     EVENTS_TAB = "events tab"
+    CONVERSATIONS_TAB = "customer-conversations tab"
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,21 @@ def _changes(raw: Any) -> list[FieldChange]:
     return [FieldChange(field=c["field"], from_=c.get("from"), to=c.get("to")) for c in raw or []]
 
 
+def _answers(questions: Any, answers: Any) -> list[FormAnswer]:
+    given = answers or {}
+    return [
+        FormAnswer(
+            key=q.key,
+            label=q.label,
+            kind=q.kind,
+            required=q.required,
+            options=list(q.options),
+            value=given.get(q.key),
+        )
+        for q in definitions_of(questions)
+    ]
+
+
 def _by_name(type_name: str, parent_key: str) -> Paged:
     return Paged(type_name, parent_key, ("name", "id"), archived_argument=True)
 
@@ -170,6 +187,8 @@ ROW_TYPES: dict[str, RowType] = {
             "tags": TagNames(),
             "mergedInto": Joined("merged_into_id", "Case"),
             "tasks": Children("Task", "case_id", ("position", "id")),
+            "forms": Children("FormInstance", "case_id", ("id",)),
+            "messages": Paged("ConversationMessage", "case_id", guard=Guard.CONVERSATIONS_TAB),
             "events": Paged("CaseEvent", "case_id", guard=Guard.EVENTS_TAB),
             "comments": Paged("Comment", "case_id"),
         },
@@ -181,6 +200,27 @@ ROW_TYPES: dict[str, RowType] = {
             "title": _column("title"),
             "done": _column("done"),
             "assignee": Joined("assignee_id", "User"),
+        },
+    ),
+    "FormInstance": RowType(
+        models.FormInstance,
+        {
+            "id": _id("FormInstance"),
+            "name": _column("name"),
+            "answers": Value(("questions", "answers"), _answers),
+        },
+    ),
+    "ConversationMessage": RowType(
+        models.ConversationMessage,
+        {
+            "id": _id("ConversationMessage"),
+            "body": _column("body"),
+            "direction": Value(("direction",), Direction),
+            "createdAt": _column("created_at"),
+            "authorName": _column("author_name"),
+            # Staff only, as their resolvers check: plans answer staff alone.
+            "senderAddress": _column("sender_address"),
+            "fromUnknownSender": Value(("from_unknown_sender",), bool),
         },
     ),
     "CaseEvent": RowType(
@@ -216,6 +256,7 @@ ROW_TYPES: dict[str, RowType] = {
             "actor": Joined("actor_id", "User"),
             "case": Joined("case_id", "Case"),
             "comment": Joined("comment_id", "Comment"),
+            "message": Joined("message_id", "ConversationMessage"),
         },
     ),
     "Customer": RowType(
@@ -269,7 +310,10 @@ ROW_TYPES: dict[str, RowType] = {
             active=_column("active"),
         ),
     ),
-    "Group": RowType(models.Group, _named("Group")),
+    "Group": RowType(
+        models.Group,
+        _named("Group", members=Listed("User", models.GroupMember, "user_id", "group_id")),
+    ),
     "CaseType": RowType(
         models.CaseType,
         _named(

@@ -28,7 +28,7 @@ from db.pagination import (
     page_size,
     pages_statement,
 )
-from domain.cases.tabs import check_events_tab
+from domain.cases.tabs import check_conversations_tab, check_events_tab
 from domain.cases.tags import case_tag_names
 from graph.connections import fetch
 from graph.context import Context
@@ -144,6 +144,17 @@ async def read_page(
     return found, count
 
 
+async def read_all(context: Context, source: Source, order: tuple[str, ...]) -> list[Any]:
+    """Every row of the source's type the tenant has, in `order`."""
+    model: Any = ROW_TYPES[source.columns.type_name].model
+    statement = source.statements.get("all")
+    if statement is None:
+        statement = source.statements["all"] = _flat(model, source.columns).order_by(
+            *(getattr(model, name) for name in order)
+        )
+    return await _rows(context, statement)
+
+
 async def read_row(context: Context, source: Source, pk: int) -> list[Any]:
     """The row `pk` of the source's type as a root reads it: none when not the tenant's."""
     model: Any = ROW_TYPES[source.columns.type_name].model
@@ -249,8 +260,12 @@ async def _pages(
         raise bad_input("`first` must not be negative.")
     if not parent_ids:
         return {}, ({} if source.counts else None)
-    if spec.guard is Guard.EVENTS_TAB:
-        check_events_tab(await context.scope.loaders.module_settings.load(_tenant(context)))
+    if spec.guard is not None:
+        settings = await context.scope.loaders.module_settings.load(_tenant(context))
+        if spec.guard is Guard.EVENTS_TAB:
+            check_events_tab(settings)
+        else:
+            check_conversations_tab(settings, portal=False)
     model: Any = ROW_TYPES[spec.type_name].model
     parent = getattr(model, spec.parent_key)
     keys = [SortKey(getattr(model, name)) for name in spec.order]

@@ -113,6 +113,34 @@ def _by_name(model: Any) -> list[SortKey]:
     return [SortKey(model.name), SortKey(model.id)]
 
 
+def objects_query(
+    customer_id: strawberry.ID | None,
+    search: str | None,
+    within: BoundingBoxInput | None,
+    include_archived: bool | None,
+) -> tuple[Select[Any], list[SortKey]]:
+    """The statement and sort keys of `objects`."""
+    box = bounding_box(within)
+    statement = _named(models.CaseObject, search, include_archived)
+    if customer_id is not None:
+        owner = our_pk(customer_id, "Customer")
+        statement = statement.where(models.CaseObject.customer_id == owner)
+    if box is not None:
+        statement = statement.where(inside(models.CaseObject.lat, models.CaseObject.lng, box))
+    return statement, _by_name(models.CaseObject)
+
+
+def projects_query(
+    customer_id: strawberry.ID | None, search: str | None, include_archived: bool | None
+) -> tuple[Select[Any], list[SortKey]]:
+    """The statement and sort keys of `projects`."""
+    statement = _named(models.Project, search, include_archived)
+    if customer_id is not None:
+        owner = our_pk(customer_id, "Customer")
+        statement = statement.where(models.Project.customer_id == owner)
+    return statement, _by_name(models.Project)
+
+
 def customers_query(
     search: str | None, include_archived: bool | None
 ) -> tuple[Select[Any], list[SortKey]]:
@@ -156,14 +184,7 @@ class CustomerQuery:
         after: str | None = None,
     ) -> Connection[CaseObject]:
         info.context.staff()
-        box = bounding_box(within)
-        statement = _named(models.CaseObject, search, include_archived)
-        if customer_id is not None:
-            owner = our_pk(customer_id, "Customer")
-            statement = statement.where(models.CaseObject.customer_id == owner)
-        if box is not None:
-            statement = statement.where(inside(models.CaseObject.lat, models.CaseObject.lng, box))
-        keys = _by_name(models.CaseObject)
+        statement, keys = objects_query(customer_id, search, within, include_archived)
         return await connection(
             info, statement, keys, CaseObject.from_row, first=first, after=after
         )
@@ -179,11 +200,7 @@ class CustomerQuery:
         after: str | None = None,
     ) -> Connection[Project]:
         info.context.staff()
-        statement = _named(models.Project, search, include_archived)
-        if customer_id is not None:
-            owner = our_pk(customer_id, "Customer")
-            statement = statement.where(models.Project.customer_id == owner)
-        keys = _by_name(models.Project)
+        statement, keys = projects_query(customer_id, search, include_archived)
         return await connection(info, statement, keys, Project.from_row, first=first, after=after)
 
 

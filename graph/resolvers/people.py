@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -92,18 +93,25 @@ class PeopleQuery:
         after: str | None = None,
     ) -> Connection[User]:
         info.context.staff()
-        statement = select(models.User, models.User.name, models.User.id)
-        if not include_inactive:
-            statement = statement.where(models.User.active.is_(True))
-        if search:
-            pattern = like_pattern(search)
-            statement = statement.where(
-                func.lower(models.User.name).like(pattern, escape="\\")
-                | func.lower(models.User.email).like(pattern, escape="\\")
-                | models.User.handle_key.like(pattern, escape="\\")
-            )
-        keys = [SortKey(models.User.name), SortKey(models.User.id)]
+        statement, keys = users_query(search, include_inactive)
         return await connection(info, statement, keys, User.from_row, first=first, after=after)
+
+
+def users_query(
+    search: str | None, include_inactive: bool
+) -> tuple[Select[*tuple[Any, ...]], list[SortKey]]:
+    """The statement and sort keys of `users`."""
+    statement = select(models.User, models.User.name, models.User.id)
+    if not include_inactive:
+        statement = statement.where(models.User.active.is_(True))
+    if search:
+        pattern = like_pattern(search)
+        statement = statement.where(
+            func.lower(models.User.name).like(pattern, escape="\\")
+            | func.lower(models.User.email).like(pattern, escape="\\")
+            | models.User.handle_key.like(pattern, escape="\\")
+        )
+    return statement, [SortKey(models.User.name), SortKey(models.User.id)]
 
 
 async def _as_admin(
