@@ -257,7 +257,7 @@ async def fetch_pages(
     """
     size = page_size(first)
     values = decode_cursor(after, keys) if after is not None else None
-    pages = pages_statement(statement, keys, parent, parent_ids, size + 1, values)
+    pages = pages_statement(statement, keys, parent, parent.in_(parent_ids), size + 1, values)
     rows = (await session.execute(pages)).all()
     return group_pages(rows, parent_ids, size, len(keys), has_previous=after is not None)
 
@@ -266,15 +266,16 @@ def pages_statement(
     statement: Select[*tuple[Any, ...]],
     keys: Sequence[SortKey],
     parent: ColumnElement[Any] | QueryableAttribute[Any],
-    parent_ids: Any,
+    parents: ColumnElement[bool],
     limit: Any,
     after: Sequence[Any] | None,
 ) -> Select[Any]:
-    """The statement of `fetch_pages`: `parent_ids`, `limit` (rows per parent) and the
-    cursor's values `after` may be bound parameters, so that it is built once per shape."""
+    """The statement of `fetch_pages` for the parents `parents` selects: it, `limit` (rows
+    per parent) and the cursor's values `after` may be bound parameters, so that it is built
+    once per shape."""
     if after is not None:
         statement = statement.where(after_condition(keys, after))
-    statement = statement.where(parent.in_(parent_ids))
+    statement = statement.where(parents)
     unique = keys[-1].expression
     ranked = statement.with_only_columns(
         unique.label("item_key"),

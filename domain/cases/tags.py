@@ -8,11 +8,11 @@ that no other case has takes the spelling last given.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,10 +57,15 @@ def clean_tags(problems: Problems, path: Sequence[str], given: Sequence[str]) ->
 
 def case_tag_names(case_ids: Sequence[int]) -> Select[int, str]:
     """(case id, tag name) of these cases' tags, each case's in its order."""
+    return tag_names_where(lambda case_id: case_id.in_(case_ids))
+
+
+def tag_names_where(cases: Callable[[Any], ColumnElement[bool]]) -> Select[int, str]:
+    """(case id, tag name) of the tags of the cases `cases(case id column)` selects."""
     return (
         select(CaseTag.case_id, Tag.name)
         .join(Tag, Tag.id == CaseTag.tag_id)
-        .where(CaseTag.case_id.in_(case_ids))
+        .where(cases(CaseTag.case_id))
         .order_by(CaseTag.case_id, CaseTag.position, CaseTag.tag_id)
     )
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, Subquery, Text, bindparam, func, select
+from sqlalchemy import BigInteger, Integer, Select, Subquery, Text, bindparam, func, select
 from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,8 +28,9 @@ from db.pagination import (
     page_size,
     pages_statement,
 )
+from db.prepared import PreparedRead, in_ids
 from domain.cases.tabs import check_conversations_tab, check_events_tab
-from domain.cases.tags import case_tag_names
+from domain.cases.tags import tag_names_where
 from graph.connections import fetch
 from graph.context import Context
 from graph.errors import bad_input
@@ -147,33 +148,30 @@ async def read_page(
 async def read_all(context: Context, source: Source, order: tuple[str, ...]) -> list[Any]:
     """Every row of the source's type the tenant has, in `order`."""
     model: Any = ROW_TYPES[source.columns.type_name].model
-    statement = source.statements.get("all")
-    if statement is None:
-        statement = source.statements["all"] = _flat(model, source.columns).order_by(
-            *(getattr(model, name) for name in order)
-        )
-    return await _rows(context, statement)
+    prepared = source.statements.get("all")
+    if prepared is None:
+        statement = _flat(model, source.columns).order_by(*(getattr(model, n) for n in order))
+        prepared = source.statements["all"] = PreparedRead(statement)
+    return await _prepared(context, prepared, {})
 
 
 async def read_row(context: Context, source: Source, pk: int) -> list[Any]:
     """The row `pk` of the source's type as a root reads it: none when not the tenant's."""
     model: Any = ROW_TYPES[source.columns.type_name].model
     await keep_join_order(context, source.columns)
-    statement = source.statements.get("row")
-    if statement is None:
-        statement = source.statements["row"] = _flat(model, source.columns).where(
-            model.id == bindparam("pk")
+    prepared = source.statements.get("row")
+    if prepared is None:
+        statement = _flat(model, source.columns).where(
+            model.id == bindparam("pk", type_=BigInteger())
         )
-    return await _rows(context, statement, {"pk": pk})
+        prepared = source.statements["row"] = PreparedRead(statement)
+    return await _prepared(context, prepared, {"pk": pk})
 
 
-async def _rows(
-    context: Context, statement: Select[*tuple[Any, ...]], parameters: dict[str, Any] | None = None
+async def _prepared(
+    context: Context, prepared: PreparedRead, parameters: dict[str, Any]
 ) -> list[Any]:
-    async def read(session: AsyncSession) -> list[Any]:
-        return list((await session.execute(statement, parameters)).all())
-
-    rows: list[Any] = await context.scope.read(read)
+    rows: list[Any] = await context.scope.read(lambda s: prepared.rows(s, parameters))
     return rows
 
 
@@ -200,25 +198,26 @@ async def read_nested(
         grouped: dict[int, list[Any]] = defaultdict(list)
         if parent_ids:
             if isinstance(spec, TagNames):
-                statement = source.statements.get("tags")
-                if statement is None:
-                    statement = source.statements["tags"] = case_tag_names(_PARENT_IDS)
-                for case_id, name in await _rows(context, statement, {"parent_ids": parent_ids}):
+                prepared = source.statements.get("tags")
+                if prepared is None:
+                    prepared = source.statements["tags"] = PreparedRead(
+                        tag_names_where(lambda case_id: in_ids(case_id, "parent_ids"))
+                    )
+                parameters = {"parent_ids": parent_ids}
+                for case_id, name in await _prepared(context, prepared, parameters):
                     grouped[case_id].append(name)
             else:
                 assert isinstance(spec, Listed | Children)
                 archived = spec_archived(source, spec, variables)
-                statement = source.statements.get(archived)
-                if statement is None:
-                    statement = source.statements[archived] = _listing(source, spec, archived)
-                for row in await _rows(context, statement, {"parent_ids": parent_ids}):
+                prepared = source.statements.get(archived)
+                if prepared is None:
+                    prepared = source.statements[archived] = PreparedRead(
+                        _listing(source, spec, archived)
+                    )
+                for row in await _prepared(context, prepared, {"parent_ids": parent_ids}):
                     grouped[row[0]].append(row)
         state[source] = grouped
         rows_of[source] = [row for rows in grouped.values() for row in rows]
-
-
-# The parents' ids, bound per request: a statement is built once per plan.
-_PARENT_IDS: Any = bindparam("parent_ids", expanding=True)
 
 
 def spec_archived(source: Source, spec: Listed | Children | Paged, variables: Any) -> bool:
@@ -243,7 +242,7 @@ def _listing(source: Source, spec: Listed | Children, archived: bool) -> Select[
         order = [getattr(model, name) for name in spec.order]
         if not archived:
             statement = statement.where(model.archived_at.is_(None))
-    return statement.where(parent.in_(_PARENT_IDS)).order_by(*order)
+    return statement.where(in_ids(parent, "parent_ids")).order_by(*order)
 
 
 async def _pages(
@@ -294,15 +293,17 @@ async def _pages(
                 None if v is None else bindparam(f"after_{i}", type_=key.expression.type)
                 for i, (key, v) in enumerate(zip(keys, values, strict=True))
             ]
-        pages_read = source.statements[shape] = pages_statement(
-            statement, keys, parent, _PARENT_IDS, bindparam("limit"), bound
+        parents = in_ids(parent, "parent_ids")
+        limit = bindparam("limit", type_=Integer())
+        pages_read = source.statements[shape] = PreparedRead(
+            pages_statement(statement, keys, parent, parents, limit, bound)
         )
     size = page_size(first)
     parameters = {"parent_ids": parent_ids, "limit": size + 1}
     for i, v in enumerate(values or ()):
         if v is not None:
             parameters[f"after_{i}"] = v
-    rows = await _rows(context, pages_read, parameters)
+    rows = await _prepared(context, pages_read, parameters)
     pages = group_pages(rows, parent_ids, size, len(keys), has_previous=after is not None)
     counts = None
     if source.counts:
