@@ -81,3 +81,37 @@ async def test_a_client_that_reads_slowly_costs_no_task() -> None:
     peer.reading.set()
     await asyncio.sleep(0)
     assert peer.received == list("abc")
+
+
+async def test_a_replay_waits_for_the_client_instead_of_filling_the_backlog() -> None:
+    peer = Peer()
+    outlet = SocketOutlet(peer, limit=2)  # type: ignore[arg-type]
+    await asyncio.wait_for(outlet.drained(), 1)  # nothing behind: at once
+    peer.reading.clear()
+
+    async def replay() -> None:
+        for i in range(10):  # five times the backlog's limit
+            await outlet.drained()
+            outlet.send_text(str(i))
+
+    replaying = asyncio.ensure_future(replay())
+    await asyncio.sleep(0.01)
+    assert not replaying.done()
+    peer.reading.set()
+    await asyncio.wait_for(replaying, 1)
+    await asyncio.sleep(0)
+    assert peer.received == [str(i) for i in range(10)]
+    assert peer.closed_with is None
+
+
+async def test_nobody_waits_on_a_client_that_was_cut_off() -> None:
+    peer = Peer()
+    outlet = SocketOutlet(peer, limit=1)  # type: ignore[arg-type]
+    peer.reading.clear()
+    outlet.send_text("a")
+    waiting = asyncio.ensure_future(outlet.drained())
+    await asyncio.sleep(0)
+    for text in "bcd":
+        outlet.send_text(text)  # over the limit: closed with 1013
+    await asyncio.wait_for(waiting, 1)
+    await asyncio.wait_for(outlet.drained(), 1)

@@ -49,7 +49,7 @@ class LegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
     async def handle(self) -> None:
         self._init_received = False
         self._closing: asyncio.Task[None] | None = None
-        # Made when a first subscription goes live.
+        # Made when a first subscription sends through it (`_socket_outlet`).
         self._outlet: SocketOutlet | None = None
         self._live: dict[str, Subscriber] = {}
         deadline = asyncio.get_running_loop().call_later(self.init_timeout, self._init_too_late)
@@ -167,15 +167,23 @@ class LegacySocketHandler(BaseGraphQLWSHandler[Any, None]):
         return len(self.tasks) + len(self._live)
 
     def _went_live(self, subscriber: Subscriber) -> None:
+        self._live[subscriber.operation_id] = subscriber
+
+    def _socket_outlet(self) -> SocketOutlet:
+        # Made by the first message a subscription sends through it: its replay, or its
+        # first live event.
         if self._outlet is None:
             assert isinstance(self.websocket, ASGIWebSocketAdapter)
             self._outlet = SocketOutlet(self.websocket.ws, self.backlog_limit)
-        self._live[subscriber.operation_id] = subscriber
+        return self._outlet
 
-    # The hub's side (subscriber.Outlet).
+    # The hub's side (subscriber.Outlet), and a replaying subscription's.
     def send_text(self, text: str) -> None:
+        self._socket_outlet().send_text(text)
+
+    async def drained(self) -> None:
         if self._outlet is not None:
-            self._outlet.send_text(text)
+            await self._outlet.drained()
 
     def end(self, subscriber: Subscriber) -> None:
         if self._live.get(subscriber.operation_id) is subscriber:

@@ -25,7 +25,7 @@ class SocketOutlet:
     A client that falls `limit` messages behind is closed with 1013 (try again later).
     """
 
-    __slots__ = ("_backlog", "_closed", "_closer", "_limit", "_sending", "_websocket")
+    __slots__ = ("_backlog", "_closed", "_closer", "_limit", "_sending", "_waiters", "_websocket")
 
     def __init__(self, websocket: WebSocket, limit: int = BACKLOG_LIMIT) -> None:
         self._websocket = websocket
@@ -36,6 +36,26 @@ class SocketOutlet:
         self._backlog: deque[str] | None = None
         self._closed = False
         self._closer: asyncio.Task[None] | None = None
+        # Who waits for the backlog to drain (`drained`); only while there is one.
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    async def drained(self) -> None:
+        """Returns once nothing queues behind a send: at once while the client reads. A
+        replay, which may be long, waits here before each message instead of filling the
+        backlog (whose limit is for live events)."""
+        if self._backlog is None or self._closed:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        await waiter
+
+    def _release_waiters(self) -> None:
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
 
     def send_text(self, text: str) -> None:
         if self._closed:
@@ -80,6 +100,7 @@ class SocketOutlet:
                     self._sending = self._send(self._backlog.popleft())
                 else:
                     self._sending = self._backlog = None  # caught up
+                    self._release_waiters()
                 continue
             except (Exception, asyncio.CancelledError):
                 self._gone()
@@ -93,11 +114,13 @@ class SocketOutlet:
         if self._sending is not None:
             self._sending.close()
             self._sending = None
+        self._release_waiters()  # nothing more will be sent: nobody waits for it
 
     def _too_slow(self) -> None:
         self._closed = True
         if self._backlog is not None:
             self._backlog.clear()
+        self._release_waiters()
         self._closer = asyncio.ensure_future(self._close(1013, "too slow"))
 
     async def _close(self, code: int, reason: str) -> None:

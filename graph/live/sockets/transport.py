@@ -111,6 +111,9 @@ class LiveSocketHandler(BaseGraphQLTransportWSHandler[Any, None]):
     def send_text(self, text: str) -> None:
         self._outlet.send_text(text)
 
+    async def drained(self) -> None:
+        await self._outlet.drained()
+
     def end(self, subscriber: Subscriber) -> None:
         if self._live.get(subscriber.operation_id) is not subscriber:
             return  # already completed by the client (its id may be in use again)
