@@ -2,6 +2,7 @@
 
     fields/          the Subscription root fields: check what they name, then follow
     follow.py        replay what the client missed, then hand the subscriber over
+    replay.py        a replayed batch, rendered once for those resuming together
     subscriber.py    a subscriber, its states and their moves; the hand-over
     hub.py           one dispatcher per channel: checks, reads and renders each event once
     case_feed.py     one dispatcher per tenant for the live table view (caseChanged),

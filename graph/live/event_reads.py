@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from strawberry.dataloader import DataLoader
@@ -24,6 +24,8 @@ from db.engine import Database, single_statement
 from db.models import AccessToken, Case, utcnow
 from domain.cases.access import may_see
 from domain.viewer import Viewer
+
+T = TypeVar("T")
 
 # Tokens per statement: well below every database's limit on bound parameters.
 _CHUNK = 1000
@@ -37,7 +39,7 @@ class EventReads:
             self._cases_by_id, cache=False, max_batch_size=_CHUNK
         )
         self._fetches: dict[tuple[str, tuple[int, ...]], asyncio.Task[Sequence[Any]]] = {}
-        self._replays: dict[Hashable, asyncio.Future[Sequence[Any]]] = {}
+        self._replays: dict[Hashable, asyncio.Future[Any]] = {}
         self._replaying: set[asyncio.Task[None]] = set()
 
     async def may_see_case(self, viewer: Viewer, case_id: int) -> bool:
@@ -51,9 +53,7 @@ class EventReads:
         caller decides who may see it (`may_see`)."""
         return await self._cases.load(case_id)
 
-    async def replay(
-        self, key: Hashable, fetch: Callable[[], Awaitable[Sequence[Any]]]
-    ) -> Sequence[Any]:
+    async def replay(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
         """`fetch()` once for everyone asking with `key` (a stream, a cursor, and who asks) in
         this turn of the event loop. A fetch already sent is never joined: a subscription
         replays from a read that started after it joined its channel, or it could miss a
@@ -65,7 +65,7 @@ class EventReads:
             loop.call_soon(self._send_replay, key, fetch, context=contextvars.Context())
         return await asyncio.shield(shared)
 
-    def _send_replay(self, key: Hashable, fetch: Callable[[], Awaitable[Sequence[Any]]]) -> None:
+    def _send_replay(self, key: Hashable, fetch: Callable[[], Awaitable[Any]]) -> None:
         shared = self._replays.pop(key)  # whoever asks from now on waits for a new read
         task = asyncio.ensure_future(_settle(shared, fetch))
         self._replaying.add(task)
@@ -120,9 +120,7 @@ class EventReads:
         return [found.get(c) for c in case_ids]
 
 
-async def _settle(
-    shared: asyncio.Future[Sequence[Any]], fetch: Callable[[], Awaitable[Sequence[Any]]]
-) -> None:
+async def _settle(shared: asyncio.Future[T], fetch: Callable[[], Awaitable[T]]) -> None:
     try:
         rows = await fetch()
     except BaseException as error:

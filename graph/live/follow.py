@@ -1,18 +1,20 @@
 """Replay, then live: the rows of one stream after a cursor, with no gap and no duplicate.
 
 Join the channel in the hub first (it listens from then on, and keeps what arrives);
-replay from the database every row after the client's cursor, through Strawberry like any
-operation's result; then hand the subscriber over to the hub, which delivers from there
-(hub.py). The socket handler running the operation set where to hand it
-(`subscriber.handing_over`); the resolver's stream then simply ends. Rows are always read
-from the database, never taken from the event, and access is checked anew for every event.
-Subscriptions of one channel resuming from the same cursor at the same moment (a reconnect
-storm) share each replayed batch's read (`EventReads.replay`).
+replay from the database every row after the client's cursor, rendered as the hub renders
+an event (render.py) and sent through the same outlet the hub will send through, in order;
+then hand the subscriber over to the hub, which delivers from there (hub.py). The socket
+handler running the operation set where to hand it (`subscriber.handing_over`); the
+resolver's stream yields nothing and simply ends. Rows are always read from the database,
+never taken from the event, and access is checked anew for every event. Subscriptions of
+one channel resuming from the same cursor at the same moment (a reconnect storm) share each
+replayed batch's read (`EventReads.replay`) and, those asking the same thing as the same
+kind of viewer, its rendering (replay.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +25,8 @@ from domain.errors import NotAllowed
 from domain.viewer import Viewer
 from graph.context import Context
 from graph.live.case_feed import CHANGES, FeedSubscriber, FeedView
-from graph.live.subscriber import Access, Handover, handing_over
+from graph.live.replay import ReplayBatch
+from graph.live.subscriber import Access, Handover, Subscriber, handing_over
 from graph.types.case_change import CaseChange
 
 M = TypeVar("M", bound=StreamRow)
@@ -44,41 +47,47 @@ async def follow(
     subscriber = handover.subscriber(context, context.signed_in(), to_payload)
     await context.services.live.join(channel, stream, access, subscriber)
     try:
-        watermark = after
         if after is None:
             # Live only: start from whatever is newest right now.
             watermark = await context.scope.read(stream.newest)
         else:
-            async for row in _replay(context, channel, stream, watermark):
-                watermark = row.id
-                yield to_payload(row)
+            watermark = await _replay(context, channel, stream, subscriber, after)
+    except Exception:
+        subscriber.leave()
+        # Strawberry sends the error past the outlet: what was replayed goes out first.
+        await handover.outlet.drained()
+        raise
     except BaseException:
         subscriber.leave()
         raise
     handover.hand_over(subscriber, watermark)
+    return
+    yield  # an async generator all the same, which Strawberry runs as the stream
 
 
 async def _replay(
-    context: Context, channel: str, stream: TableStream[M], after: int | None
-) -> AsyncIterator[M]:
-    """The rows of `channel`'s stream after `after`, batch by batch, each batch read once
-    for every subscription of the channel asking for it at the same moment."""
-    viewer = context.signed_in()
+    context: Context, channel: str, stream: TableStream[M], subscriber: Subscriber, after: int
+) -> int:
+    """Sends the rows of `channel`'s stream after `after`, batch by batch, each batch read
+    once for every subscription of the channel asking for it at the same moment and rendered
+    once for those asking the same thing (replay.py); the id of the last row sent."""
+    viewer = subscriber.viewer
     db = context.db
     while True:
 
-        async def batch_after(after: int | None = after) -> list[M]:
+        async def batch_after(after: int = after) -> ReplayBatch[M]:
             async with db.session(viewer.tenant_id) as session:
                 await single_statement(session)
-                return await stream.rows_after(session, after, REPLAY_BATCH)
+                rows = await stream.rows_after(session, after, REPLAY_BATCH)
+            return ReplayBatch(rows, db, viewer.tenant_id)
 
         key = replay_key(channel, after, viewer)
-        batch: Sequence[M] = await context.services.event_reads.replay(key, batch_after)
-        for row in batch:
-            after = row.id
-            yield row
-        if len(batch) < REPLAY_BATCH:
-            return
+        batch = await context.services.event_reads.replay(key, batch_after)
+        await subscriber.send_replayed(await batch.tails(subscriber))
+        if batch.rows:
+            after = batch.rows[-1].id
+        if len(batch.rows) < REPLAY_BATCH:
+            return after
 
 
 async def _read_after(

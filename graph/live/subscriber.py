@@ -16,7 +16,7 @@ events through the handler (`Outlet`), and the operation ends without `complete`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import IntEnum
@@ -58,6 +58,9 @@ class Outlet(Protocol):
     """A subscriber's socket, as the hub sees it (its protocol handler, graph/live/sockets/)."""
 
     def send_text(self, text: str) -> None: ...
+
+    async def drained(self) -> None:
+        """Returns once the socket takes messages at once again (sockets/outlet.py)."""
 
     def end(self, subscriber: Subscriber) -> None:
         """Completes the subscription: its viewer may no longer see the stream."""
@@ -141,6 +144,17 @@ class Subscriber:
         self._move("go_live")
         if self.state is State.CATCHING_UP and self.channel is not None:
             self.channel.wake()
+
+    async def send_replayed(self, tails: Sequence[str]) -> None:
+        """Sends replayed messages (render.frame_tail) with its own head while it replays,
+        as fast as its client reads them: a long replay must not fill the socket's backlog."""
+        outlet = self.outlet
+        head = self.head
+        for tail in tails:
+            await outlet.drained()  # at once, unless the client reads slower than we send
+            if self.state is State.GONE:
+                return
+            outlet.send_text(head + tail)
 
     def deliver(self, tails: list[str], watermark: int) -> None:
         """Sends messages whose payloads were rendered for its request (render.frame_tail)
