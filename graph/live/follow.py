@@ -14,13 +14,14 @@ kind of viewer, its rendering (replay.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Hashable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import single_statement
-from db.streams import REPLAY_BATCH, StreamRow, TableStream
+from db.streams import REPLAY_BATCH, StreamRow, TableStream, case_stream
 from domain.errors import NotAllowed
 from domain.viewer import Viewer
 from graph.context import Context
@@ -106,6 +107,13 @@ async def _read_after(
             yield row
         if len(batch) < REPLAY_BATCH:
             return
+
+
+@functools.lru_cache(maxsize=4096)
+def case_rows(model: Any, case_id: int) -> TableStream[Any]:
+    """A case's comments or customer messages (db/streams.case_stream), built once per case:
+    after a restart, thousands of subscriptions of one busy case start at once."""
+    return case_stream(model, case_id)
 
 
 def replay_key(channel: str, after: int | None, viewer: Viewer) -> Hashable:

@@ -7,13 +7,12 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from db import models
-from db.streams import case_stream
 from domain import channels
 from domain.cases.access import may_see
 from domain.errors import NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.live.follow import follow
+from graph.live.follow import case_rows, follow
 from graph.live.subscriber import Access
 from graph.types.case import Comment
 
@@ -44,7 +43,7 @@ class CommentSubscription:
         rows = follow(
             info.context,
             channels.case_comments(viewer.tenant_id, case.id),
-            case_stream(models.Comment, case.id),
+            case_rows(models.Comment, case.id),
             after=after_pk,
             access=Access(case_id=case.id),
             to_payload=Comment.from_row,

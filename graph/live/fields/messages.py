@@ -7,14 +7,13 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from db import models
-from db.streams import case_stream
 from domain import channels
 from domain.cases.access import visible_case
 from domain.conversations import conversations_enabled
 from domain.errors import NotAllowed, NotFound
 from graph.context import Context
 from graph.ids import pk_of
-from graph.live.follow import follow
+from graph.live.follow import case_rows, follow
 from graph.live.subscriber import Access
 from graph.types.conversation import ConversationMessage
 
@@ -50,7 +49,7 @@ class MessageSubscription:
         rows = follow(
             info.context,
             channels.case_messages(viewer.tenant_id, case.id),
-            case_stream(models.ConversationMessage, case.id),
+            case_rows(models.ConversationMessage, case.id),
             after=after_pk,
             access=Access(case_id=case.id),
             to_payload=ConversationMessage.from_row,
