@@ -16,6 +16,7 @@ import pytest
 from graphql import GraphQLObjectType, get_named_type
 
 from config.settings import Settings
+from graph.ids import pk_of, to_global_id
 from graph.reads import extension as fast_extension
 from graph.reads import roots as fast_roots
 from graph.reads.rows import ROW_TYPES
@@ -460,7 +461,7 @@ async def test_a_document_the_fast_path_fails_to_compile_is_logged_and_runs_norm
     def failing(*_args: Any, **_kwargs: Any) -> Any:
         raise fault
 
-    monkeypatch.setattr(fast_extension, "select", failing)
+    monkeypatch.setattr(fast_extension, "field_of", failing)
     document = "query NotCompiled { cases(first: 3) { edges { node { id title } } } }"
     with caplog.at_level(logging.WARNING, logger="workcloud.reads"):
         body = await _same(api, normal_api, tenant.admin_token, document, {}, planned=False)
@@ -715,3 +716,62 @@ def _object_type(name: str) -> GraphQLObjectType:
     type_ = build_schema()._schema.get_type(name)
     assert isinstance(type_, GraphQLObjectType)
     return type_
+
+
+NODE = """query Node($id: ID!) { node(id: $id) {
+  __typename id
+  ... on Case { number title tasks { title assignee { name } } comments(first: 2) { totalCount } }
+  ... on Comment { body author { name } mentions { handle } case { number } }
+  ... on User { name handle role }
+  ... on Notification { kind readAt actor { name } }
+  ... on Task { title done }
+  ... on Customer { name contacts { name } }
+  ... on CaseEvent { action changes { field from to } }
+  ... on FormInstance { name answers { key kind value } }
+  ... on ConversationMessage { body direction }
+  ... on CaseStatus { name closed }
+  ... on Node { id } } }"""
+
+
+async def test_node_reads_exactly_as_normal_execution(api: Api, normal_api: Api) -> None:
+    tenant, cases = await _office(api)
+    busy, users = await _busy_case(tenant, api)
+    token = tenant.admin_token
+    detail = json.loads(await _same(api, normal_api, token, case_document_ids, {"id": busy}))
+    case = detail["data"]["case"]
+    lobby = await api.data(LOBBY, {}, users[0]["token"])
+    notification = lobby["viewer"]["notifications"]["edges"][0]["node"]["id"]
+    ids = [
+        busy,
+        cases[0]["id"],
+        case["comments"]["edges"][0]["node"]["id"],
+        case["tasks"][0]["id"],
+        case["events"]["edges"][0]["node"]["id"],
+        case["forms"][0]["id"],
+        case["messages"]["edges"][0]["node"]["id"],
+        case["status"]["id"],
+        case["customer"]["id"],
+        users[1]["id"],
+    ]
+    for node_id in ids:
+        body = await _same(api, normal_api, token, NODE, {"id": node_id})
+        assert json.loads(body)["data"]["node"]["id"] == node_id
+    # A notification is its recipient's alone: null for anyone else, as normal execution says.
+    mine = await _same(api, normal_api, users[0]["token"], NODE, {"id": notification})
+    assert json.loads(mine)["data"]["node"]["kind"] == "MENTION"
+    theirs = await _same(api, normal_api, token, NODE, {"id": notification})
+    assert json.loads(theirs)["data"] == {"node": None}
+    # Nonsense and another tenant's: null; types with rules of their own: normal execution.
+    other = await api.new_tenant("Annan Fastighet AB")
+    foreign = await other.register_case(title="Deras ärende")
+    for node_id in ["inte-ett-id", foreign["id"]]:
+        body = await _same(api, normal_api, token, NODE, {"id": node_id})
+        assert json.loads(body)["data"] == {"node": None}
+    portal_case = to_global_id("PortalCase", pk_of(busy, "Case") or 0)
+    await _same(api, normal_api, token, NODE, {"id": portal_case}, planned=False)
+
+
+case_document_ids = """query($id: ID!) { case(id: $id) {
+  status { id } customer { id } tasks { id } forms { id }
+  events(first: 1) { edges { node { id } } } comments(first: 1) { edges { node { id } } }
+  messages(first: 1) { edges { node { id } } } } }"""

@@ -35,9 +35,9 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from domain.errors import DomainError
-from graph.library_internals import graphql_schema, root_fields
-from graph.reads.roots import Request, Root, root
-from graph.reads.selection import Field, Kind, Unsupported, select
+from graph.library_internals import field_nodes, graphql_schema, root_fields
+from graph.reads.roots import NODE_TYPES, NodeRoot, Request, Root, root
+from graph.reads.selection import Field, Kind, Unsupported, by_type, field_of
 
 log = logging.getLogger("workcloud.reads")
 
@@ -58,8 +58,15 @@ class _Plan:
 
 def _compile(executor: Executor[Any], query_type: GraphQLObjectType) -> _Plan | None:
     try:
-        fields = select(executor, query_type, root_fields(executor, query_type))
-        return _Plan([(f, None if f.kind is Kind.TYPENAME else root(f)) for f in fields])
+        roots: list[tuple[Field, Root | None]] = []
+        for key, details in root_fields(executor, query_type).items():
+            if field_nodes(details)[0].name.value == "node":
+                field = field_of(executor, query_type, key, details, abstract=True)
+                roots.append((field, NodeRoot(field, by_type(executor, NODE_TYPES, details))))
+                continue
+            field = field_of(executor, query_type, key, details)
+            roots.append((field, None if field.kind is Kind.TYPENAME else root(field)))
+        return _Plan(roots)
     except Unsupported as reason:
         log.debug("not planned: %s", reason)
         return None

@@ -11,7 +11,7 @@ execution.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import strawberry
@@ -21,13 +21,15 @@ from sqlalchemy import Select
 from db.pagination import SortKey
 from domain.notifications import unread_count
 from graph.context import Context
-from graph.ids import pk_of
+from graph.ids import parse_global_id, pk_of
 from graph.library_internals import resolver_arguments
 from graph.reads.plan import Columns, Plan, Source, State, compile_completion
+from graph.reads.rows import ROW_TYPES
 from graph.reads.selection import Field, Kind, Unsupported
 from graph.reads.sources import read_all, read_nested, read_page, read_row
 from graph.resolvers.case_table import saved_view, table_query
 from graph.resolvers.customers import customers_query, objects_query, projects_query
+from graph.resolvers.node import PRIVATE_TO_RECIPIENT, STAFF_NODES, STAFF_RESOLVERS
 from graph.resolvers.people import users_query
 from graph.types.notification import lobby_query
 
@@ -84,9 +86,62 @@ class RowRoot(Root):
             if isinstance(self.field.type, GraphQLNonNull):
                 raise Unsupported(f"null for non-null {self.field.parent_name}.{self.field.name}")
             return None
+        return await self.render_rows(request, rows)
+
+    async def render_rows(self, request: Request, rows: list[Any]) -> Any:
         state: State = {}
         await read_nested(request.context, self.plan, state, {self.source: rows}, request.variables)
         return self.render(rows[0], state)
+
+
+# What `node` answers a staff viewer from the tenant's rows alone (graph/resolvers/node.py);
+# types with rules of their own there are normal execution's.
+NODE_TYPES = sorted(set(STAFF_NODES) - set(STAFF_RESOLVERS))
+
+
+class NodeRoot(Root):
+    """`node(id)` for a staff viewer, as its resolver answers: the row of the id's type,
+    null when it is not the tenant's (or, for a notification, not the viewer's own)."""
+
+    def __init__(self, field: Field, selections: dict[str, tuple[Field, ...]]) -> None:
+        self.field = field
+        self.roots: dict[str, tuple[RowRoot, int | None]] = {}
+        for type_name, children in selections.items():
+            if type_name not in ROW_TYPES:
+                continue
+            try:
+                row_root = RowRoot(replace(field, children=children), type_name, _no_key)
+            except Unsupported:
+                continue
+            owner = None
+            if type_name in PRIVATE_TO_RECIPIENT:
+                owner = row_root.source.columns.at((), "recipient_id")
+            self.roots[type_name] = (row_root, owner)
+
+    async def answer(self, request: Request) -> Any:
+        viewer = request.context.signed_in()
+        if not viewer.is_staff:
+            raise Unsupported("node for a portal viewer")
+        parsed = parse_global_id(self.field.arguments(request.variables)["id"])
+        if parsed is None:
+            return None
+        type_name, pk = parsed
+        if type_name not in STAFF_NODES or type_name in STAFF_RESOLVERS:
+            if type_name in STAFF_RESOLVERS:
+                raise Unsupported(f"node of a {type_name}")
+            return None
+        planned = self.roots.get(type_name)
+        if planned is None:
+            raise Unsupported(f"node of a {type_name}")
+        row_root, owner = planned
+        rows = await read_row(request.context, row_root.source, pk)
+        if not rows or (owner is not None and rows[0][owner] != viewer.user_id):
+            return None
+        return await row_root.render_rows(request, rows)
+
+
+def _no_key(_request: Request, _arguments: dict[str, Any]) -> int | None:
+    raise AssertionError("node reads its rows itself")
 
 
 class ListRoot(Root):

@@ -189,6 +189,7 @@ ROW_TYPES: dict[str, RowType] = {
             "tasks": Children("Task", "case_id", ("position", "id")),
             "forms": Children("FormInstance", "case_id", ("id",)),
             "messages": Paged("ConversationMessage", "case_id", guard=Guard.CONVERSATIONS_TAB),
+            "attachments": Paged("Attachment", "case_id"),
             "events": Paged("CaseEvent", "case_id", guard=Guard.EVENTS_TAB),
             "comments": Paged("Comment", "case_id"),
         },
@@ -221,6 +222,19 @@ ROW_TYPES: dict[str, RowType] = {
             # Staff only, as their resolvers check: plans answer staff alone.
             "senderAddress": _column("sender_address"),
             "fromUnknownSender": Value(("from_unknown_sender",), bool),
+            "attachments": Children("Attachment", "message_id", ("id",)),
+        },
+    ),
+    # `url` is signed for each request (services.attachment_links): normal execution's.
+    "Attachment": RowType(
+        models.Attachment,
+        {
+            "id": _id("Attachment"),
+            "filename": _column("filename"),
+            "contentType": _column("content_type"),
+            "size": _column("size"),
+            "createdAt": _column("created_at"),
+            "uploadedByName": _column("uploaded_by_name"),
         },
     ),
     "CaseEvent": RowType(
@@ -242,6 +256,7 @@ ROW_TYPES: dict[str, RowType] = {
             "author": Joined("author_id", "User"),
             "case": Joined("case_id", "Case"),
             "mentions": Listed("User", models.CommentMention, "user_id", "comment_id"),
+            "attachments": Children("Attachment", "comment_id", ("id",)),
         },
     ),
     "Notification": RowType(

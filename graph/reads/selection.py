@@ -73,15 +73,19 @@ def select(
     grouped: GroupedFieldSet,
 ) -> tuple[Field, ...]:
     """The fields of `grouped` on `parent`."""
-    return tuple(_field(executor, parent, key, details) for key, details in grouped.items())
+    return tuple(field_of(executor, parent, key, details) for key, details in grouped.items())
 
 
-def _field(
+def field_of(
     executor: Executor[Any],
     parent: GraphQLObjectType,
     key: str,
     details: FieldDetailsList,
+    *,
+    abstract: bool = False,
 ) -> Field:
+    """One field; with `abstract`, a field of an abstract type is taken without its
+    selection (which depends on the object's type: see `by_type`)."""
     if delivered_incrementally(details):
         raise Unsupported("incremental delivery or fragment variables")
     name = field_nodes(details)[0].name.value
@@ -101,7 +105,7 @@ def _field(
     if is_object_type(named):
         assert isinstance(named, GraphQLObjectType)
         children = select(executor, named, subfields(executor, named, details))
-    elif not is_leaf_type(named):
+    elif not is_leaf_type(named) and not abstract:
         raise Unsupported(f"{parent.name}.{name} is abstract")
     return Field(
         key,
@@ -114,3 +118,19 @@ def _field(
         graphql_field,
         tuple(field_nodes(details)),
     )
+
+
+def by_type(
+    executor: Executor[Any], type_names: list[str], details: FieldDetailsList
+) -> dict[str, tuple[Field, ...]]:
+    """The selection of an abstract field for each of these object types that can be planned."""
+    selections = {}
+    for name in type_names:
+        type_ = executor.schema.get_type(name)
+        if not isinstance(type_, GraphQLObjectType):
+            continue
+        try:
+            selections[name] = select(executor, type_, subfields(executor, type_, details))
+        except Unsupported:
+            continue
+    return selections
