@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any, cast
 
 import pytest
+from sqlalchemy import event
 
 from domain import channels, signin
 from domain.viewer import Role, Viewer, ViewerKind
@@ -429,3 +430,36 @@ async def test_resuming_together_each_gets_what_they_may_see_of_a_replay(
     assert seen["anna"] == ({"emailOnMention": True}, [])
     assert seen["erik"][1] == ["FORBIDDEN"]
     assert seen["erik"][0] in (None, {"emailOnMention": None})
+
+
+async def test_a_resuming_subscription_reads_four_statements_outside_any_transaction(
+    api: Api,
+) -> None:
+    tenant = await api.new_tenant()
+    case = await tenant.create_case()
+    first = await tenant.add_comment(case, "ett")
+    await tenant.add_comment(case, "två")
+    read: list[tuple[str | None, str]] = []
+
+    def note(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        isolation = connection.get_execution_options().get("isolation_level")
+        read.append((isolation, statement))
+
+    engines = {api.db.engine.sync_engine, api.db.read_engine.sync_engine}
+    async with api.ws(tenant.admin_token) as socket:
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", note)
+        try:
+            await socket.subscribe(COMMENT_ADDED, {"caseId": case, "after": first})
+            message = await socket.receive()
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", note)
+    assert message["payload"]["data"]["commentAdded"]["body"] == "två"
+    # The sign-in, the case, the replayed batch and its authors; on PostgreSQL each on its
+    # own, without BEGIN and ROLLBACK around it (SQLite has no such round trips to save).
+    selects = [statement for _isolation, statement in read if statement.startswith("SELECT")]
+    tables = [statement.partition("FROM ")[2].split(maxsplit=1)[:1] for statement in selects]
+    assert sorted(tables) == [["access_tokens"], ["cases"], ["comments"], ["users"]], read
+    if api.backend == "postgres":
+        assert {isolation for isolation, _table in read} == {"AUTOCOMMIT"}, read
