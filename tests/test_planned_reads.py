@@ -207,10 +207,11 @@ async def _same(
     query: str,
     variables: dict[str, Any],
     *,
-    planned: bool | None = True,
+    planned: bool | str | None = True,
 ) -> bytes:
     """The response of `api`, byte for byte normal execution's; `planned`: whether read
-    plans must have answered it (True), must not have (False), or either (None)."""
+    plans must have answered it (True), must not have (False), must have answered some root
+    fields and left the others to normal execution ("in part"), or either (None)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     body = {"query": query, "variables": variables}
     planning = _Planning()
@@ -226,7 +227,10 @@ async def _same(
     normal = await normal_api.http.post("/graphql", json=body, headers=headers)
     assert fast.status_code == normal.status_code
     assert fast.content == normal.content
-    if planned is not None:
+    if planned == "in part":
+        assert any("answered in part" in m for m in planning.refusals), planning.refusals
+        assert not any("gave way" in m for m in planning.refusals), planning.refusals
+    elif planned is not None:
         assert (not planning.refusals) == planned, planning.refusals
     return fast.content
 
@@ -775,3 +779,35 @@ case_document_ids = """query($id: ID!) { case(id: $id) {
   status { id } customer { id } tasks { id } forms { id }
   events(first: 1) { edges { node { id } } } comments(first: 1) { edges { node { id } } }
   messages(first: 1) { edges { node { id } } } } }"""
+
+
+MIXED = """query Mixed($first: Int) {
+  settings: caseModuleSettings { tabs { events } }
+  cases(first: $first) { edges { node { id title status { name } } } }
+  __typename
+  me: viewer { kind user { name } }
+  hooks: webhooks { id }
+  tags { name count }
+}"""
+
+
+async def test_root_fields_without_a_plan_are_answered_by_normal_execution_alone(
+    api: Api, normal_api: Api
+) -> None:
+    """The plans answer what they can of a document; the other root fields are normal
+    execution's, their errors included, merged in the document's order."""
+    tenant, _cases = await _office(api)
+    member = await tenant.create_user("Vanlig Medlem")
+    admin = await _same(api, normal_api, tenant.admin_token, MIXED, {"first": 3}, planned="in part")
+    answer = json.loads(admin)
+    assert list(answer["data"]) == ["settings", "cases", "__typename", "me", "hooks", "tags"]
+    assert len(answer["data"]["cases"]["edges"]) == 3 and "errors" not in answer
+    # Webhooks are the administrators': the member's error is normal execution's, the rest
+    # the plans'.
+    body = await _same(api, normal_api, member["token"], MIXED, {"first": 2}, planned="in part")
+    assert b"FORBIDDEN" in body or b"errors" in body
+    # Fragments at the root: normal execution answers the whole document.
+    fragment = "query { ...Roots cases(first: 1) { edges { node { id } } } } " + (
+        "fragment Roots on Query { caseModuleSettings { tabs { events } } }"
+    )
+    await _same(api, normal_api, tenant.admin_token, fragment, {}, planned=False)

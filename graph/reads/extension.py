@@ -18,15 +18,21 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
+    FieldNode,
     GraphQLError,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    OperationDefinitionNode,
+    SelectionNode,
+    SelectionSetNode,
     located_error,
 )
 from graphql.execution import Executor
@@ -50,26 +56,52 @@ _plans: WeakKeyDictionary[GraphQLSchema, OrderedDict[tuple[str, str | None], _Pl
 
 
 class _Plan:
-    """A compiled operation: its root fields, each with its plan (None: `__typename`)."""
+    """A compiled operation: its root fields by response key, each with its plan (None:
+    `__typename`), and the keys of those normal execution answers (`normal`)."""
 
-    def __init__(self, roots: list[tuple[Field, Root | None]]) -> None:
+    def __init__(
+        self,
+        roots: list[tuple[Field, Root | None]],
+        normal: list[str],
+        order: list[str],
+        operation: OperationDefinitionNode,
+    ) -> None:
         self.roots = roots
+        self.normal = normal
+        self.order = order
+        self.operation = operation
+
+
+def _key(selection: SelectionNode) -> str | None:
+    if not isinstance(selection, FieldNode):
+        return None
+    return (selection.alias or selection.name).value
 
 
 def _compile(executor: Executor[Any], query_type: GraphQLObjectType) -> _Plan | None:
-    try:
-        roots: list[tuple[Field, Root | None]] = []
-        for key, details in root_fields(executor, query_type).items():
+    grouped = root_fields(executor, query_type)
+    operation = executor.operation
+    # Root fields a plan cannot answer are left to normal execution, alone, when every root
+    # selection is a field (not a fragment), so that they can be told apart by key.
+    in_part = all(_key(s) is not None for s in operation.selection_set.selections)
+    roots: list[tuple[Field, Root | None]] = []
+    normal: list[str] = []
+    for key, details in grouped.items():
+        try:
             if field_nodes(details)[0].name.value == "node":
                 field = field_of(executor, query_type, key, details, abstract=True)
                 roots.append((field, NodeRoot(field, by_type(executor, NODE_TYPES, details))))
                 continue
             field = field_of(executor, query_type, key, details)
             roots.append((field, None if field.kind is Kind.TYPENAME else root(field)))
-        return _Plan(roots)
-    except Unsupported as reason:
-        log.debug("not planned: %s", reason)
+        except Unsupported as reason:
+            log.debug("not planned: %s", reason)
+            if not in_part:
+                return None
+            normal.append(key)
+    if not roots:
         return None
+    return _Plan(roots, normal, list(grouped), operation)
 
 
 def _has_directives(query: str) -> bool:
@@ -110,8 +142,19 @@ def _planned(execution: ExecutionContext) -> tuple[_Plan, Executor[Any]] | None:
     return None if plan is None else (plan, built)
 
 
-async def _answer(execution: ExecutionContext) -> ExecutionResult | None:
-    """The result of the operation, or None: normal execution answers."""
+@dataclass
+class _Answer:
+    """What the plans answered: the whole result, or (`normal`) all but these root keys,
+    which normal execution answers from `document`."""
+
+    result: ExecutionResult
+    normal: list[str]
+    order: list[str]
+    document: DocumentNode | None = None
+
+
+async def _answer(execution: ExecutionContext) -> _Answer | None:
+    """The plans' answer to the operation, or None: normal execution answers all of it."""
     try:
         planned = _planned(execution)
     except Exception:
@@ -133,18 +176,72 @@ async def _answer(execution: ExecutionContext) -> ExecutionResult | None:
             log.debug("a read plan gave way: %s", reason)
             return None
         except Exception as error:
+            if plan.normal:
+                log.debug("a read plan failed; normal execution answers", exc_info=True)
+                return None
             # As graphql-core reports an error of the field's resolver: null in its place, and
             # for a non-null field, `data` null. Masking and logging then treat it as any other.
             errors.append(located_error(error, list(field.nodes), [field.key]))
             data[field.key] = None
     if any(data[f.key] is None and isinstance(f.type, GraphQLNonNull) for f, _ in plan.roots):
-        return ExecutionResult(data=None, errors=errors)
-    return ExecutionResult(data=data, errors=errors or None)
+        return _Answer(ExecutionResult(data=None, errors=errors), [], plan.order)
+    result = ExecutionResult(data=data, errors=errors or None)
+    if not plan.normal:
+        return _Answer(result, [], plan.order)
+    document = execution.graphql_document
+    assert document is not None
+    log.debug("answered in part; normal execution answers %s", plan.normal)
+    return _Answer(result, plan.normal, plan.order, _only(document, plan.operation, plan.normal))
+
+
+def _only(
+    document: DocumentNode, operation: OperationDefinitionNode, keys: list[str]
+) -> DocumentNode:
+    """`document` with the operation's root selection reduced to the fields of `keys`."""
+    kept = tuple(s for s in operation.selection_set.selections if _key(s) in keys)
+    reduced = OperationDefinitionNode(
+        **{k: getattr(operation, k) for k in operation.keys if k != "selection_set"},
+        selection_set=SelectionSetNode(selections=kept),
+    )
+    return DocumentNode(
+        definitions=tuple(reduced if d is operation else d for d in document.definitions)
+    )
+
+
+def _merge(answer: _Answer, normal: ExecutionResult) -> None:
+    """Puts the plans' answers into normal execution's result (the object Strawberry returns),
+    the root keys in the document's order."""
+    if normal.data is None:
+        return
+    planned = answer.result.data or {}
+    found = normal.data
+    normal.data = {
+        key: planned[key] if key in planned else found[key]
+        for key in answer.order
+        if key in planned or key in found
+    }
 
 
 class PlannedReads(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
-        if execution.result is None and execution.operation_type is OperationType.QUERY:
-            execution.result = await _answer(execution)
-        yield
+        if execution.result is not None or execution.operation_type is not OperationType.QUERY:
+            yield
+            return
+        answer = await _answer(execution)
+        if answer is None:
+            yield
+            return
+        if answer.document is None:
+            execution.result = answer.result
+            yield
+            return
+        # Normal execution answers the root fields the plans could not, alone.
+        whole = execution.graphql_document
+        execution.graphql_document = answer.document
+        try:
+            yield
+        finally:
+            execution.graphql_document = whole
+        if isinstance(execution.result, ExecutionResult):
+            _merge(answer, execution.result)
