@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, Subquery, Text, bindparam, func, select
+from sqlalchemy import BigInteger, Integer, Select, Subquery, Text, bindparam, func, select, true
 from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,10 +114,18 @@ async def keep_join_order(context: Context, columns: Columns) -> None:
 
     async def keep(session: AsyncSession) -> None:
         if session.get_bind().dialect.name == "postgresql":
-            await session.execute(select(func.set_config("join_collapse_limit", "1", True)))
+            await _KEEP_JOIN_ORDER.rows(session, {"setting": "join_collapse_limit", "to": "1"})
 
     if len(columns.joined) > 2:
         await context.scope.read(keep)
+
+
+# For this transaction only (`is_local`).
+_KEEP_JOIN_ORDER = PreparedRead(
+    select(
+        func.set_config(bindparam("setting", type_=Text()), bindparam("to", type_=Text()), true())
+    )
+)
 
 
 async def read_page(
