@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.case_documents import SAVE_CASE_TYPE
+from tests.support.case_documents import CUSTOM_FIELDS, SAVE_CASE_TYPE
 from tests.support.client import Api
 
 PAGE = """query($first: Int) { cases(first: $first) { edges { node {
@@ -14,13 +14,6 @@ PAGE = """query($first: Int) { cases(first: $first) { edges { node {
   customFields { key label value }
   tasks { id title done assignee { id name } }
   forms { id name answers { key value } } } } } }"""
-CUSTOM_FIELDS = [
-    {"key": "floor", "label": "Våning", "kind": "NUMBER"},
-    {"key": "apartment", "label": "Lägenhet", "kind": "TEXT"},
-    {"key": "insured", "label": "Försäkrad", "kind": "BOOLEAN"},
-    {"key": "found", "label": "Upptäckt", "kind": "DATE"},
-    {"key": "room", "label": "Rum", "kind": "SELECT", "options": ["Kök", "Bad"]},
-]
 VALUES = [
     {"key": "floor", "value": "3"},
     {"key": "apartment", "value": "1102"},

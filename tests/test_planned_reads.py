@@ -23,16 +23,9 @@ from graph.reads.rows import ROW_TYPES
 from graph.resolvers import case_table
 from graph.schema import build_schema
 from tests.conftest import serve
-from tests.support.case_documents import SAVE_CASE_TYPE
+from tests.support.case_documents import CUSTOM_FIELDS, SAVE_CASE_TYPE
 from tests.support.client import Api, Tenant
 
-CUSTOM_FIELDS = [
-    {"key": "floor", "label": "Våning", "kind": "NUMBER"},
-    {"key": "apartment", "label": "Lägenhet", "kind": "TEXT"},
-    {"key": "insured", "label": "Försäkrad", "kind": "BOOLEAN"},
-    {"key": "found", "label": "Upptäckt", "kind": "DATE"},
-    {"key": "room", "label": "Rum", "kind": "SELECT", "options": ["Kök", "Bad"]},
-]
 TABLE_VIEW = """query TableView($view: ID, $scope: CaseScope, $filter: CaseFilter, $search: String,
                           $orderBy: [CaseOrder!], $first: Int, $after: String) {
   cases(view: $view, scope: $scope, filter: $filter, search: $search, orderBy: $orderBy,

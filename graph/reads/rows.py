@@ -27,7 +27,7 @@ from domain.sla.alerts import sla_target
 from domain.viewer import Role
 from graph.ids import to_global_id
 from graph.types.base import GeoPoint
-from graph.types.case import FieldChange, FormAnswer
+from graph.types.case import field_changes, form_answers
 from graph.types.settings import CustomFieldDefinition
 
 
@@ -135,25 +135,6 @@ def _archived() -> Value:
     return Value(("archived_at",), lambda at: at is not None)
 
 
-def _changes(raw: Any) -> list[FieldChange]:
-    return [FieldChange(field=c["field"], from_=c.get("from"), to=c.get("to")) for c in raw or []]
-
-
-def _answers(questions: Any, answers: Any) -> list[FormAnswer]:
-    given = answers or {}
-    return [
-        FormAnswer(
-            key=q.key,
-            label=q.label,
-            kind=q.kind,
-            required=q.required,
-            options=list(q.options),
-            value=given.get(q.key),
-        )
-        for q in definitions_of(questions)
-    ]
-
-
 def _by_name(type_name: str, parent_key: str) -> Paged:
     return Paged(type_name, parent_key, ("name", "id"), archived_argument=True)
 
@@ -208,7 +189,7 @@ ROW_TYPES: dict[str, RowType] = {
         {
             "id": _id("FormInstance"),
             "name": _column("name"),
-            "answers": Value(("questions", "answers"), _answers),
+            "answers": Value(("questions", "answers"), form_answers),
         },
     ),
     "ConversationMessage": RowType(
@@ -244,7 +225,7 @@ ROW_TYPES: dict[str, RowType] = {
             "at": _column("at"),
             "action": _column("action"),
             "actorName": _column("actor_name"),
-            "changes": Value(("changes",), _changes),
+            "changes": Value(("changes",), field_changes),
         },
     ),
     "Comment": RowType(

@@ -7,7 +7,7 @@ the same few statements whatever its size.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -73,11 +73,13 @@ class CaseEvent(Node):
             at=row.at,
             action=row.action,
             actor_name=row.actor_name,
-            changes=[
-                FieldChange(field=c["field"], from_=c.get("from"), to=c.get("to"))
-                for c in row.changes or []
-            ],
+            changes=field_changes(row.changes),
         )
+
+
+def field_changes(raw: list[dict[str, Any]] | None) -> list[FieldChange]:
+    """An event's changes as stored (`[{"field", "from", "to"}]`)."""
+    return [FieldChange(field=c["field"], from_=c.get("from"), to=c.get("to")) for c in raw or []]
 
 
 @strawberry.type
@@ -120,23 +122,28 @@ class FormInstance(Node):
 
     @classmethod
     def from_row(cls, row: models.FormInstance) -> FormInstance:
-        given = row.answers or {}
         return cls(
             id=strawberry.ID(to_global_id("FormInstance", row.id)),
             pk=row.id,
             name=row.name,
-            answers=[
-                FormAnswer(
-                    key=q.key,
-                    label=q.label,
-                    kind=q.kind,
-                    required=q.required,
-                    options=list(q.options),
-                    value=given.get(q.key),
-                )
-                for q in definitions_of(row.questions)
-            ],
+            answers=form_answers(row.questions, row.answers),
         )
+
+
+def form_answers(questions: Any, answers: dict[str, Any] | None) -> list[FormAnswer]:
+    """One answer per question of a form, in order; unanswered ones with no value."""
+    given = answers or {}
+    return [
+        FormAnswer(
+            key=q.key,
+            label=q.label,
+            kind=q.kind,
+            required=q.required,
+            options=list(q.options),
+            value=given.get(q.key),
+        )
+        for q in definitions_of(questions)
+    ]
 
 
 @strawberry.type(description="An internal comment; never visible in the customer portal.")

@@ -45,3 +45,13 @@ def errors_by_field(payload: dict[str, object]) -> dict[tuple[str, ...], str]:
     found = payload["userErrors"]
     assert isinstance(found, list)
     return {tuple(e["field"]): e["code"] for e in found}
+
+
+# A case type's fields, one of each kind, as `saveCaseType` takes them.
+CUSTOM_FIELDS = [
+    {"key": "floor", "label": "Våning", "kind": "NUMBER"},
+    {"key": "apartment", "label": "Lägenhet", "kind": "TEXT"},
+    {"key": "insured", "label": "Försäkrad", "kind": "BOOLEAN"},
+    {"key": "found", "label": "Upptäckt", "kind": "DATE"},
+    {"key": "room", "label": "Rum", "kind": "SELECT", "options": ["Kök", "Bad"]},
+]
