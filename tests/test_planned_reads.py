@@ -727,6 +727,7 @@ NODE = """query Node($id: ID!) { node(id: $id) {
   ... on FormInstance { name answers { key kind value } }
   ... on ConversationMessage { body direction }
   ... on CaseStatus { name closed }
+  ... on PortalCase { number statusName }
   ... on Node { id } } }"""
 
 
@@ -764,8 +765,12 @@ async def test_node_reads_exactly_as_normal_execution(api: Api, normal_api: Api)
     for node_id in ["inte-ett-id", foreign["id"]]:
         body = await _same(api, normal_api, token, NODE, {"id": node_id})
         assert json.loads(body)["data"] == {"node": None}
+    # Staff see each of their cases as its customer does, too.
     portal_case = to_global_id("PortalCase", pk_of(busy, "Case") or 0)
-    await _same(api, normal_api, token, NODE, {"id": portal_case}, planned=False)
+    seen = await _same(api, normal_api, token, NODE, {"id": portal_case})
+    assert json.loads(seen)["data"]["node"]["__typename"] == "PortalCase"
+    # A file has rules of its own: its resolver answers.
+    await _same(api, normal_api, token, NODE, {"id": to_global_id("Attachment", 1)}, planned=False)
 
 
 case_document_ids = """query($id: ID!) { case(id: $id) {
@@ -804,3 +809,78 @@ async def test_root_fields_without_a_plan_are_answered_by_normal_execution_alone
         "fragment Roots on Query { caseModuleSettings { tabs { events } } }"
     )
     await _same(api, normal_api, tenant.admin_token, fragment, {}, planned=False)
+
+
+PORTAL_CASES = """query Portal($first: Int, $after: String) {
+  portalCases(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node {
+      __typename id number title createdAt statusName
+      messages(first: 5) { totalCount
+        edges { node { __typename id body direction createdAt authorName
+          attachments { id filename contentType size createdAt uploadedByName } } } } } } } }"""
+PORTAL_CASE = """query PortalCase($id: ID!) { portalCase(id: $id) {
+  id number title statusName messages { edges { node { body direction } } } } }"""
+
+
+async def test_the_portal_reads_exactly_as_normal_execution(api: Api, normal_api: Api) -> None:
+    """A contact sees its customer's cases shown in the portal, and nothing internal; another
+    customer's contact sees none of them."""
+    tenant = await api.new_tenant()
+    await tenant.update_settings(tabs={"customerConversations": True})
+    ours = await tenant.create_customer("Brf Eken")
+    theirs = await tenant.create_customer("Brf Aspen")
+    karin = await tenant.create_portal_contact(ours["id"], "Karin Ek")
+    olle = await tenant.create_portal_contact(theirs["id"], "Olle Asp")
+    shown = []
+    for i in range(3):
+        case = await tenant.register_case(
+            title=f"Läckage {i}", customerId=ours["id"], contactId=karin["id"], visibleInPortal=True
+        )
+        shown.append(case["id"])
+        for body in [f"Hej Karin, om ärende {i}", "Vi kommer i morgon."]:
+            sent = await api.data(
+                """mutation($input: SendCustomerMessageInput!) { sendCustomerMessage(
+                     input: $input) { userErrors { code } } }""",
+                {"input": {"caseId": case["id"], "body": body}},
+                tenant.admin_token,
+            )
+            assert sent["sendCustomerMessage"]["userErrors"] == [], sent
+    hidden = await tenant.register_case(title="Internt", customerId=ours["id"])
+    other = await tenant.register_case(
+        title="Aspens ärende", customerId=theirs["id"], contactId=olle["id"], visibleInPortal=True
+    )
+    page = json.loads(await _same(api, normal_api, karin["token"], PORTAL_CASES, {"first": 2}))
+    cases = page["data"]["portalCases"]
+    assert cases["totalCount"] == 3 and len(cases["edges"]) == 2
+    after = cases["pageInfo"]["endCursor"]
+    await _same(api, normal_api, karin["token"], PORTAL_CASES, {"first": 2, "after": after})
+    everything = await _same(api, normal_api, karin["token"], PORTAL_CASES, {})
+    assert "Hej Karin, om ärende 2".encode() in everything and b"Aspens" not in everything
+    olles = await _same(api, normal_api, olle["token"], PORTAL_CASES, {})
+    assert b"Aspens" in olles and b"Karin" not in olles
+    portal_ids = [
+        edge["node"]["id"] for edge in json.loads(everything)["data"]["portalCases"]["edges"]
+    ]
+    mine = await _same(api, normal_api, karin["token"], PORTAL_CASE, {"id": portal_ids[0]})
+    assert json.loads(mine)["data"]["portalCase"]["messages"]["edges"]
+    # Not hers, not shown, not a portal id, nonsense: null, as normal execution says.
+    for case_id in [
+        to_global_id("PortalCase", pk_of(other["id"], "Case") or 0),
+        to_global_id("PortalCase", pk_of(hidden["id"], "Case") or 0),
+        shown[0],
+        "inte-ett-id",
+    ]:
+        body = await _same(api, normal_api, karin["token"], PORTAL_CASE, {"id": case_id})
+        assert json.loads(body)["data"] == {"portalCase": None}
+    # What only staff may read is normal execution's to refuse; so is staff asking the portal.
+    sender = PORTAL_CASE.replace("body direction", "body senderAddress")
+    await _same(api, normal_api, karin["token"], sender, {"id": portal_ids[0]}, planned=False)
+    await _same(api, normal_api, tenant.admin_token, PORTAL_CASES, {}, planned=None)
+    await _same(
+        api, normal_api, tenant.admin_token, PORTAL_CASE, {"id": portal_ids[0]}, planned=None
+    )
+    # Conversations turned off: the portal is told so, by normal execution.
+    await tenant.update_settings(tabs={"customerConversations": False})
+    body = await _same(api, normal_api, karin["token"], PORTAL_CASES, {}, planned=False)
+    assert b"turned off" in body

@@ -41,6 +41,7 @@ from graph.reads.rows import (
     Paged,
     RowType,
     TagNames,
+    Through,
     Value,
 )
 from graph.reads.selection import Field, Kind, Unsupported
@@ -114,10 +115,12 @@ class Source:
 
 
 class Plan:
-    """The sources a compiled selection reads, in an order where each parent comes first."""
+    """The sources a compiled selection reads, in an order where each parent comes first;
+    `portal`: for a customer-portal viewer, who is refused every staff-only field."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, portal: bool = False) -> None:
         self.nested: list[Source] = []
+        self.portal = portal
 
     # Connections (a root's, or one under a row) ------------------------------------------
 
@@ -193,7 +196,7 @@ class Plan:
         if field.kind is Kind.TYPENAME:
             return lambda _row, _state: type_name
         spec = row_type.fields.get(field.name)
-        if spec is None:
+        if spec is None or (self.portal and field.name in row_type.staff_only):
             raise Unsupported(f"{type_name}.{field.name}")
         arguments = set(field.graphql_field.args) if field.graphql_field is not None else set()
         if arguments and not (isinstance(spec, Children | Paged) and arguments <= _PAGING):
@@ -202,6 +205,12 @@ class Plan:
             return _value(spec, field, [columns.at(path, c) for c in spec.columns])
         if isinstance(spec, Joined):
             return self._joined(spec, field, columns, path, source)
+        if isinstance(spec, Through):
+            joined_path = (*path, f"{spec.foreign_key}->")
+            columns.join(joined_path, Joined(spec.foreign_key, spec.type_name))
+            complete = compile_completion(field.type, field)
+            at, read = columns.at(joined_path, spec.column), spec.read
+            return lambda row, state: complete(read(row[at]), state)
         if isinstance(spec, Listed | Children):
             return self._listed(spec, field, columns, path, source)
         if isinstance(spec, Paged):

@@ -16,9 +16,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLNonNull
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select
 
 from db.pagination import SortKey
+from domain.cases.portal import visible_cases
 from domain.notifications import unread_count
 from graph.context import Context
 from graph.ids import parse_global_id, pk_of
@@ -26,11 +27,12 @@ from graph.library_internals import resolver_arguments
 from graph.reads.plan import Columns, Plan, Source, State, compile_completion
 from graph.reads.rows import ROW_TYPES
 from graph.reads.selection import Field, Kind, Unsupported
-from graph.reads.sources import read_all, read_nested, read_page, read_row
+from graph.reads.sources import read_all, read_nested, read_page, read_row, read_row_where
 from graph.resolvers.case_table import saved_view, table_query
 from graph.resolvers.customers import customers_query, objects_query, projects_query
 from graph.resolvers.node import PRIVATE_TO_RECIPIENT, STAFF_NODES, STAFF_RESOLVERS
 from graph.resolvers.people import users_query
+from graph.resolvers.portal import portal_cases_query
 from graph.types.notification import lobby_query
 
 
@@ -53,10 +55,10 @@ class Root:
 
 
 class ConnectionRoot(Root):
-    def __init__(self, field: Field, type_name: str, query: Query) -> None:
+    def __init__(self, field: Field, type_name: str, query: Query, *, portal: bool = False) -> None:
         self.field = field
         self.query = query
-        self.plan = Plan()
+        self.plan = Plan(portal=portal)
         self.source = Source(field, Columns(type_name))
         self.render = self.plan.connection(field, self.source)
 
@@ -72,16 +74,35 @@ class ConnectionRoot(Root):
 
 
 class RowRoot(Root):
-    def __init__(self, field: Field, type_name: str, find: Find) -> None:
+    """A root's one row by its key; with `reach`, only when it also meets the condition
+    `reach(request)` gives (who may see it)."""
+
+    def __init__(
+        self,
+        field: Field,
+        type_name: str,
+        find: Find,
+        *,
+        portal: bool = False,
+        reach: Callable[[Request], ColumnElement[bool]] | None = None,
+    ) -> None:
         self.field = field
         self.find = find
-        self.plan = Plan()
+        self.reach = reach
+        self.plan = Plan(portal=portal)
         self.source = Source(field, Columns(type_name))
         self.render = self.plan.row(type_name, field.children, self.source.columns, (), self.source)
 
     async def answer(self, request: Request) -> Any:
+        # Who may see is asked first, as the resolver does: a viewer it refuses is refused
+        # whatever the id.
+        reach = self.reach(request) if self.reach is not None else None
         pk = self.find(request, self.field.arguments(request.variables))
-        rows = await read_row(request.context, self.source, pk) if pk is not None else []
+        rows = []
+        if pk is not None and reach is not None:
+            rows = await read_row_where(request.context, self.source, pk, reach)
+        elif pk is not None:
+            rows = await read_row(request.context, self.source, pk)
         if not rows:
             if isinstance(self.field.type, GraphQLNonNull):
                 raise Unsupported(f"null for non-null {self.field.parent_name}.{self.field.name}")
@@ -273,6 +294,20 @@ async def _notifications(
     return lobby_query(user_id, bool(arguments.get("unreadOnly")))
 
 
+async def _portal_cases(
+    request: Request, _field: Field, _arguments: dict[str, Any]
+) -> tuple[Select[Any], list[SortKey]]:
+    return portal_cases_query(request.context.signed_in())
+
+
+def _portal_case(_request: Request, arguments: dict[str, Any]) -> int | None:
+    return pk_of(arguments.get("id"), "PortalCase")
+
+
+def _portal_reach(request: Request) -> ColumnElement[bool]:
+    return visible_cases(request.context.signed_in())
+
+
 def _case(request: Request, arguments: dict[str, Any]) -> int | None:
     request.context.staff()
     return pk_of(arguments.get("id"), "Case")
@@ -300,4 +335,8 @@ def root(field: Field) -> Root:
         return ConnectionRoot(field, "Project", _projects)
     if field.name == "groups":
         return ListRoot(field, "Group", ("name", "id"))
+    if field.name == "portalCases":
+        return ConnectionRoot(field, "PortalCase", _portal_cases, portal=True)
+    if field.name == "portalCase":
+        return RowRoot(field, "PortalCase", _portal_case, portal=True, reach=_portal_reach)
     raise Unsupported(f"Query.{field.name}")

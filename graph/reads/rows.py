@@ -76,6 +76,7 @@ class Guard(Enum):
 
     EVENTS_TAB = "events tab"
     CONVERSATIONS_TAB = "customer-conversations tab"
+    PORTAL_CONVERSATIONS_TAB = "customer-conversations tab, as the portal is told of it"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,16 @@ class Paged:
 
 
 @dataclass(frozen=True)
+class Through:
+    """`read` of one column of a single related row (joined through `foreign_key`)."""
+
+    foreign_key: str
+    type_name: str
+    column: str
+    read: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
 class TagNames:
     """The case's tags (names, in its order), read for the whole page in one statement."""
 
@@ -102,13 +113,15 @@ class CustomFields:
     relation: str = "type"
 
 
-Spec = Value | Joined | Listed | Children | Paged | TagNames | CustomFields
+Spec = Value | Joined | Through | Listed | Children | Paged | TagNames | CustomFields
 
 
 @dataclass(frozen=True)
 class RowType:
     model: type[models.Base]
     fields: dict[str, Spec]
+    # Fields whose resolvers refuse anyone but staff: a portal plan leaves them to them.
+    staff_only: frozenset[str] = frozenset()
 
 
 def _column(name: str) -> Value:
@@ -200,10 +213,24 @@ ROW_TYPES: dict[str, RowType] = {
             "direction": Value(("direction",), Direction),
             "createdAt": _column("created_at"),
             "authorName": _column("author_name"),
-            # Staff only, as their resolvers check: plans answer staff alone.
             "senderAddress": _column("sender_address"),
             "fromUnknownSender": Value(("from_unknown_sender",), bool),
             "attachments": Children("Attachment", "message_id", ("id",)),
+        },
+        staff_only=frozenset({"senderAddress", "fromUnknownSender"}),
+    ),
+    # A case as its customer sees it: nothing internal is declared here.
+    "PortalCase": RowType(
+        models.Case,
+        {
+            "id": _id("PortalCase"),
+            "number": _column("number"),
+            "title": _column("title"),
+            "createdAt": _column("created_at"),
+            "statusName": Through("status_id", "CaseStatus", "name", lambda n: n or ""),
+            "messages": Paged(
+                "ConversationMessage", "case_id", guard=Guard.PORTAL_CONVERSATIONS_TAB
+            ),
         },
     ),
     # `url` is signed for each request (services.attachment_links): normal execution's.

@@ -14,7 +14,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Select, Subquery, Text, bindparam, func, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    Text,
+    bindparam,
+    func,
+    select,
+    true,
+)
 from sqlalchemy import cast as cast_as
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -163,6 +174,20 @@ async def read_all(context: Context, source: Source, order: tuple[str, ...]) -> 
     return await _prepared(context, prepared, {})
 
 
+async def read_row_where(
+    context: Context, source: Source, pk: int, condition: ColumnElement[bool]
+) -> list[Any]:
+    """The row `pk` when it also meets `condition` (a viewer's reach): built per request."""
+    model: Any = ROW_TYPES[source.columns.type_name].model
+    statement = _flat(model, source.columns).where(model.id == pk, condition)
+
+    async def read(session: AsyncSession) -> list[Any]:
+        return list((await session.execute(statement)).all())
+
+    rows: list[Any] = await context.scope.read(read)
+    return rows
+
+
 async def read_row(context: Context, source: Source, pk: int) -> list[Any]:
     """The row `pk` of the source's type as a root reads it: none when not the tenant's."""
     model: Any = ROW_TYPES[source.columns.type_name].model
@@ -272,7 +297,7 @@ async def _pages(
         if spec.guard is Guard.EVENTS_TAB:
             check_events_tab(settings)
         else:
-            check_conversations_tab(settings, portal=False)
+            check_conversations_tab(settings, portal=spec.guard is Guard.PORTAL_CONVERSATIONS_TAB)
     model: Any = ROW_TYPES[spec.type_name].model
     parent = getattr(model, spec.parent_key)
     keys = [SortKey(getattr(model, name)) for name in spec.order]
@@ -320,5 +345,4 @@ async def _pages(
 
 
 def _tenant(context: Context) -> int:
-    viewer = context.staff()
-    return viewer.tenant_id
+    return context.signed_in().tenant_id

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.file_uploads import Upload
 
@@ -47,10 +49,7 @@ class PortalQuery:
     async def portal_cases(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[PortalCase]:
-        visible = portal.visible_cases(info.context.signed_in())
-        case = models.Case
-        statement = select(case, case.created_at, case.id).where(visible)
-        keys = [SortKey(case.created_at, descending=True), SortKey(case.id, descending=True)]
+        statement, keys = portal_cases_query(info.context.signed_in())
         return await connection(
             info, statement, keys, PortalCase.from_row, first=first, after=after
         )
@@ -94,3 +93,10 @@ class PortalMutation:
         if viewer.contact_id is None:
             raise NotAllowed("Staff change their password with changePassword.")
         return await change_own_password(info, input, viewer, f"contact-{viewer.contact_id}")
+
+
+def portal_cases_query(viewer: DomainViewer) -> tuple[Select[*tuple[Any, ...]], list[SortKey]]:
+    """The statement and sort keys of `portalCases`: the contact's visible cases, newest first."""
+    case = models.Case
+    statement = select(case, case.created_at, case.id).where(portal.visible_cases(viewer))
+    return statement, [SortKey(case.created_at, descending=True), SortKey(case.id, descending=True)]
