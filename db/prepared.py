@@ -14,7 +14,7 @@ so rows come back as `Session.execute` would give them. A list of ids is one par
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,19 +74,28 @@ def in_ids(column: Any, name: str) -> ColumnElement[bool]:
 class _Compiled:
     sql: str
     names: tuple[str, ...]  # the parameters, in the order the driver takes them
-    binds: dict[str, Callable[[Any], Any] | None]
+    binds: Mapping[str, Callable[[Any], Any] | None]
     results: Sequence[Callable[[Any], Any] | None]
 
 
 class PreparedRead:
-    """A SELECT whose every value is a bound parameter, run without Session.execute."""
+    """A SELECT whose every value is a bound parameter, run without Session.execute.
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    It reads in its session's tenant; `across_tenants` is for the one read that finds the
+    tenant (a sign-in token's), which runs in a session of no tenant and is not scoped.
+    """
+
+    def __init__(
+        self, statement: Select[*tuple[Any, ...]], *, across_tenants: bool = False
+    ) -> None:
         self.statement = statement
+        self.across_tenants = across_tenants
         self._compiled: dict[str, _Compiled] = {}
 
     def _compile(self, dialect: Dialect) -> _Compiled:
-        statement = scoped_by_parameter(self.statement)
+        statement = self.statement
+        if not self.across_tenants:
+            statement = scoped_by_parameter(statement)
         compiled = statement.compile(dialect=dialect)
         if any(bind.value is not None or bind.callable for bind in compiled.binds.values()):
             raise ValueError("a prepared read takes every value as a parameter")
@@ -109,14 +118,16 @@ class PreparedRead:
 
     async def rows(self, session: AsyncSession, parameters: dict[str, Any]) -> list[Sequence[Any]]:
         tenant = session_tenant(session.sync_session)
-        if tenant is None:
-            raise RuntimeError("a prepared read runs in a tenant's session")
+        if (tenant is None) != self.across_tenants:
+            raise RuntimeError(
+                "a prepared read runs in a tenant's session, one across tenants in none"
+            )
         connection = await session.connection()
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compile(dialect)
-        given = {**parameters, TENANT_PARAMETER: tenant}
+        given = parameters if tenant is None else {**parameters, TENANT_PARAMETER: tenant}
         values = []
         for name in compiled.names:
             value = given[name]

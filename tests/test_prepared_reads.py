@@ -78,3 +78,21 @@ async def test_a_prepared_read_takes_no_literal_and_needs_a_tenant(api: Api) -> 
     async with api.db.session(None) as session:
         with pytest.raises(RuntimeError, match="tenant"):
             await _tasks_with_assignees().rows(session, {"case_ids": [our_case]})
+
+
+async def test_a_read_across_tenants_runs_only_where_no_tenant_is_set(api: Api) -> None:
+    """The sign-in token's read finds the tenant, so it is not scoped; it may never run in a
+    tenant's session, where a reader would expect the tenant's rows alone."""
+    ours, our_case = await _case_with_task(api, "Kvarnen")
+    read = PreparedRead(
+        select(models.Task.title).where(
+            models.Task.case_id == bindparam("case", type_=BigInteger())
+        ),
+        across_tenants=True,
+    )
+    async with api.db.session(None) as session:
+        rows = await read.rows(session, {"case": our_case})
+    assert [tuple(row) for row in rows] == [("Uppgift hos Kvarnen",)]
+    async with api.db.session(ours) as session:
+        with pytest.raises(RuntimeError, match="across tenants"):
+            await read.rows(session, {"case": our_case})
