@@ -70,7 +70,8 @@ TOTAL = "query { cases(first: 3) { totalCount edges { node { id } } } }"
 def _selection(type_: GraphQLObjectType, depth: int = 0) -> str:
     """Every field of `type_` that a plan reads from rows (or, for an object that is not a
     row, every field), each with its own selection, and `__typename`; rows two relations
-    deep select only their own columns."""
+    deep select only their own columns, and connections are read at the top only (a
+    document has at most 1,000 selections)."""
     declared = ROW_TYPES.get(type_.name)
     names = list(declared.fields) if declared else list(type_.fields)
     parts = ["__typename"]
@@ -78,7 +79,7 @@ def _selection(type_: GraphQLObjectType, depth: int = 0) -> str:
         named = get_named_type(type_.fields[name].type)
         if isinstance(named, GraphQLObjectType):
             row = named.name in ROW_TYPES
-            if row and depth >= 2:
+            if (row and depth >= 2) or (named.name.endswith("Connection") and depth >= 1):
                 continue
             parts.append(f"{name} {{ {_selection(named, depth + row)} }}")
         else:

@@ -89,6 +89,7 @@ class Paged:
     order: tuple[str, ...] = ("id",)
     archived_argument: bool = False
     guard: Guard | None = None
+    descending: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,11 @@ def _named(type_name: str, **more: Spec) -> dict[str, Spec]:
 
 def _archived() -> Value:
     return Value(("archived_at",), lambda at: at is not None)
+
+
+def _cases(parent_key: str) -> Paged:
+    """The cases under a customer, object or project, newest first, as the table orders them."""
+    return Paged("Case", parent_key, ("created_at", "id"), descending=True)
 
 
 def _by_name(type_name: str, parent_key: str) -> Paged:
@@ -295,6 +301,7 @@ ROW_TYPES: dict[str, RowType] = {
             contacts=Children("Contact", "customer_id", ("name", "id"), archived_argument=True),
             objects=_by_name("CaseObject", "customer_id"),
             projects=_by_name("Project", "customer_id"),
+            cases=_cases("customer_id"),
         ),
     ),
     "Contact": RowType(
@@ -316,11 +323,17 @@ ROW_TYPES: dict[str, RowType] = {
             location=_location(),
             archived=_archived(),
             customer=Joined("customer_id", "Customer"),
+            cases=_cases("object_id"),
         ),
     ),
     "Project": RowType(
         models.Project,
-        _named("Project", archived=_archived(), customer=Joined("customer_id", "Customer")),
+        _named(
+            "Project",
+            archived=_archived(),
+            customer=Joined("customer_id", "Customer"),
+            cases=_cases("project_id"),
+        ),
     ),
     "User": RowType(
         models.User,

@@ -300,7 +300,7 @@ async def _pages(
             check_conversations_tab(settings, portal=spec.guard is Guard.PORTAL_CONVERSATIONS_TAB)
     model: Any = ROW_TYPES[spec.type_name].model
     parent = getattr(model, spec.parent_key)
-    keys = [SortKey(getattr(model, name)) for name in spec.order]
+    keys = [SortKey(getattr(model, name), spec.descending) for name in spec.order]
     archived = spec_archived(source, spec, variables)
     built = source.statements.get(archived)
     if built is None:
