@@ -885,3 +885,84 @@ async def test_the_portal_reads_exactly_as_normal_execution(api: Api, normal_api
     await tenant.update_settings(tabs={"customerConversations": False})
     body = await _same(api, normal_api, karin["token"], PORTAL_CASES, {}, planned=False)
     assert b"turned off" in body
+
+
+LIVE_COMMENTS = """subscription($caseId: ID!, $after: ID) {
+  commentAdded(caseId: $caseId, after: $after) {
+    __typename id body createdAt author { id name handle role } mentions { name handle }
+    attachments { id filename } case { number title status { name color } customer { name } } } }"""
+LIVE_NOTIFICATIONS = """subscription($after: ID) { notificationReceived(after: $after) {
+  id kind createdAt readAt actor { name } case { number title } comment { body } } }"""
+LIVE_MESSAGES = """subscription($caseId: ID!, $after: ID) {
+  conversationMessageAdded(caseId: $caseId, after: $after) {
+    id body direction createdAt authorName attachments { id } } }"""
+
+
+async def _replayed(api: Api, token: str, query: str, variables: dict[str, Any], count: int) -> Any:
+    async with api.ws(token) as socket:
+        await socket.subscribe(query, variables)
+        return [json.dumps((await socket.receive())["payload"]) for _ in range(count)]
+
+
+async def _live_same(
+    api: Api,
+    normal_api: Api,
+    token: str,
+    query: str,
+    variables: dict[str, Any],
+    count: int,
+    *,
+    planned: bool = True,
+) -> list[str]:
+    """The payloads of `count` replayed events, the same from read plans as from normal
+    execution; `planned`: whether the plans rendered them."""
+    planning = _Planning()
+    logger = logging.getLogger("workcloud.reads")
+    level = logger.level
+    logger.addHandler(planning)
+    logger.setLevel(logging.DEBUG)
+    try:
+        ours = await _replayed(api, token, query, variables, count)
+    finally:
+        logger.removeHandler(planning)
+        logger.setLevel(level)
+    assert ours == await _replayed(normal_api, token, query, variables, count)
+    assert (not planning.refusals) == planned, planning.refusals
+    return ours
+
+
+async def test_live_events_render_exactly_as_normal_execution(api: Api, normal_api: Api) -> None:
+    tenant, _cases = await _office(api)
+    busy, users = await _busy_case(tenant, api)
+    token = tenant.admin_token
+    detail = await api.data(
+        """query($id: ID!) { case(id: $id) { comments(first: 1) { edges { node { id } } }
+             messages(first: 1) { edges { node { id } } } } }""",
+        {"id": busy},
+        token,
+    )
+    first_comment = detail["case"]["comments"]["edges"][0]["node"]["id"]
+    first_message = detail["case"]["messages"]["edges"][0]["node"]["id"]
+    comments = await _live_same(
+        api, normal_api, token, LIVE_COMMENTS, {"caseId": busy, "after": first_comment}, 4
+    )
+    assert "Kommentar 4" in comments[-1] and "Tekniker" in comments[-1]
+    await _live_same(
+        api, normal_api, token, LIVE_MESSAGES, {"caseId": busy, "after": first_message}, 1
+    )
+    # The notifications of a mentioned user, from the first on.
+    lobby = await api.data(LOBBY, {"first": 50}, users[1]["token"])
+    mine = [edge["node"]["id"] for edge in lobby["viewer"]["notifications"]["edges"]]
+    await _live_same(
+        api, normal_api, users[1]["token"], LIVE_NOTIFICATIONS, {"after": mine[-1]}, len(mine) - 1
+    )
+    # A field without a plan (a user's own setting, with rules of its own): rendered as before.
+    await _live_same(
+        api,
+        normal_api,
+        token,
+        LIVE_COMMENTS.replace("mentions { name handle }", "mentions { name emailOnMention }"),
+        {"caseId": busy, "after": first_comment},
+        1,
+        planned=False,
+    )

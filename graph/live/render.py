@@ -1,9 +1,11 @@
 """An event's rows as the messages subscribers receive: executed, masked, encoded once.
 
-Each distinct request (render key) is executed once per row with the executor Strawberry
-itself uses for subscription events, unexpected errors masked as for any operation, and
-the payload encoded once with orjson. A subscriber's message is its own head (its protocol's
-frame with its operation id, `frame_head`) followed by the shared tail (`frame_tail`).
+Each distinct request (render key) is rendered once per row: from a read plan where the
+document has one (graph/reads/live.py), for every row of the event in a few statements;
+else executed with the executor Strawberry itself uses for subscription events, unexpected
+errors masked as for any operation, and the payload encoded once with orjson. A
+subscriber's message is its own head (its protocol's frame with its operation id,
+`frame_head`) followed by the shared tail (`frame_tail`).
 """
 
 from __future__ import annotations
@@ -52,12 +54,50 @@ async def render(
     scope = OperationScope(db, tenant_id, transaction=False)
     with use_scope(scope):
         try:
-            payloads = await asyncio.gather(
-                *(_execute(subscriber, row) for subscriber, row in wanted.values())
-            )
+            rendered = await _planned(wanted)
+            rest = [key for key in wanted if key not in rendered]
+            executed = await asyncio.gather(*(_execute(*wanted[key]) for key in rest))
         finally:
             await scope.close()
-    return dict(zip(wanted, payloads, strict=True))
+    rendered.update(zip(rest, executed, strict=True))
+    return {key: rendered[key] for key in wanted}
+
+
+async def _planned(wanted: Mapping[K, tuple[Subscriber, Any]]) -> dict[K, str]:
+    """The payloads read plans render (graph/reads/live.py): every row of one document,
+    variables and kind of viewer from the same statements."""
+    # Imported here: the plans import the types, which import the context, which imports
+    # this module (through the hub).
+    from graph.reads.live import live_plan, payloads
+
+    groups: dict[tuple[object, ...], list[K]] = {}
+    for key, (subscriber, _row) in wanted.items():
+        context: Any = subscriber.context
+        if not context.settings.planned_reads:
+            continue
+        request = subscriber.request
+        variables = orjson.dumps(request.variables, option=orjson.OPT_SORT_KEYS)
+        group = (request.query, request.operation_name, variables, subscriber.viewer.is_staff)
+        groups.setdefault(group, []).append(key)
+    rendered: dict[K, str] = {}
+    for keys in groups.values():
+        subscriber = wanted[keys[0]][0]
+        context = subscriber.context
+        request = subscriber.request
+        plan = live_plan(
+            request.schema,
+            request.query,
+            request.variables,
+            request.operation_name,
+            portal=not subscriber.viewer.is_staff,
+        )
+        if plan is None:
+            continue
+        rows = [wanted[key][1] for key in keys]
+        found = await payloads(plan, context, request.schema, request.variables, rows)
+        if found is not None:
+            rendered.update(zip(keys, found, strict=True))
+    return rendered
 
 
 @functools.lru_cache(maxsize=512)

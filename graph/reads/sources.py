@@ -71,7 +71,7 @@ def _joined(statement: Select[Any], columns: Columns, own: Own) -> Select[Any]:
     return statement
 
 
-def _flat(model: Any, columns: Columns, *leading: Any, link: Any = None) -> Select[Any]:
+def flat(model: Any, columns: Columns, *leading: Any, link: Any = None) -> Select[Any]:
     """`leading` and the wanted columns of `model`'s rows, with their joins; from `link`, when
     given, joined to `model` on `link`'s key to it."""
 
@@ -169,7 +169,7 @@ async def read_all(context: Context, source: Source, order: tuple[str, ...]) -> 
     model: Any = ROW_TYPES[source.columns.type_name].model
     prepared = source.statements.get("all")
     if prepared is None:
-        statement = _flat(model, source.columns).order_by(*(getattr(model, n) for n in order))
+        statement = flat(model, source.columns).order_by(*(getattr(model, n) for n in order))
         prepared = source.statements["all"] = PreparedRead(statement)
     return await _prepared(context, prepared, {})
 
@@ -179,7 +179,7 @@ async def read_row_where(
 ) -> list[Any]:
     """The row `pk` when it also meets `condition` (a viewer's reach): built per request."""
     model: Any = ROW_TYPES[source.columns.type_name].model
-    statement = _flat(model, source.columns).where(model.id == pk, condition)
+    statement = flat(model, source.columns).where(model.id == pk, condition)
 
     async def read(session: AsyncSession) -> list[Any]:
         return list((await session.execute(statement)).all())
@@ -194,7 +194,7 @@ async def read_row(context: Context, source: Source, pk: int) -> list[Any]:
     await keep_join_order(context, source.columns)
     prepared = source.statements.get("row")
     if prepared is None:
-        statement = _flat(model, source.columns).where(
+        statement = flat(model, source.columns).where(
             model.id == bindparam("pk", type_=BigInteger())
         )
         prepared = source.statements["row"] = PreparedRead(statement)
@@ -267,11 +267,11 @@ def _listing(source: Source, spec: Listed | Children, archived: bool) -> Select[
         link: Any = spec.link
         parent = getattr(link, spec.parent_key)
         on = model.id == getattr(link, spec.link_key)
-        statement = _flat(model, source.columns, parent, link=(link, on))
+        statement = flat(model, source.columns, parent, link=(link, on))
         order = [model.name, model.id]
     else:
         parent = getattr(model, spec.parent_key)
-        statement = _flat(model, source.columns, parent)
+        statement = flat(model, source.columns, parent)
         order = [getattr(model, name) for name in spec.order]
         if not archived:
             statement = statement.where(model.archived_at.is_(None))
@@ -305,7 +305,7 @@ async def _pages(
     built = source.statements.get(archived)
     if built is None:
         counted: Select[Any] = select(model.id)
-        statement = _flat(model, source.columns, model.id, *(key.expression for key in keys))
+        statement = flat(model, source.columns, model.id, *(key.expression for key in keys))
         if not archived:
             counted = counted.where(model.archived_at.is_(None))
             statement = statement.where(model.archived_at.is_(None))
