@@ -55,15 +55,17 @@ class InIds(ColumnElement[bool]):
         self.ids: BindParameter[list[int]] = bindparam(name, type_=IdList())
 
 
+# Both put together what the compiler made of the column and of the bound parameter.
 @compiles(InIds)
 def _in_json(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.column, **kw)
-    return f"{column} IN (SELECT value FROM json_each({compiler.process(element.ids, **kw)}))"
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return column + " IN (SELECT value FROM json_each(" + ids + "))"
 
 
 @compiles(InIds, "postgresql")
 def _in_array(element: InIds, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.ids, **kw)})"
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return column + " = ANY(" + ids + ")"
 
 
 def in_ids(column: Any, name: str) -> ColumnElement[bool]:

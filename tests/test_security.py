@@ -375,6 +375,9 @@ VETTED_RAW_SQL = {
     ("db/engine.py", 'text("SELECT pg_advisory_xact_lock(727274)")'),
     ("db/engine.py", 'exec_driver_sql("BEGIN IMMEDIATE")'),
     ("db/engine.py", 'exec_driver_sql("BEGIN")'),
+    # A prepared read: SQL compiled by SQLAlchemy from a statement whose every value is a
+    # bound parameter (it refuses any other), run with those values.
+    ("db/prepared.py", "exec_driver_sql(compiled.sql, tuple(values))"),
 }
 # `text(` as SQLAlchemy's (bare or `sqlalchemy.`/`sa.`), not e.g. `validation.text(`.
 RAW_SQL = re.compile(
