@@ -91,6 +91,7 @@ class RowRoot(Root):
         self.reach = reach
         self.plan = Plan(portal=portal)
         self.source = Source(field, Columns(type_name))
+        self.source.columns.at((), "id")  # a row is read even when only its type is asked
         self.render = self.plan.row(type_name, field.children, self.source.columns, (), self.source)
 
     async def answer(self, request: Request) -> Any:
@@ -173,6 +174,7 @@ class ListRoot(Root):
         self.order = order
         self.plan = Plan()
         self.source = Source(field, Columns(type_name))
+        self.source.columns.at((), "id")  # a row is read even when only its type is asked
         render = self.plan.row(type_name, field.children, self.source.columns, (), self.source)
         self.render = render
 
