@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -194,6 +195,21 @@ class _Planning(logging.Handler):
         self.refusals.append(record.getMessage())
 
 
+@contextmanager
+def _planning() -> Iterator[_Planning]:
+    """What the read plans log meanwhile: every document they did not answer."""
+    planning = _Planning()
+    logger = logging.getLogger("workcloud.reads")
+    level = logger.level
+    logger.addHandler(planning)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield planning
+    finally:
+        logger.removeHandler(planning)
+        logger.setLevel(level)
+
+
 async def _same(
     api: Api,
     normal_api: Api,
@@ -208,16 +224,8 @@ async def _same(
     fields and left the others to normal execution ("in part"), or either (None)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     body = {"query": query, "variables": variables}
-    planning = _Planning()
-    logger = logging.getLogger("workcloud.reads")
-    level = logger.level
-    logger.addHandler(planning)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with _planning() as planning:
         fast = await api.http.post("/graphql", json=body, headers=headers)
-    finally:
-        logger.removeHandler(planning)
-        logger.setLevel(level)
     normal = await normal_api.http.post("/graphql", json=body, headers=headers)
     assert fast.status_code == normal.status_code
     assert fast.content == normal.content
@@ -926,16 +934,8 @@ async def _live_same(
 ) -> list[str]:
     """The payloads of `count` replayed events, the same from read plans as from normal
     execution; `planned`: whether the plans rendered them."""
-    planning = _Planning()
-    logger = logging.getLogger("workcloud.reads")
-    level = logger.level
-    logger.addHandler(planning)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with _planning() as planning:
         ours = await _replayed(api, token, query, variables, count)
-    finally:
-        logger.removeHandler(planning)
-        logger.setLevel(level)
     assert ours == await _replayed(normal_api, token, query, variables, count)
     assert (not planning.refusals) == planned, planning.refusals
     return ours
