@@ -1,1 +1,1 @@
-"""The table view without per-field execution: compiled selections rendered from primed loaders."""
+"""Read plans: queries answered from a few statements and rendered from rows (README, "Layout")."""

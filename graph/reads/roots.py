@@ -10,6 +10,7 @@ execution.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -47,11 +48,12 @@ Query = Callable[[Request, Field, dict[str, Any]], Awaitable[tuple[Select[Any], 
 Find = Callable[[Request, dict[str, Any]], int | None]
 
 
-class Root:
+class Root(ABC):
     """A field whose value a plan reads and renders."""
 
+    @abstractmethod
     async def answer(self, request: Request) -> Any:
-        raise NotImplementedError
+        """The field's value for this request, or `Unsupported`: normal execution answers."""
 
 
 class ConnectionRoot(Root):
@@ -81,7 +83,7 @@ class RowRoot(Root):
         self,
         field: Field,
         type_name: str,
-        find: Find,
+        find: Find | None,
         *,
         portal: bool = False,
         reach: Callable[[Request], ColumnElement[bool]] | None = None,
@@ -98,6 +100,8 @@ class RowRoot(Root):
         # Who may see is asked first, as the resolver does: a viewer it refuses is refused
         # whatever the id.
         reach = self.reach(request) if self.reach is not None else None
+        if self.find is None:
+            raise Unsupported(f"{self.field.parent_name}.{self.field.name} has no key")
         pk = self.find(request, self.field.arguments(request.variables))
         rows = []
         if pk is not None and reach is not None:
@@ -132,7 +136,7 @@ class NodeRoot(Root):
             if type_name not in ROW_TYPES:
                 continue
             try:
-                row_root = RowRoot(replace(field, children=children), type_name, _no_key)
+                row_root = RowRoot(replace(field, children=children), type_name, None)
             except Unsupported:
                 continue
             owner = None
@@ -160,10 +164,6 @@ class NodeRoot(Root):
         if not rows or (owner is not None and rows[0][owner] != viewer.user_id):
             return None
         return await row_root.render_rows(request, rows)
-
-
-def _no_key(_request: Request, _arguments: dict[str, Any]) -> int | None:
-    raise AssertionError("node reads its rows itself")
 
 
 class ListRoot(Root):

@@ -241,7 +241,7 @@ async def read_nested(
                     grouped[case_id].append(name)
             else:
                 assert isinstance(spec, Listed | Children)
-                archived = spec_archived(source, spec, variables)
+                archived = _includes_archived(source, spec, variables)
                 prepared = source.statements.get(archived)
                 if prepared is None:
                     prepared = source.statements[archived] = PreparedRead(
@@ -253,7 +253,7 @@ async def read_nested(
         rows_of[source] = [row for rows in grouped.values() for row in rows]
 
 
-def spec_archived(source: Source, spec: Listed | Children | Paged, variables: Any) -> bool:
+def _includes_archived(source: Source, spec: Listed | Children | Paged, variables: Any) -> bool:
     """Whether archived rows are read: only where the field's `includeArchived` says so."""
     if isinstance(spec, Listed) or not spec.archived_argument:
         return True
@@ -301,7 +301,7 @@ async def _pages(
     model: Any = ROW_TYPES[spec.type_name].model
     parent = getattr(model, spec.parent_key)
     keys = [SortKey(getattr(model, name), spec.descending) for name in spec.order]
-    archived = spec_archived(source, spec, variables)
+    archived = _includes_archived(source, spec, variables)
     built = source.statements.get(archived)
     if built is None:
         counted: Select[Any] = select(model.id)

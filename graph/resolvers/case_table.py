@@ -164,7 +164,7 @@ def table_query(
     order_by: list[CaseOrderInput] | None,
     view: ViewSettings | None = None,
 ) -> tuple[Select[Any], list[SortKey]]:
-    """The statement and sort keys of `cases`; the table-view fast path builds on it too.
+    """The statement and sort keys of `cases`; its read plan builds on it too.
     Each argument given (not null) replaces the view's; without either, scope is ALL."""
     saved = view or ViewSettings()
     if search is None:
