@@ -32,13 +32,12 @@ class Throttled(Exception):
 
 @dataclass(frozen=True)
 class Reservation:
-    """One attempt's entry, under the same name in each of its keys."""
+    """One attempt's entry, under the same name in each of its keys; `here` when it is
+    kept in this process rather than in Redis."""
 
     keys: tuple[str, ...]
     entry: str
-
-
-NOTHING_RESERVED = Reservation((), "")
+    here: bool = False
 
 
 def _retry_after(seconds: float) -> int:
@@ -68,7 +67,7 @@ class AttemptLog:
                 if not self._entries[key]:
                     del self._entries[key]
             raise Throttled(_retry_after(wait))
-        reservation = Reservation(tuple(key for key, _limit in limits), uuid.uuid4().hex)
+        reservation = Reservation(tuple(key for key, _limit in limits), uuid.uuid4().hex, here=True)
         for key in reservation.keys:
             self._entries[key].append((now, reservation.entry))
         return reservation
@@ -124,7 +123,9 @@ class RedisAttemptLog(AttemptLog):
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        self._redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        # A busy instance reads Redis's answer late: a read timeout counts it as away, and
+        # an attempt whose reservation Redis made but refused could then be checked anyway.
+        self._redis = Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10)
         self._reserve: Any = self._redis.register_script(_RESERVE)
 
     async def reserve(self, limits: Sequence[tuple[str, int]], window: float) -> Reservation:

@@ -4,7 +4,8 @@ e-mail address is taken, per tenant and viewer; both counted in one `AttemptLog`
 Every guess is reserved before it is checked (`graph.attempt_log`), so a burst of
 concurrent guesses gets no more checks than the limit. A wrong e-mail and a wrong
 password count alike, so the throttle tells nothing about which e-mails exist. With
-Redis away the limits fail open, logged: Argon2 still keeps each password guess slow.
+Redis away (or too slow to answer) each instance counts in its own memory until it is
+back, logged: the limits then hold per instance instead of for all of them together.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from redis.exceptions import RedisError
 from config.settings import Settings
 from domain.viewer import Viewer
 from graph.attempt_log import (
-    NOTHING_RESERVED,
     AttemptLog,
     RedisAttemptLog,
     Reservation,
@@ -39,10 +39,13 @@ class SignInThrottle:
         self._taken_per_viewer = settings.taken_email_answers_per_viewer
         self._taken_window = float(settings.taken_email_window_seconds)
         self._prefix = settings.broadcast_channel_prefix
+        # Where attempts are counted while Redis cannot be reached (or the only place,
+        # for the embedded instance): an attacker who makes Redis slow gains no guesses.
+        self._here = AttemptLog()
         if urlparse(settings.broadcast_url).scheme in ("redis", "rediss"):
             self._log: AttemptLog = RedisAttemptLog(settings.broadcast_url)
         else:
-            self._log = AttemptLog()
+            self._log = self._here
 
     def _email_key(self, email: str) -> str:
         return f"{self._prefix}sign-in-failures:email:{email.strip().lower()}"
@@ -64,13 +67,14 @@ class SignInThrottle:
         email_key = self._email_key(email)
         # Cleared before the address's place is given back: given back first, the e-mail's
         # place could go to another attempt in between, which the clearing would then forget.
+        await self._here.clear(email_key)
         try:
             await self._log.clear(email_key)
         except (RedisError, OSError) as error:
             log.warning("sign-in throttle unavailable: %r", error)
         # Only the e-mail's count: one right password must not clear an address's record.
         others = tuple(key for key in reservation.keys if key != email_key)
-        await self.release(Reservation(others, reservation.entry))
+        await self.release(Reservation(others, reservation.entry, reservation.here))
 
     async def reserve_taken_email_answer(self, viewer: Viewer) -> Reservation:
         """Room for one more "this e-mail is taken" answer to this viewer and tenant, or Throttled.
@@ -86,6 +90,9 @@ class SignInThrottle:
         return await self._reserve(limits, self._taken_window)
 
     async def release(self, reservation: Reservation) -> None:
+        if reservation.here:
+            await self._here.release(reservation)
+            return
         try:
             await self._log.release(reservation)
         except (RedisError, OSError) as error:
@@ -95,9 +102,9 @@ class SignInThrottle:
         try:
             return await self._log.reserve(limits, window)
         except (RedisError, OSError) as error:
-            # Fail open: with Redis away, sign-in still works (Argon2 keeps guessing slow).
-            log.warning("sign-in throttle unavailable: %r", error)
-            return NOTHING_RESERVED
+            # Sign-in still works with Redis away, counted by this instance alone.
+            log.warning("sign-in throttle unavailable, counting in this process: %r", error)
+            return await self._here.reserve(limits, window)
 
     async def close(self) -> None:
         await self._log.close()
