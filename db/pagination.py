@@ -92,7 +92,7 @@ def _json_of(value: Any) -> str:
     if kind is int:
         return str(value)
     if kind is datetime:
-        return '{"$dt":"' + value.isoformat() + '"}'
+        return '{"$dt":"' + str(value.isoformat()) + '"}'
     if value is None:
         return "null"
     return json.dumps(_to_json(value), separators=(",", ":"))
